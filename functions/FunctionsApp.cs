@@ -1,0 +1,25 @@
+using BusinessApi.Calendar;
+using BusinessApi.Operations;
+using BusinessApi.Platform;
+
+namespace BusinessApi;
+
+/// <summary>Builds the app; tests call it too, adding their configuration and a fake clock through the configure callback.</summary>
+public static class FunctionsApp
+{
+    public static WebApplication Create(string[] args, Action<WebApplicationBuilder>? configure = null, bool includeLocalSettings = true)
+    {
+        var builder = WebApplication.CreateBuilder(args);
+        builder.AddPlatform(platform => platform.LocalOffset = KazakhstanTime.Offset, includeLocalSettings);
+        builder.Services.AddCalendar(builder.Configuration);
+        configure?.Invoke(builder);
+
+        var app = builder.Build();
+        app.UsePlatform();
+        var api = app.MapApi();
+        var ops = api.MapOperations();
+        api.MapCalendar(ops);
+        ops.MapAuditJournal();
+        return app;
+    }
+}

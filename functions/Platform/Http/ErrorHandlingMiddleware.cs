@@ -1,0 +1,60 @@
+using System.Text.Json;
+using Azure;
+using BusinessApi.Platform.Secrets;
+
+namespace BusinessApi.Platform.Http;
+
+/// <summary>
+/// Turns every failure into a problem-details answer: unreadable requests (malformed JSON, too large,
+/// wrong media type), storage outages (503, retryable) and bugs (500 with the request id, no internals).
+/// </summary>
+public sealed partial class ErrorHandlingMiddleware(RequestDelegate next, ILogger<ErrorHandlingMiddleware> logger)
+{
+    public async Task InvokeAsync(HttpContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        try
+        {
+            await next(context);
+        }
+        catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
+        {
+            // The caller went away; nobody is left to answer.
+        }
+        catch (Exception ex) when (!context.Response.HasStarted)
+        {
+            var problem = Classify(ex);
+            if (problem.Type.Status >= 500)
+            {
+                LogFailure(logger, problem.Type.Code, context.Request.Method, context.Request.Path, ex);
+            }
+
+            context.Response.Clear();
+            if (problem.Type == PlatformProblems.StorageUnavailable)
+            {
+                context.Response.Headers.RetryAfter = "5";
+            }
+
+            await ProblemWriter.WriteAsync(context, problem);
+        }
+    }
+
+    private static ApiProblem Classify(Exception ex) => ex switch
+    {
+        BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge } =>
+            new ApiProblem(PlatformProblems.PayloadTooLarge),
+        BadHttpRequestException { StatusCode: StatusCodes.Status415UnsupportedMediaType } =>
+            new ApiProblem(PlatformProblems.UnsupportedMediaType),
+        BadHttpRequestException { InnerException: JsonException json } =>
+            ApiProblem.Of(PlatformProblems.MalformedJson, string.IsNullOrEmpty(json.Path) ? "$" : json.Path),
+        BadHttpRequestException { StatusCode: var status } when status is >= 400 and < 500 =>
+            new ApiProblem(PlatformProblems.ForStatus(status)),
+        RequestFailedException or TimeoutException or HttpRequestException =>
+            new ApiProblem(PlatformProblems.StorageUnavailable),
+        SecretNotFoundException => new ApiProblem(PlatformProblems.InternalError),
+        _ => new ApiProblem(PlatformProblems.InternalError),
+    };
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Request failed with {ProblemCode}: {Method} {Path}")]
+    private static partial void LogFailure(ILogger logger, string problemCode, string method, PathString path, Exception exception);
+}

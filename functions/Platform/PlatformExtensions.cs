@@ -1,0 +1,165 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using BusinessApi.Platform.Audit;
+using BusinessApi.Platform.Configuration;
+using BusinessApi.Platform.Health;
+using BusinessApi.Platform.Http;
+using BusinessApi.Platform.Http.Idempotency;
+using BusinessApi.Platform.Secrets;
+using BusinessApi.Platform.Security;
+using BusinessApi.Platform.Storage;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.OpenApi;
+using Scalar.AspNetCore;
+
+namespace BusinessApi.Platform;
+
+/// <summary>The platform's wiring: configuration, storage, secrets, HTTP conventions, operators, audit.</summary>
+public static class PlatformExtensions
+{
+    public const string HttpSection = "Http";
+
+    /// <summary>Registers everything the platform provides.</summary>
+    public static WebApplicationBuilder AddPlatform(this WebApplicationBuilder builder, Action<PlatformOptions>? configure = null, bool includeLocalSettings = true)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        var root = builder.Configuration.AddFunctionsConfiguration(builder.Environment.ContentRootPath, includeLocalSettings);
+        var services = builder.Services;
+        var configuration = builder.Configuration;
+        services.Configure<PlatformOptions>(options =>
+        {
+            options.RootPath = root;
+            configure?.Invoke(options);
+        });
+        services.AddSingleton(TimeProvider.System);
+
+        services.AddPlatformStorage(configuration);
+        services.AddPlatformSecrets(configuration);
+
+        // HTTP conventions
+        var maxBody = configuration.GetValue<long?>($"{HttpSection}:MaxRequestBodyBytes") ?? 1024 * 1024;
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            kestrel.Limits.MaxRequestBodySize = maxBody;
+        });
+        services.Configure<RouteHandlerOptions>(options => options.ThrowOnBadRequest = true);
+        services.ConfigureHttpJsonOptions(options => ConfigureJson(options.SerializerOptions));
+        services.AddSingleton(new ProblemTextResources(new System.Resources.ResourceManager(
+            "BusinessApi.Platform.Http.Resources.ProblemTexts", typeof(PlatformExtensions).Assembly)));
+        services.AddSingleton<ProblemTexts>();
+        services.AddProblemDetails();
+        services.AddOptions<IdempotencyOptions>().Bind(configuration.GetSection(IdempotencyOptions.Section));
+        services.AddStorageTable(IdempotencyMiddleware.TableName);
+        services.AddPlatformRateLimiting(configuration);
+
+        // Operators
+        services.AddSingleton<OperatorKeys>();
+        services.AddAuthentication(OperatorAuthenticationHandler.SchemeName)
+            .AddScheme<AuthenticationSchemeOptions, OperatorAuthenticationHandler>(OperatorAuthenticationHandler.SchemeName, null);
+        services.AddAuthorizationBuilder()
+            .AddPolicy(OperatorAuthenticationHandler.PolicyName, policy => policy
+                .AddAuthenticationSchemes(OperatorAuthenticationHandler.SchemeName)
+                .RequireRole("operator"));
+
+        // Audit
+        services.AddSingleton<AuditJournal>();
+        services.AddStorageTable(AuditJournal.TableName);
+
+        // Health and documentation
+        services.AddHealthChecks().AddCheck<StorageHealthCheck>("storage", tags: ["ready"]);
+        services.AddOpenApi(options =>
+        {
+            options.AddDocumentTransformer((document, _, _) =>
+            {
+                document.Info = new OpenApiInfo
+                {
+                    Title = "Business API",
+                    Version = "v1",
+                    Description = "The bank's Business API: credentials, sessions, signed payment orders, notices and the archive. " +
+                        "Errors are RFC 9457 problem details with a stable `code`; texts follow `Accept-Language` (ru, kk, en).",
+                };
+                document.Components ??= new OpenApiComponents();
+                document.Components.SecuritySchemes ??= new Dictionary<string, IOpenApiSecurityScheme>();
+                document.Components.SecuritySchemes[OperatorAuthenticationHandler.SchemeName] = new OpenApiSecurityScheme
+                {
+                    Type = SecuritySchemeType.Http,
+                    Scheme = "bearer",
+                    Description = "Operator key (bank side, /api/v1/ops/*).",
+                };
+                return Task.CompletedTask;
+            });
+        });
+        return builder;
+    }
+
+    public static void ConfigureJson(JsonSerializerOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.PropertyNamingPolicy = JsonNamingPolicy.CamelCase;
+        options.DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull;
+        options.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.CamelCase, allowIntegerValues: false));
+    }
+
+    /// <summary>The middleware pipeline, in the order the conventions need.</summary>
+    public static WebApplication UsePlatform(this WebApplication app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        app.UseMiddleware<RequestIdMiddleware>();
+        app.UseMiddleware<ErrorHandlingMiddleware>();
+        app.UseStatusCodePages(async context =>
+        {
+            var response = context.HttpContext.Response;
+            if (response.ContentType is null && response.ContentLength is null or 0)
+            {
+                await ProblemWriter.WriteAsync(context.HttpContext, new ApiProblem(PlatformProblems.ForStatus(response.StatusCode)));
+            }
+        });
+        app.UseRouting();
+        app.UseAuthentication();
+        app.UseRateLimiter();
+        app.UseAuthorization();
+        app.UseMiddleware<IdempotencyMiddleware>();
+
+        app.MapHealthChecks("/healthz", new HealthCheckOptions { Predicate = _ => false, ResponseWriter = WriteHealthAsync })
+            .DisableRateLimiting().ExcludeFromDescription();
+        app.MapHealthChecks("/readyz", new HealthCheckOptions { Predicate = check => check.Tags.Contains("ready"), ResponseWriter = WriteHealthAsync })
+            .DisableRateLimiting().ExcludeFromDescription();
+        app.MapOpenApi().DisableRateLimiting();
+        app.MapScalarApiReference("/docs", options => options
+            .WithTitle("Business API")
+            .WithOpenApiRoutePattern("/openapi/{documentName}.json")).DisableRateLimiting();
+        return app;
+    }
+
+    /// <summary>The <c>/api/v1</c> group: JSON, validation of every <see cref="IValidatable"/> body.</summary>
+    public static RouteGroupBuilder MapApi(this IEndpointRouteBuilder endpoints)
+    {
+        var api = endpoints.MapGroup("/api/v1");
+        api.AddEndpointFilter<ValidationFilter>();
+        return api;
+    }
+
+    /// <summary>The <c>/api/v1/ops</c> group for bank operators.</summary>
+    public static RouteGroupBuilder MapOperations(this RouteGroupBuilder api)
+    {
+        ArgumentNullException.ThrowIfNull(api);
+        return api.MapGroup("/ops")
+            .RequireAuthorization(OperatorAuthenticationHandler.PolicyName)
+            .WithTags("Operations")
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status429TooManyRequests);
+    }
+
+    private static Task WriteHealthAsync(HttpContext context, HealthReport report)
+    {
+        context.Response.ContentType = "application/json";
+        return context.Response.WriteAsync(JsonSerializer.Serialize(new
+        {
+            status = report.Status.ToString().ToUpperInvariant() switch { "HEALTHY" => "healthy", "DEGRADED" => "degraded", _ => "unhealthy" },
+            checks = report.Entries.ToDictionary(e => e.Key, e => new { status = e.Value.Status.ToString(), description = e.Value.Description }),
+        }));
+    }
+}
