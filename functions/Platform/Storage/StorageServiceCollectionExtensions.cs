@@ -38,6 +38,8 @@ public static class StorageServiceCollectionExtensions
                 clients.AddBlobServiceClient(ServiceUri("blobServiceUri", "blob"));
             }
 
+            // Retries and time-outs of every Azure client (AzureClients:Retry:MaxRetries, :NetworkTimeout, ...).
+            clients.ConfigureDefaults(configuration.GetSection("AzureClients"));
             clients.UseCredential(new DefaultAzureCredential());
         });
 
