@@ -18,17 +18,21 @@ public sealed partial class AuditJournal(
     StorageResources storage,
     TimeProvider time,
     IOptions<PlatformOptions> platform,
-    ILogger<AuditJournal> logger)
+    ILogger<AuditJournal> logger) : IDisposable
 {
     public const string TableName = "AuditJournal";
     public const string SystemSubject = "system";
     private const string HeadRowKey = "~head";
-    private const int MaxAttempts = 20;
+    private const int MaxAttempts = 50;
+    private const int LockStripes = 64;
 
     private static readonly string[] ForbiddenDetailWords = ["secret", "password", "token", "signature", "pin", "apikey"];
 
     private readonly TableClient _table = storage.Table(TableName);
     private readonly ConcurrentDictionary<string, (AuditHead Head, ETag ETag)> _heads = new(StringComparer.Ordinal);
+
+    // Writers in one process queue per partition instead of racing; ETag retries are left for other processes.
+    private readonly SemaphoreSlim[] _stripes = [.. Enumerable.Range(0, LockStripes).Select(_ => new SemaphoreSlim(1, 1))];
 
     public static string PartitionKey(string subject, DateOnly day) =>
         $"{subject}|{day.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture)}";
@@ -47,7 +51,21 @@ public sealed partial class AuditJournal(
         var details = AuditChain.CanonicalDetails(record.Details);
         var atText = at.ToString("O", CultureInfo.InvariantCulture);
         var outcome = OutcomeText(record.Outcome);
+        var stripe = _stripes[(int)(unchecked((uint)StringComparer.Ordinal.GetHashCode(partition)) % LockStripes)];
+        await stripe.WaitAsync(cancellationToken);
+        try
+        {
+            return await AppendLockedAsync(record, at, day, partition, details, atText, outcome, cancellationToken);
+        }
+        finally
+        {
+            stripe.Release();
+        }
+    }
 
+    private async Task<AuditEntry> AppendLockedAsync(
+        AuditRecord record, DateTimeOffset at, DateOnly day, string partition, string details, string atText, string outcome, CancellationToken cancellationToken)
+    {
         for (var attempt = 1; ; attempt++)
         {
             var (head, etag) = _heads.TryGetValue(partition, out var cached) ? cached : await ReadHeadAsync(partition, cancellationToken);
@@ -82,7 +100,16 @@ public sealed partial class AuditJournal(
                 // Another writer appended first: forget our view of the head and chain after theirs.
                 _heads.TryRemove(partition, out _);
                 LogAppendRace(logger, attempt);
+                await Task.Delay(Random.Shared.Next(1, 5 * Math.Min(attempt, 10)), cancellationToken);
             }
+        }
+    }
+
+    public void Dispose()
+    {
+        foreach (var stripe in _stripes)
+        {
+            stripe.Dispose();
         }
     }
 
