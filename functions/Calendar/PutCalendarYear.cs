@@ -25,7 +25,9 @@ public static class PutCalendarYear
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(httpContext);
-        var errors = Validate(year, request, out var hours);
+        var calendar = await calendars.GetAsync(cancellationToken);
+        var existing = calendar.Years.FirstOrDefault(y => y.Year == year);
+        var errors = Validate(year, request, existing, out var hours);
         if (errors.Count > 0)
         {
             return ProblemResult.For(new ApiProblem(PlatformProblems.ValidationFailed) { Errors = [.. errors] });
@@ -33,7 +35,6 @@ public static class PutCalendarYear
 
         var now = time.GetUtcNow();
         var actor = httpContext.User.FindFirstValue(ClaimTypes.NameIdentifier) ?? "anonymous";
-        var calendar = await calendars.GetAsync(cancellationToken);
         OperationalHoursChange? change = null;
         if (hours is { } newHours)
         {
@@ -53,7 +54,6 @@ public static class PutCalendarYear
 
         if (request.Holidays is not null || request.TransferredWorkingDays is not null)
         {
-            var existing = calendar.Years.FirstOrDefault(y => y.Year == year);
             var updated = new CalendarYear(
                 year,
                 request.Holidays?.Select(h => new CalendarHoliday(h!.Date!.Value, h.Name!.Trim(), h.Kind ?? HolidayKind.Holiday)).OrderBy(h => h.Date).ToList()
@@ -101,8 +101,8 @@ public static class PutCalendarYear
         });
     }
 
-    /// <summary>All rule breaks at once; pure.</summary>
-    public static ValidationErrors Validate(int year, PutCalendarYearRequest request, out OperationalHours? hours)
+    /// <summary>All rule breaks at once, judged against the year as it will be (<paramref name="existing"/> fills the lists not sent); pure.</summary>
+    public static ValidationErrors Validate(int year, PutCalendarYearRequest request, CalendarYear? existing, out OperationalHours? hours)
     {
         ArgumentNullException.ThrowIfNull(request);
         var errors = new ValidationErrors();
@@ -118,20 +118,24 @@ public static class PutCalendarYear
             errors.Add("$", "calendar_change_empty");
         }
 
-        var seen = new HashSet<DateOnly>();
+        var holidayDates = new HashSet<DateOnly>();
         for (var i = 0; i < (request.Holidays?.Count ?? 0); i++)
         {
             var holiday = request.Holidays![i];
-            var field = $"holidays[{i}]";
-            CheckDay(errors, field, year, holiday?.Date, holiday?.Name, seen);
+            CheckDay(errors, $"holidays[{i}]", year, holiday?.Date, holiday?.Name, holidayDates);
         }
 
-        var holidayDates = seen.ToHashSet();
+        if (request.Holidays is null)
+        {
+            holidayDates.UnionWith(existing?.Holidays.Select(h => h.Date) ?? []);
+        }
+
+        var workingDates = new HashSet<DateOnly>();
         for (var i = 0; i < (request.TransferredWorkingDays?.Count ?? 0); i++)
         {
             var day = request.TransferredWorkingDays![i];
             var field = $"transferredWorkingDays[{i}]";
-            if (CheckDay(errors, field, year, day?.Date, day?.Name, seen) is { } date)
+            if (CheckDay(errors, field, year, day?.Date, day?.Name, workingDates) is { } date)
             {
                 if (holidayDates.Contains(date))
                 {
@@ -140,6 +144,18 @@ public static class PutCalendarYear
                 else if (date.DayOfWeek is not (DayOfWeek.Saturday or DayOfWeek.Sunday))
                 {
                     errors.Add($"{field}.date", "not_a_weekend_day");
+                }
+            }
+        }
+
+        if (request.TransferredWorkingDays is null && request.Holidays is not null)
+        {
+            foreach (var (working, index) in (existing?.TransferredWorkingDays ?? []).Select((d, i) => (d.Date, i)))
+            {
+                var clash = request.Holidays.Select((h, i) => (h?.Date, i)).FirstOrDefault(h => h.Date == working);
+                if (clash.Date is not null)
+                {
+                    errors.Add($"holidays[{clash.i}].date", "conflicting_day");
                 }
             }
         }
