@@ -1,0 +1,18 @@
+using BusinessApi.Benchmarks;
+using BusinessApi.Tests.Infrastructure;
+
+namespace BusinessApi.Tests.Benchmarks;
+
+/// <summary>Keeps the benchmark runnable: a very short run must report every rate (figures are not judged here).</summary>
+public sealed class AzuriteBaselineSmokeTests
+{
+    [Fact]
+    public async Task ShortRun_ReportsEveryRate()
+    {
+        var rates = await new AzuriteBaseline(Azurite.ConnectionString, concurrency: 2, TimeSpan.FromMilliseconds(150)).MeasureAsync();
+
+        Assert.Equal(6, rates.All.Count());
+        Assert.All(rates.All.Take(5), m => Assert.True(m.Operations > 0, $"{m.Name} did no work"));
+        Assert.All(rates.All, m => Assert.Contains("|", m.Row(), StringComparison.Ordinal));
+    }
+}
