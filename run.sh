@@ -25,8 +25,8 @@ fi
 log "building"
 dotnet build functions/BusinessApi.Functions.csproj -c Debug -v quiet -nologo >&2
 
-trap stop_azurite EXIT
-start_azurite "$REPO_ROOT/.azurite"
+trap 'release_shared_azurite "$REPO_ROOT/.azurite"' EXIT
+use_shared_azurite "$REPO_ROOT/.azurite"
 export ASPNETCORE_ENVIRONMENT="${ASPNETCORE_ENVIRONMENT:-Development}"
 
 # The app runs as our child so INT/TERM to this script reach it, and Azurite stops after it.

@@ -55,7 +55,8 @@ start_azurite() {
   else
     mkdir -p "$where"; args+=(--location "$where")
   fi
-  "$REPO_ROOT/node_modules/.bin/azurite" "${args[@]}" >"${AZURITE_LOG:-/dev/null}" 2>&1 &
+  # Its own session: a Ctrl-C meant for one copy of the API must not stop an Azurite others share.
+  setsid "$REPO_ROOT/node_modules/.bin/azurite" "${args[@]}" >"${AZURITE_LOG:-/dev/null}" 2>&1 &
   AZURITE_PID=$!
   wait_for_port "$blob" && wait_for_port "$queue" && wait_for_port "$table" || { stop_azurite; return 1; }
 
@@ -75,4 +76,61 @@ stop_azurite() {
     log "Azurite stopped"
   fi
   AZURITE_PID=""
+}
+
+# Shared Azurite for ./run.sh: copies of the API started from one checkout share one Azurite on one
+# data folder (two Azurites on one folder would corrupt it). The first copy starts it; the last to
+# stop, stops it.
+use_shared_azurite() {
+  local dir="$1"
+  mkdir -p "$dir/users"
+  exec 9>"$dir/.lock"
+  flock 9
+  if [[ -f "$dir/azurite.env" ]]; then
+    # shellcheck disable=SC1091
+    source "$dir/azurite.env"
+    if kill -0 "${SHARED_AZURITE_PID:-0}" 2>/dev/null && ! port_is_free "${SHARED_AZURITE_TABLE_PORT:-0}"; then
+      export AzureWebJobsStorage
+      log "joining the Azurite already serving $dir (pid $SHARED_AZURITE_PID)"
+      touch "$dir/users/$$"
+      flock -u 9
+      return
+    fi
+  fi
+  start_azurite "$dir"
+  local table_port="${AzureWebJobsStorage##*TableEndpoint=http://127.0.0.1:}"
+  {
+    printf 'SHARED_AZURITE_PID=%q\n' "$AZURITE_PID"
+    printf 'SHARED_AZURITE_TABLE_PORT=%q\n' "${table_port%%/*}"
+    printf 'AzureWebJobsStorage=%q\n' "$AzureWebJobsStorage"
+  } > "$dir/azurite.env"
+  # Azurite outlives this script if other copies still use it, so it is not treated as our child.
+  AZURITE_PID=""
+  touch "$dir/users/$$"
+  flock -u 9
+}
+
+release_shared_azurite() {
+  local dir="$1"
+  exec 9>"$dir/.lock"
+  flock 9
+  rm -f "$dir/users/$$"
+  for user in "$dir"/users/*; do
+    [[ -e "$user" ]] || continue
+    kill -0 "$(basename "$user")" 2>/dev/null || rm -f "$user"
+  done
+  if [[ -z "$(ls -A "$dir/users")" && -f "$dir/azurite.env" ]]; then
+    # shellcheck disable=SC1091
+    source "$dir/azurite.env"
+    AZURITE_PID="$SHARED_AZURITE_PID"
+    if kill -0 "$AZURITE_PID" 2>/dev/null; then
+      kill -TERM "$AZURITE_PID" 2>/dev/null || true
+      for _ in $(seq 1 50); do kill -0 "$AZURITE_PID" 2>/dev/null || break; sleep 0.1; done
+      kill -0 "$AZURITE_PID" 2>/dev/null && kill -KILL "$AZURITE_PID" 2>/dev/null
+      log "Azurite stopped (last copy of the API)"
+    fi
+    rm -f "$dir/azurite.env"
+    AZURITE_PID=""
+  fi
+  flock -u 9
 }

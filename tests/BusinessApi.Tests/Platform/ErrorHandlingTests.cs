@@ -46,8 +46,11 @@ public sealed class ErrorHandlingTests
         Assert.DoesNotContain("InvalidOperationException", raw, StringComparison.Ordinal);
     }
 
-    [Fact]
-    public async Task StorageDown_ReadyzIs503_AndRequestsAre503ProblemsWithRetryAfter()
+    [Theory]
+    [InlineData("ru", "Сервис временно недоступен")]
+    [InlineData("kk", "Қызмет уақытша қолжетімсіз")]
+    [InlineData("en", "Service temporarily unavailable")]
+    public async Task StorageDown_ReadyzIs503_AndRequestsAre503ProblemsWithRetryAfter(string language, string title)
     {
         var deadPort = FreePort();
         var deadStorage = Azurite.ConnectionString.Split(';')
@@ -59,7 +62,7 @@ public sealed class ErrorHandlingTests
             ["AzureWebJobsStorage"] = string.Join(';', deadStorage),
             ["AzureClients:Retry:MaxRetries"] = "0",
         });
-        using var client = app.OperatorClient("en");
+        using var client = app.OperatorClient(language);
 
         var ready = await client.GetAsync("/readyz");
         var health = await client.GetAsync("/healthz");
@@ -70,6 +73,7 @@ public sealed class ErrorHandlingTests
         var problem = await Problem.ReadAsync(response);
         Assert.Equal(HttpStatusCode.ServiceUnavailable, problem.Status);
         Assert.Equal("storage_unavailable", problem.Code);
+        Assert.Equal(title, problem.Title);
         Assert.NotNull(response.Headers.RetryAfter);
     }
 

@@ -120,17 +120,20 @@ public sealed class ProblemDetailsTests(AppFixture fixture) : IClassFixture<AppF
         Assert.Equal(requiredMessage, problem.Errors.Single(e => e.Code == "required").Message);
     }
 
-    [Fact]
-    public async Task WrongContentType_Is415Problem()
+    [Theory]
+    [InlineData("ru", "Неподдерживаемый тип содержимого")]
+    [InlineData("kk", "Мазмұн түріне қолдау көрсетілмейді")]
+    [InlineData("en", "Unsupported media type")]
+    public async Task WrongContentType_Is415Problem(string language, string title)
     {
-        using var client = App.OperatorClient("en");
+        using var client = App.OperatorClient(language);
 
         var response = await client.PutAsync("/api/v1/ops/calendar/2026", new StringContent("holidays", Encoding.UTF8, "text/plain"));
 
         var problem = await Problem.ReadAsync(response);
         Assert.Equal(HttpStatusCode.UnsupportedMediaType, problem.Status);
         Assert.Equal("unsupported_media_type", problem.Code);
-        Assert.Equal("Unsupported media type", problem.Title);
+        Assert.Equal(title, problem.Title);
     }
 
     [Fact]
