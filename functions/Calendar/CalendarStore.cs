@@ -12,7 +12,7 @@ public sealed class CalendarStore(StorageResources storage)
     public const string TableName = "BankCalendar";
     private const string YearPartition = "year";
     private const string HoursPartition = "hours";
-    private static readonly JsonSerializerOptions Json = CreateJsonOptions();
+    private static readonly JsonSerializerOptions Json = PlatformExtensions.JsonOptions;
     private readonly TableClient _table = storage.Table(TableName);
 
     public async Task<(IReadOnlyList<CalendarYear> Years, IReadOnlyList<OperationalHoursChange> Changes)> LoadAsync(CancellationToken cancellationToken)
@@ -60,12 +60,5 @@ public sealed class CalendarStore(StorageResources storage)
             ["PublishedBy"] = change.PublishedBy,
         };
         await _table.UpsertEntityAsync(entity, TableUpdateMode.Replace, cancellationToken);
-    }
-
-    private static JsonSerializerOptions CreateJsonOptions()
-    {
-        var options = new JsonSerializerOptions(JsonSerializerDefaults.Web);
-        PlatformExtensions.ConfigureJson(options);
-        return options;
     }
 }

@@ -12,14 +12,12 @@ public static class DefaultCalendars
 
     private static List<CalendarYear> Load()
     {
-        var options = new JsonSerializerOptions(JsonSerializerDefaults.Web);
-        PlatformExtensions.ConfigureJson(options);
         var assembly = typeof(DefaultCalendars).Assembly;
         var years = new List<CalendarYear>();
         foreach (var resource in assembly.GetManifestResourceNames().Where(n => n.Contains(".Calendar.Defaults.", StringComparison.Ordinal)))
         {
             using var stream = assembly.GetManifestResourceStream(resource)!;
-            var year = JsonSerializer.Deserialize<CalendarYear>(stream, options)
+            var year = JsonSerializer.Deserialize<CalendarYear>(stream, PlatformExtensions.JsonOptions)
                 ?? throw new InvalidOperationException($"Empty default calendar {resource}.");
             years.Add(year with { Source = "default: " + year.Source });
         }

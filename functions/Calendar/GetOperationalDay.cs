@@ -61,6 +61,6 @@ public sealed record HoursChangeBody(DateOnly EffectiveFrom, string Open, string
     public static HoursChangeBody From(OperationalHoursChange change)
     {
         ArgumentNullException.ThrowIfNull(change);
-        return new HoursChangeBody(change.EffectiveFrom, OperationalHours.Format(change.Hours.Open), OperationalHours.Format(change.Hours.Close), change.PublishedAt);
+        return new HoursChangeBody(change.EffectiveFrom, OperationalHours.Format(change.Hours.Open), OperationalHours.Format(change.Hours.Close), KazakhstanTime.ToLocal(change.PublishedAt));
     }
 }

@@ -1,5 +1,7 @@
+using System.Buffers.Text;
 using System.Globalization;
 using System.Text;
+using System.Text.Json;
 using BusinessApi.Platform.Audit;
 using BusinessApi.Platform.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -35,7 +37,7 @@ public static class ReadAuditJournal
             subject!,
             day,
             [.. entries.Select(AuditEntryBody.From)],
-            next is null ? null : Convert.ToBase64String(Encoding.UTF8.GetBytes(next)).TrimEnd('=').Replace('+', '-').Replace('/', '_')));
+            next is null ? null : Base64Url.EncodeToString(Encoding.UTF8.GetBytes(next))));
     }
 }
 
@@ -78,10 +80,8 @@ internal static class AuditQuery
     public static bool TryDecode(string token, out string? decoded)
     {
         decoded = null;
-        var base64 = token.Replace('-', '+').Replace('_', '/');
-        base64 = base64.PadRight(base64.Length + ((4 - (base64.Length % 4)) % 4), '=');
-        var buffer = new byte[base64.Length];
-        if (!Convert.TryFromBase64String(base64, buffer, out var written))
+        var buffer = new byte[Base64Url.GetMaxDecodedLength(token.Length)];
+        if (!Base64Url.TryDecodeFromChars(token, buffer, out var written))
         {
             return false;
         }
@@ -93,15 +93,16 @@ internal static class AuditQuery
 
 public sealed record AuditPage(string Subject, DateOnly Date, IReadOnlyList<AuditEntryBody> Entries, string? Continuation);
 
+/// <param name="Details">The entry's facts; the hash covers their canonical JSON text.</param>
 public sealed record AuditEntryBody(
     long Sequence, string At, string Actor, string Action, string Outcome, string? Target, string? CorrelationId,
-    string Details, string PreviousHash, string Hash)
+    IReadOnlyDictionary<string, string> Details, string PreviousHash, string Hash)
 {
     public static AuditEntryBody From(StoredAuditEntry entry)
     {
         ArgumentNullException.ThrowIfNull(entry);
         return new AuditEntryBody(entry.Sequence, entry.At, entry.Actor, entry.Action, entry.Outcome, entry.Target,
-            entry.CorrelationId, entry.Details, entry.PreviousHash, entry.Hash);
+            entry.CorrelationId, JsonSerializer.Deserialize<Dictionary<string, string>>(entry.Details) ?? [], entry.PreviousHash, entry.Hash);
     }
 }
 

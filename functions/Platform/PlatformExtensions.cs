@@ -95,12 +95,23 @@ public static class PlatformExtensions
         return builder;
     }
 
+    /// <summary>The API's JSON conventions, for code that serialises outside the HTTP pipeline (stored documents, data files).</summary>
+    public static readonly JsonSerializerOptions JsonOptions = CreateJsonOptions();
+
     public static void ConfigureJson(JsonSerializerOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
         options.PropertyNamingPolicy = JsonNamingPolicy.CamelCase;
         options.DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull;
         options.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.CamelCase, allowIntegerValues: false));
+    }
+
+    private static JsonSerializerOptions CreateJsonOptions()
+    {
+        var options = new JsonSerializerOptions(JsonSerializerDefaults.Web);
+        ConfigureJson(options);
+        options.MakeReadOnly(populateMissingResolver: true);
+        return options;
     }
 
     /// <summary>The middleware pipeline, in the order the conventions need.</summary>

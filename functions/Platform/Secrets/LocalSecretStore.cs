@@ -1,3 +1,4 @@
+using System.Buffers.Text;
 using System.Security.Cryptography;
 using System.Text.Json;
 using BusinessApi.Platform.Configuration;
@@ -61,7 +62,7 @@ public sealed class LocalSecretStore : CachingSecretStore, IDisposable
 
             var entry = file.TryGetValue(name, out var found) ? found : new LocalSecret();
             var version = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
-            var value = Base64Url(RandomNumberGenerator.GetBytes(32));
+            var value = Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(32));
             entry.Versions[version] = value;
             entry.Current = version;
             file[name] = entry;
@@ -148,9 +149,6 @@ public sealed class LocalSecretStore : CachingSecretStore, IDisposable
 
         return options;
     }
-
-    private static string Base64Url(byte[] bytes) =>
-        Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
 
     private sealed class LocalSecret
     {

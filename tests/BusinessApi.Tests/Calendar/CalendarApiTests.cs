@@ -86,6 +86,7 @@ public sealed class CalendarApiTests
         Assert.Equal("2026-11-30", published.GetProperty("published").GetProperty("effectiveFrom").GetString());
         var change = Assert.Single(announced.GetProperty("scheduleChanges").EnumerateArray());
         Assert.Equal("2026-11-30", change.GetProperty("effectiveFrom").GetString());
+        Assert.EndsWith("+05:00", change.GetProperty("publishedAt").GetString(), StringComparison.Ordinal);
         Assert.Equal("09:00", announced.GetProperty("hours").GetProperty("open").GetString());
         Assert.True(onTheDay.GetProperty("isOpen").GetBoolean());
         Assert.Equal("08:00", onTheDay.GetProperty("hours").GetProperty("open").GetString());

@@ -46,6 +46,7 @@ public sealed class AuditJournalTests : IAsyncLifetime
         Assert.Equal(5, verification.Entries);
         Assert.Equal([1L, 2, 3, 4, 5], page.GetProperty("entries").EnumerateArray().Select(e => e.GetProperty("sequence").GetInt64()));
         Assert.Equal("action.3", page.GetProperty("entries")[2].GetProperty("action").GetString());
+        Assert.Equal("3", page.GetProperty("entries")[2].GetProperty("details").GetProperty("n").GetString());
         Assert.True(apiVerification.GetProperty("intact").GetBoolean());
     }
 
