@@ -35,7 +35,7 @@ public static class ProblemWriter
             Type = $"urn:business-api:problem:{code}",
             Status = problem.Type.Status,
             Title = texts.Find($"{code}.title", culture) ?? code,
-            Detail = texts.Format($"{code}.detail", culture, problem.DetailArguments, fallback: null!),
+            Detail = texts.Format($"{code}.detail", culture, problem.DetailArguments, fallback: null),
             Instance = httpContext.Request.Path,
         };
         details.Extensions["code"] = code;
@@ -45,7 +45,7 @@ public static class ProblemWriter
             details.Extensions["errors"] = problem.Errors.Select(error => new FieldErrorBody(
                 error.Field,
                 error.Code,
-                texts.Format($"field.{error.Code}", culture, error.Arguments, fallback: error.Code))).ToList();
+                texts.Format($"field.{error.Code}", culture, error.Arguments, fallback: error.Code)!)).ToList();
         }
 
         foreach (var (key, value) in problem.Extensions)

@@ -24,7 +24,8 @@ public sealed class ProblemTexts(IEnumerable<ProblemTextResources> resources)
         return null;
     }
 
-    public string Format(string key, CultureInfo culture, IReadOnlyList<object> arguments, string fallback)
+    /// <summary>The text for <paramref name="key"/> with its arguments in the culture's formats, else <paramref name="fallback"/>.</summary>
+    public string? Format(string key, CultureInfo culture, IReadOnlyList<object> arguments, string? fallback)
     {
         var template = Find(key, culture);
         if (template is null)

@@ -12,6 +12,8 @@ public sealed partial class StorageInitializer(
     IEnumerable<StorageResource> resources,
     ILogger<StorageInitializer> logger) : BackgroundService
 {
+    private static readonly TimeSpan InlineAttemptLimit = TimeSpan.FromSeconds(10);
+
     private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public bool IsReady => _ready.Task.IsCompletedSuccessfully;
@@ -20,12 +22,16 @@ public sealed partial class StorageInitializer(
 
     public override async Task StartAsync(CancellationToken cancellationToken)
     {
-        // One attempt inline, so a healthy start serves its first request with everything in place.
+        // One bounded attempt inline, so a healthy start serves its first request with everything in
+        // place, while a storage outage cannot keep /healthz from answering (the server starts after this).
+        using var startup = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        startup.CancelAfter(InlineAttemptLimit);
         try
         {
-            await CreateAllAsync(cancellationToken);
+            await CreateAllAsync(startup.Token);
         }
-        catch (Exception ex) when (ex is RequestFailedException or HttpRequestException or AggregateException)
+        catch (Exception ex) when (ex is RequestFailedException or HttpRequestException or AggregateException
+                                   || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
         {
             LogStorageNotReady(logger, ex);
         }
