@@ -20,6 +20,7 @@ public static class FunctionsApp
         var ops = api.MapOperations();
         api.MapCalendar(ops);
         ops.MapAuditJournal();
+        ops.MapWorkflowOperations();
         return app;
     }
 }

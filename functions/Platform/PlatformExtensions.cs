@@ -8,6 +8,7 @@ using BusinessApi.Platform.Http.Idempotency;
 using BusinessApi.Platform.Secrets;
 using BusinessApi.Platform.Security;
 using BusinessApi.Platform.Storage;
+using BusinessApi.Platform.Workflows;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
@@ -63,6 +64,9 @@ public static class PlatformExtensions
             .AddPolicy(OperatorAuthenticationHandler.PolicyName, policy => policy
                 .AddAuthenticationSchemes(OperatorAuthenticationHandler.SchemeName)
                 .RequireRole("operator"));
+
+        // Durable workflows (definitions are added by capabilities with AddWorkflow<T>)
+        services.AddWorkflows(configuration);
 
         // Audit
         services.AddSingleton<AuditJournal>();

@@ -1,3 +1,4 @@
+using Azure.Core;
 using Azure.Identity;
 using Microsoft.Extensions.Azure;
 
@@ -15,6 +16,8 @@ public static class StorageServiceCollectionExtensions
     public static IServiceCollection AddPlatformStorage(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddOptions<StorageOptions>().Bind(configuration.GetSection(StorageOptions.Section));
+        var monitor = StorageCallMonitor.FromConfiguration(configuration);
+        services.AddSingleton(monitor);
         var connection = configuration[ConnectionSetting];
         var section = configuration.GetSection(ConnectionSetting);
         services.AddAzureClients(clients =>
@@ -40,6 +43,7 @@ public static class StorageServiceCollectionExtensions
 
             // Retries and time-outs of every Azure client (AzureClients:Retry:MaxRetries, :NetworkTimeout, ...).
             clients.ConfigureDefaults(configuration.GetSection("AzureClients"));
+            clients.ConfigureDefaults(options => options.AddPolicy(monitor, HttpPipelinePosition.PerRetry));
             clients.UseCredential(new DefaultAzureCredential());
         });
 

@@ -46,7 +46,8 @@ public sealed class TestApp : IAsyncDisposable
         IDictionary<string, string>? settings = null,
         Action<WebApplication>? map = null,
         Action<IServiceCollection>? services = null,
-        DateTimeOffset? now = null)
+        DateTimeOffset? now = null,
+        bool realTime = false)
     {
         var prefix = "t" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6));
         var operatorKey = "ops_" + Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
@@ -70,13 +71,17 @@ public sealed class TestApp : IAsyncDisposable
         var args = values.Select(kv => $"--{kv.Key}={kv.Value}").ToArray();
         var app = FunctionsApp.Create(args, builder =>
         {
-            builder.Services.AddSingleton<TimeProvider>(time);
+            if (!realTime)
+            {
+                builder.Services.AddSingleton<TimeProvider>(time);
+            }
+
             services?.Invoke(builder.Services);
         }, includeLocalSettings: false);
         map?.Invoke(app);
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        return new TestApp(app, time, prefix, operatorKey, new Uri(address));
+        return new TestApp(app, time, values["Storage:TablePrefix"], values["Operations:ApiKeys"], new Uri(address));
     }
 
     public HttpClient NewClient(string? language = null)

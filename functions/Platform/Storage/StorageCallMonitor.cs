@@ -1,0 +1,94 @@
+using System.Diagnostics;
+using System.Globalization;
+using Azure.Core;
+using Azure.Core.Pipeline;
+
+namespace BusinessApi.Platform.Storage;
+
+/// <summary>
+/// Sits in every Azure client's pipeline: counts storage calls (per-instance call budgets are measured
+/// with it) and, for crash tests only, injects faults before a chosen call — an exception, or the
+/// process killing itself (SIGKILL) as a real crash would, between any two storage calls.
+/// </summary>
+public sealed class StorageCallMonitor : HttpPipelinePolicy
+{
+    private long _calls;
+
+    /// <summary>A plan consulted before each call (tests set it; null means none).</summary>
+    public Func<StorageCall, StorageFault>? Plan { get; set; }
+
+    public long Calls => Interlocked.Read(ref _calls);
+
+    /// <summary>Reads <c>Faults:*</c>; faults are injected only with <c>Faults:Enabled=true</c> (crash tests).</summary>
+    public static StorageCallMonitor FromConfiguration(IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        var monitor = new StorageCallMonitor();
+        var section = configuration.GetSection("Faults");
+        if (!section.GetValue<bool>("Enabled"))
+        {
+            return monitor;
+        }
+
+        var killAfter = section.GetValue<long?>("KillAfterCalls") ?? 0;
+        var killProbability = section.GetValue<double?>("KillProbability") ?? 0;
+        var throwProbability = section.GetValue<double?>("ThrowProbability") ?? 0;
+        var only = section["UriContains"];
+        monitor.Plan = call =>
+        {
+            if (only is { Length: > 0 } && !call.Uri.Contains(only, StringComparison.Ordinal))
+            {
+                return StorageFault.None;
+            }
+
+            if ((killAfter > 0 && call.Number >= killAfter) || (killProbability > 0 && Random.Shared.NextDouble() < killProbability))
+            {
+                return StorageFault.Kill;
+            }
+
+            return throwProbability > 0 && Random.Shared.NextDouble() < throwProbability ? StorageFault.Throw : StorageFault.None;
+        };
+        return monitor;
+    }
+
+    public override void Process(HttpMessage message, ReadOnlyMemory<HttpPipelinePolicy> pipeline)
+    {
+        Before(message);
+        ProcessNext(message, pipeline);
+    }
+
+    public override async ValueTask ProcessAsync(HttpMessage message, ReadOnlyMemory<HttpPipelinePolicy> pipeline)
+    {
+        Before(message);
+        await ProcessNextAsync(message, pipeline);
+    }
+
+    private void Before(HttpMessage message)
+    {
+        var number = Interlocked.Increment(ref _calls);
+        switch (Plan?.Invoke(new StorageCall(number, message.Request.Method.ToString(), message.Request.Uri.ToString())) ?? StorageFault.None)
+        {
+            case StorageFault.Kill:
+                using (var self = System.Diagnostics.Process.GetCurrentProcess())
+                {
+                    self.Kill();
+                }
+
+                throw new UnreachableException();
+            case StorageFault.Throw:
+                throw new InjectedFaultException(string.Create(CultureInfo.InvariantCulture, $"Injected fault before storage call {number}."));
+        }
+    }
+}
+
+public sealed record StorageCall(long Number, string Method, string Uri);
+
+public enum StorageFault
+{
+    None,
+    Throw,
+    Kill,
+}
+
+/// <summary>A fault injected by a crash test: the work in progress stops here as if the process died.</summary>
+public sealed class InjectedFaultException(string message) : Exception(message);

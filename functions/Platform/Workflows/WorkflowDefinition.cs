@@ -1,0 +1,189 @@
+using System.Text.Json;
+using Azure.Data.Tables;
+
+namespace BusinessApi.Platform.Workflows;
+
+/// <summary>
+/// A long-running process as a state machine: each state has one step that decides where to go next
+/// — another state, a wait until an instant, a wait for an event, or a terminal state. Steps may run
+/// more than once (after a crash or a retry), so their effects use <see cref="StepContext{TData}.EffectId"/>
+/// and the helpers in <see cref="Effects"/>; writes in the instance's own partition commit together
+/// with the transition.
+/// </summary>
+/// <typeparam name="TData">The instance's data, stored as JSON with every transition.</typeparam>
+public abstract class WorkflowDefinition<TData> : IWorkflowDefinition
+    where TData : class
+{
+    private readonly Dictionary<string, Func<StepContext<TData>, CancellationToken, Task<Transition>>> _steps = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _terminals = new(StringComparer.Ordinal);
+    private string? _initial;
+
+    protected WorkflowDefinition(string name)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        Name = name;
+    }
+
+    public string Name { get; }
+
+    public string InitialState => _initial ?? throw new InvalidOperationException($"Workflow '{Name}' declares no step.");
+
+    public IReadOnlyCollection<string> TerminalStates => _terminals;
+
+    /// <summary>Declares the step run in <paramref name="state"/>; the first declared state is where instances start.</summary>
+    protected void Step(string state, Func<StepContext<TData>, CancellationToken, Task<Transition>> step)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(state);
+        ArgumentNullException.ThrowIfNull(step);
+        if (!_steps.TryAdd(state, step) || _terminals.Contains(state))
+        {
+            throw new InvalidOperationException($"Workflow '{Name}' declares state '{state}' twice.");
+        }
+
+        _initial ??= state;
+    }
+
+    /// <summary>Declares states in which an instance ends.</summary>
+    protected void Terminal(params string[] states)
+    {
+        foreach (var state in states)
+        {
+            if (_steps.ContainsKey(state) || !_terminals.Add(state))
+            {
+                throw new InvalidOperationException($"Workflow '{Name}' declares state '{state}' twice.");
+            }
+        }
+    }
+
+    public bool IsTerminal(string state) => _terminals.Contains(state);
+
+    public bool HasStep(string state) => _steps.ContainsKey(state);
+
+    public string Serialize(object data) => JsonSerializer.Serialize((TData)data, PlatformExtensions.JsonOptions);
+
+    async Task<StepOutcome> IWorkflowDefinition.RunStepAsync(StepInput input, CancellationToken cancellationToken)
+    {
+        var data = JsonSerializer.Deserialize<TData>(input.Data, PlatformExtensions.JsonOptions)
+            ?? throw new InvalidOperationException($"Workflow '{Name}' instance '{input.InstanceId}' has no data.");
+        var context = new StepContext<TData>(input, data);
+        var transition = await _steps[input.State](context, cancellationToken);
+        return new StepOutcome(transition, JsonSerializer.Serialize(context.Data, PlatformExtensions.JsonOptions), context.Writes, context.Messages);
+    }
+}
+
+/// <summary>What the engine needs of a definition, untyped.</summary>
+public interface IWorkflowDefinition
+{
+    string Name { get; }
+
+    string InitialState { get; }
+
+    bool IsTerminal(string state);
+
+    bool HasStep(string state);
+
+    string Serialize(object data);
+
+    Task<StepOutcome> RunStepAsync(StepInput input, CancellationToken cancellationToken);
+}
+
+/// <summary>Where a step sends the instance next.</summary>
+public abstract record Transition
+{
+    private Transition()
+    {
+    }
+
+    /// <summary>Run the step of <see cref="State"/> now.</summary>
+    public sealed record MoveTo(string State) : Transition;
+
+    /// <summary>End in the terminal <see cref="State"/>.</summary>
+    public sealed record Complete(string State) : Transition;
+
+    /// <summary>Sleep until <see cref="DueAt"/> (durable: minutes or years), then run <see cref="State"/>.</summary>
+    public sealed record WaitUntil(DateTimeOffset DueAt, string State) : Transition;
+
+    /// <summary>Wait for <see cref="EventName"/> until <see cref="TimeoutAt"/>; then run <see cref="OnEvent"/> or <see cref="OnTimeout"/>.</summary>
+    public sealed record WaitForEvent(string EventName, DateTimeOffset TimeoutAt, string OnEvent, string OnTimeout) : Transition;
+}
+
+/// <summary>What a step sees: the instance, its data (replace it to change it), the clock, and ways to make effects safe.</summary>
+public sealed class StepContext<TData>
+    where TData : class
+{
+    private readonly List<TableTransactionAction> _writes = [];
+    private readonly List<OutboxMessage> _messages = [];
+    private readonly StepInput _input;
+
+    internal StepContext(StepInput input, TData data)
+    {
+        _input = input;
+        Data = data;
+    }
+
+    public string InstanceId => _input.InstanceId;
+
+    public string State => _input.State;
+
+    /// <summary>1 on the first try of this step, 2 on the first retry, ...</summary>
+    public int Attempt => _input.Attempt;
+
+    /// <summary>The instant the step started (from the engine's TimeProvider).</summary>
+    public DateTimeOffset Now => _input.Now;
+
+    /// <summary>The event that ended a <see cref="Transition.WaitForEvent"/> wait, when this step runs because of one.</summary>
+    public WorkflowEvent? Event => _input.Event;
+
+    public TData Data { get; set; }
+
+    internal IReadOnlyList<TableTransactionAction> Writes => _writes;
+
+    internal IReadOnlyList<OutboxMessage> Messages => _messages;
+
+    /// <summary>
+    /// A stable id for an effect of this visit of this state: the same when the step is run again
+    /// after a crash or a retry, different on a later visit. Use it as the effect's key.
+    /// </summary>
+    public string EffectId(string name) => $"{InstanceId}:{_input.Sequence}:{State}:{name}";
+
+    /// <summary>A write in the instance's own table and partition, committed atomically with the transition (ETag-checked).</summary>
+    public void Write(TableTransactionAction action)
+    {
+        ArgumentNullException.ThrowIfNull(action);
+        _writes.Add(action);
+    }
+
+    /// <summary>A message sent after the transition commits (outbox in the same transaction): at least once, with a stable id.</summary>
+    public void Send(string topic, string payload)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(topic);
+        _messages.Add(new OutboxMessage(EffectId($"send:{topic}:{_messages.Count}"), topic, payload));
+    }
+
+    public Transition GoTo(string state) => new Transition.MoveTo(state);
+
+    public Transition Complete(string terminalState) => new Transition.Complete(terminalState);
+
+    public Transition WaitUntil(DateTimeOffset dueAt, string thenState) => new Transition.WaitUntil(dueAt, thenState);
+
+    public Transition WaitForEvent(string eventName, DateTimeOffset timeoutAt, string onEvent, string onTimeout) =>
+        new Transition.WaitForEvent(eventName, timeoutAt, onEvent, onTimeout);
+}
+
+public sealed record StepInput(string InstanceId, string State, string Data, int Attempt, long Sequence, DateTimeOffset Now, WorkflowEvent? Event);
+
+public sealed record StepOutcome(Transition Transition, string Data, IReadOnlyList<TableTransactionAction> Writes, IReadOnlyList<OutboxMessage> Messages);
+
+/// <summary>An external event delivered to an instance.</summary>
+public sealed record WorkflowEvent(string Name, string? Payload);
+
+/// <summary>A message leaving through the outbox; <see cref="MessageId"/> is stable so receivers can de-duplicate.</summary>
+public sealed record OutboxMessage(string MessageId, string Topic, string Payload);
+
+/// <summary>Delivers outbox messages of one topic (a queue, a webhook sender, ...). Must tolerate repeats.</summary>
+public interface IOutboxDispatcher
+{
+    string Topic { get; }
+
+    Task DispatchAsync(OutboxMessage message, CancellationToken cancellationToken);
+}

@@ -1,0 +1,597 @@
+using System.Collections.Concurrent;
+using Azure;
+using Azure.Data.Tables;
+using BusinessApi.Platform.Storage;
+using Microsoft.Extensions.Options;
+
+namespace BusinessApi.Platform.Workflows;
+
+/// <summary>
+/// Runs workflow instances on Azure Storage alone. Every transition is one ETag-checked write of the
+/// instance row (W3) that also renews its lease; after a commit the next step runs at once in this
+/// process (no queue receive on the hot path); the due index and sweeps in every process recover
+/// what a crash left (W4, W7) and fire timers (W5).
+/// </summary>
+public sealed partial class WorkflowEngine
+{
+    private readonly StorageResources _storage;
+    private readonly WorkflowIndex _index;
+    private readonly WorkflowWorkQueue _queue;
+    private readonly TimeProvider _time;
+    private readonly WorkflowOptions _options;
+    private readonly ILogger<WorkflowEngine> _logger;
+    private readonly Dictionary<string, IWorkflowDefinition> _definitions;
+    private readonly Dictionary<string, IOutboxDispatcher> _dispatchers;
+    private readonly ConcurrentDictionary<string, ITimer> _timers = new(StringComparer.Ordinal);
+
+    internal WorkflowEngine(
+        StorageResources storage,
+        WorkflowIndex index,
+        WorkflowWorkQueue queue,
+        TimeProvider time,
+        IOptions<WorkflowOptions> options,
+        IEnumerable<IWorkflowDefinition> definitions,
+        IEnumerable<IOutboxDispatcher> dispatchers,
+        ILogger<WorkflowEngine> logger)
+    {
+        _storage = storage;
+        _index = index;
+        _queue = queue;
+        _time = time;
+        _options = options.Value;
+        _logger = logger;
+        _definitions = definitions.ToDictionary(d => d.Name, StringComparer.Ordinal);
+        _dispatchers = dispatchers.ToDictionary(d => d.Topic, StringComparer.Ordinal);
+    }
+
+    private TimeSpan Lease => TimeSpan.FromSeconds(_options.LeaseSeconds);
+
+    /// <summary>
+    /// Starts an instance in the business entity's partition. <paramref name="with"/> are the caller's
+    /// own writes in that same table and partition (e.g. "document accepted"): they and the instance
+    /// commit as one transaction, so both exist or neither (W1). Starting an id again is a no-op
+    /// (returns false), as is a start whose writes collide with existing rows.
+    /// </summary>
+    public async Task<bool> StartAsync<TData>(
+        WorkflowDefinition<TData> definition,
+        WorkflowLocation location,
+        string instanceId,
+        TData data,
+        IEnumerable<TableTransactionAction>? with = null,
+        CancellationToken cancellationToken = default)
+        where TData : class
+    {
+        ArgumentNullException.ThrowIfNull(definition);
+        ArgumentNullException.ThrowIfNull(location);
+        InstanceRecord.ValidateId(instanceId, "Instance id");
+        if (!_definitions.ContainsKey(definition.Name))
+        {
+            throw new InvalidOperationException($"Workflow '{definition.Name}' is not registered (AddWorkflow).");
+        }
+
+        var extra = with?.ToList() ?? [];
+        EnsureSamePartition(location, extra);
+        var now = _time.GetUtcNow();
+        var instance = new InstanceRecord
+        {
+            Location = location,
+            InstanceId = instanceId,
+            Workflow = definition.Name,
+            State = definition.InitialState,
+            Status = WorkflowStatus.Running,
+            Data = definition.Serialize(data),
+            LeaseUntil = now + Lease,
+            CreatedAt = now,
+            UpdatedAt = now,
+            IndexKey = InstanceRecord.IndexRowKey(now + Lease, instanceId),
+        };
+        instance.Record(null, _options.HistoryLimit);
+
+        // The index entry is the intent: written first, so a crash after the commit below is found by a
+        // sweep; one that outlives a failed commit points at nothing and is deleted by the sweep.
+        await _index.PutAsync(instance, instance.IndexKey, cancellationToken);
+        var table = _storage.Table(location.Table);
+        try
+        {
+            if (extra.Count == 0)
+            {
+                var added = await table.AddEntityAsync(instance.ToEntity(), cancellationToken);
+                instance.ETag = added.Headers.ETag ?? ETag.All;
+            }
+            else
+            {
+                var response = await table.SubmitTransactionAsync(
+                    [new TableTransactionAction(TableTransactionActionType.Add, instance.ToEntity()), .. extra], cancellationToken);
+                instance.ETag = response.Value[0].Headers.ETag ?? ETag.All;
+            }
+        }
+        catch (Exception ex) when (ex is RequestFailedException { Status: 409 } or TableTransactionFailedException { Status: 409 })
+        {
+            return false;
+        }
+
+        Schedule(instance);
+        return true;
+    }
+
+    /// <summary>The instance at <paramref name="location"/>, or null.</summary>
+    public async Task<WorkflowSnapshot?> GetAsync(WorkflowLocation location, CancellationToken cancellationToken = default) =>
+        (await LoadAsync(location, cancellationToken))?.ToSnapshot();
+
+    /// <summary>
+    /// Delivers an event. An instance waiting for it moves on at once; one not yet waiting keeps it
+    /// until it waits for it. Returns false when the instance is missing or finished.
+    /// </summary>
+    public async Task<bool> RaiseEventAsync(WorkflowLocation location, string eventName, string? payload = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(eventName);
+        for (var attempt = 0; attempt < 20; attempt++)
+        {
+            var instance = await LoadAsync(location, cancellationToken);
+            if (instance is null || instance.IsFinished)
+            {
+                return false;
+            }
+
+            var next = instance.Copy();
+            next.PendingEvents[eventName] = payload;
+            next.UpdatedAt = _time.GetUtcNow();
+            try
+            {
+                var updated = await _storage.Table(location.Table).UpdateEntityAsync(next.ToEntity(), instance.ETag, TableUpdateMode.Replace, cancellationToken);
+                next.ETag = updated.Headers.ETag ?? ETag.All;
+                if (next.Status == WorkflowStatus.Waiting && next.Wait == WaitKind.Event && next.EventName == eventName)
+                {
+                    _queue.Enqueue(ct => RunSafelyAsync(next, ct));
+                }
+
+                return true;
+            }
+            catch (RequestFailedException ex) when (ex.Status == 412)
+            {
+                // The instance moved meanwhile: read it again and deliver to its new state.
+            }
+        }
+
+        throw new InvalidOperationException($"Could not deliver '{eventName}' to '{location.RowKey}': too much contention.");
+    }
+
+    /// <summary>Faulted instances (W6), oldest first by id, with a continuation token.</summary>
+    public async Task<(IReadOnlyList<FaultedWorkflow> Items, string? Continuation)> ListFaultedAsync(string? continuation, int pageSize, CancellationToken cancellationToken = default)
+    {
+        var (faults, next) = await _index.FaultsAsync(continuation, pageSize, cancellationToken);
+        return ([.. faults.Select(f => new FaultedWorkflow(
+            f.RowKey, f.GetString("Workflow") ?? "", f.GetString("State") ?? "", f.GetString("Error"),
+            f.GetDateTimeOffset("FaultedAt") ?? DateTimeOffset.MinValue, WorkflowIndex.LocationOf(f)))], next);
+    }
+
+    /// <summary>Gives a faulted instance another set of tries from the state it faulted in; null when it is not faulted.</summary>
+    public async Task<WorkflowSnapshot?> RetryAsync(string instanceId, string by, CancellationToken cancellationToken = default)
+    {
+        var location = await _index.FaultLocationAsync(instanceId, cancellationToken);
+        var instance = location is null ? null : await LoadAsync(location, cancellationToken);
+        if (instance is null || instance.Status != WorkflowStatus.Faulted)
+        {
+            return null;
+        }
+
+        var now = _time.GetUtcNow();
+        var next = instance.Copy();
+        next.Status = WorkflowStatus.Running;
+        next.Attempts = 0;
+        next.LastError = null;
+        next.LeaseUntil = now + Lease;
+        next.UpdatedAt = now;
+        next.IndexKey = InstanceRecord.IndexRowKey(now + Lease, instanceId);
+        next.Record(instance.State, _options.HistoryLimit, error: $"retried by {by}");
+        await _index.PutAsync(next, next.IndexKey, cancellationToken);
+        try
+        {
+            var updated = await _storage.Table(location!.Table).UpdateEntityAsync(next.ToEntity(), instance.ETag, TableUpdateMode.Replace, cancellationToken);
+            next.ETag = updated.Headers.ETag ?? ETag.All;
+        }
+        catch (RequestFailedException ex) when (ex.Status == 412)
+        {
+            return null;
+        }
+
+        await _index.ClearFaultAsync(instanceId, cancellationToken);
+        Schedule(next);
+        return next.ToSnapshot();
+    }
+
+    /// <summary>Runs an instance now in this process (after a commit, a timer or a recovery).</summary>
+    private void Schedule(InstanceRecord instance)
+    {
+        if (_options.Worker)
+        {
+            _queue.Enqueue(ct => RunSafelyAsync(instance, ct));
+        }
+    }
+
+    internal async Task RunSafelyAsync(InstanceRecord instance, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await RunAsync(instance, cancellationToken);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            // A storage fault (or a crash injected in tests) mid-way: the instance is left exactly as
+            // committed; its lease runs out and a sweep in any process picks it up (W4).
+            LogAbandoned(_logger, instance.InstanceId, ex);
+        }
+    }
+
+    /// <summary>Recovers what a sweep found due: a timer that fired, a crash, or a leftover entry.</summary>
+    internal async Task RecoverAsync(TableEntity entry, CancellationToken cancellationToken)
+    {
+        var instanceId = WorkflowIndex.InstanceIdOf(entry);
+        var instance = await LoadAsync(WorkflowIndex.LocationOf(entry), cancellationToken);
+        var now = _time.GetUtcNow();
+        if (instance is null || instance.IndexKey != entry.RowKey)
+        {
+            // A start whose commit never happened, or an entry superseded by a move that crashed half-way.
+            await _index.DeleteAsync(instanceId, entry.RowKey, cancellationToken);
+            return;
+        }
+
+        await DispatchLeftoversAsync(instance, cancellationToken);
+        if (instance.IsFinished)
+        {
+            if (instance.Status == WorkflowStatus.Faulted)
+            {
+                await _index.RecordFaultAsync(instance, cancellationToken);
+            }
+
+            await _index.DeleteAsync(instanceId, entry.RowKey, cancellationToken);
+            return;
+        }
+
+        if (instance.Status == WorkflowStatus.Running && instance.LeaseUntil > now)
+        {
+            return; // someone is making progress; the claim keeps others off until its lease ends
+        }
+
+        await RunAsync(instance, cancellationToken);
+    }
+
+    private async Task RunAsync(InstanceRecord start, CancellationToken cancellationToken)
+    {
+        var definition = _definitions.GetValueOrDefault(start.Workflow)
+            ?? throw new InvalidOperationException($"Workflow '{start.Workflow}' is not registered in this process.");
+        InstanceRecord? instance = start;
+        while (instance is not null && !cancellationToken.IsCancellationRequested)
+        {
+            var now = _time.GetUtcNow();
+            switch (instance.Status)
+            {
+                case WorkflowStatus.Completed or WorkflowStatus.Faulted:
+                    await _index.DeleteAsync(instance.InstanceId, instance.IndexKey, cancellationToken);
+                    return;
+
+                case WorkflowStatus.Waiting:
+                    if (instance.Wait == WaitKind.Event && instance.PendingEvents.Remove(instance.EventName!, out var payload))
+                    {
+                        var eventName = instance.EventName!;
+                        instance = await MoveAsync(instance, instance.ResumeState!, new WorkflowEvent(eventName, payload), eventName, cancellationToken);
+                    }
+                    else if (instance.DueAt > now)
+                    {
+                        ArmTimer(instance, now);
+                        return;
+                    }
+                    else
+                    {
+                        var next = instance.Wait switch
+                        {
+                            WaitKind.Event => instance.TimeoutState!,
+                            WaitKind.Until => instance.ResumeState!,
+                            _ => instance.State,
+                        };
+                        instance = await MoveAsync(instance, next, null, instance.Wait == WaitKind.Event ? "timeout" : null, cancellationToken);
+                    }
+
+                    continue;
+
+                default:
+                    instance = await StepAsync(definition, instance, now, cancellationToken);
+                    continue;
+            }
+        }
+    }
+
+    /// <summary>Leaves a wait: back to running in <paramref name="state"/>.</summary>
+    private async Task<InstanceRecord?> MoveAsync(InstanceRecord instance, string state, WorkflowEvent? delivered, string? eventLabel, CancellationToken cancellationToken)
+    {
+        var now = _time.GetUtcNow();
+        var next = instance.Copy();
+        var from = instance.State;
+        next.State = state;
+        next.Status = WorkflowStatus.Running;
+        next.Wait = WaitKind.None;
+        next.DueAt = null;
+        next.EventName = null;
+        next.TimeoutState = null;
+        next.ResumeState = null;
+        next.DeliveredEvent = delivered;
+        next.LeaseUntil = now + Lease;
+        next.UpdatedAt = now;
+        if (instance.Wait != WaitKind.Retry)
+        {
+            next.Attempts = 0;
+            next.Sequence++;
+            next.Record(from, _options.HistoryLimit, eventName: eventLabel);
+        }
+
+        return await CommitAsync(instance, next, [], [], cancellationToken);
+    }
+
+    private async Task<InstanceRecord?> StepAsync(IWorkflowDefinition definition, InstanceRecord instance, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var attempt = instance.Attempts + 1;
+        StepOutcome outcome;
+        try
+        {
+            if (!definition.HasStep(instance.State))
+            {
+                throw new InvalidOperationException($"State '{instance.State}' has no step in workflow '{definition.Name}'.");
+            }
+
+            outcome = await definition.RunStepAsync(
+                new StepInput(instance.InstanceId, instance.State, instance.Data, attempt, instance.Sequence, now, instance.DeliveredEvent),
+                cancellationToken);
+            EnsureSamePartition(instance.Location, outcome.Writes);
+            EnsureKnownTarget(definition, outcome.Transition);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            return await FailAsync(instance, attempt, ex, cancellationToken);
+        }
+
+        now = _time.GetUtcNow();
+        var next = instance.Copy();
+        next.Data = outcome.Data;
+        next.DeliveredEvent = null;
+        next.Attempts = 0;
+        next.LastError = null;
+        next.Sequence++;
+        next.LeaseUntil = now + Lease;
+        next.UpdatedAt = now;
+        var from = instance.State;
+        switch (outcome.Transition)
+        {
+            case Transition.MoveTo moveTo:
+                next.State = moveTo.State;
+                break;
+            case Transition.Complete complete:
+                next.State = complete.State;
+                next.Status = WorkflowStatus.Completed;
+                break;
+            case Transition.WaitUntil until:
+                next.Status = WorkflowStatus.Waiting;
+                next.Wait = WaitKind.Until;
+                next.ResumeState = until.State;
+                next.DueAt = until.DueAt;
+                break;
+            case Transition.WaitForEvent forEvent:
+                next.Status = WorkflowStatus.Waiting;
+                next.Wait = WaitKind.Event;
+                next.EventName = forEvent.EventName;
+                next.ResumeState = forEvent.OnEvent;
+                next.TimeoutState = forEvent.OnTimeout;
+                next.DueAt = forEvent.TimeoutAt;
+                break;
+        }
+
+        next.Record(from, _options.HistoryLimit);
+        return await CommitAsync(instance, next, outcome.Writes, outcome.Messages, cancellationToken);
+    }
+
+    private async Task<InstanceRecord?> FailAsync(InstanceRecord instance, int attempt, Exception error, CancellationToken cancellationToken)
+    {
+        var now = _time.GetUtcNow();
+        var next = instance.Copy();
+        next.Attempts = attempt;
+        next.LastError = $"{error.GetType().Name}: {error.Message}";
+        next.UpdatedAt = now;
+        if (attempt >= _options.MaxAttempts)
+        {
+            next.Status = WorkflowStatus.Faulted;
+            next.Record(instance.State, _options.HistoryLimit, attempt, next.LastError);
+            LogFaulted(_logger, instance.InstanceId, instance.Workflow, instance.State, attempt, error);
+            await _index.RecordFaultAsync(next, cancellationToken);
+            return await CommitAsync(instance, next, [], [], cancellationToken);
+        }
+
+        // Exponential backoff with jitter, then the same state again: no hot loop (W6).
+        var backoff = TimeSpan.FromMilliseconds(Math.Min(
+            _options.RetryMaxSeconds * 1000.0,
+            _options.RetryBaseMilliseconds * Math.Pow(2, attempt - 1) * (0.8 + (Random.Shared.NextDouble() * 0.4))));
+        next.Status = WorkflowStatus.Waiting;
+        next.Wait = WaitKind.Retry;
+        next.DueAt = now + backoff;
+        next.Record(instance.State, _options.HistoryLimit, attempt, next.LastError);
+        LogRetry(_logger, instance.InstanceId, instance.State, attempt, backoff.TotalMilliseconds, error);
+        return await CommitAsync(instance, next, [], [], cancellationToken);
+    }
+
+    /// <summary>
+    /// One ETag-checked write of the instance (with the step's own writes and outbox rows when it has
+    /// them). The due-index entry is moved around it only when the due time changes: the new entry
+    /// first, the old one after, so a crash never leaves an instance without one. Null means another
+    /// worker advanced the instance first (W3) and this one stands down.
+    /// </summary>
+    private async Task<InstanceRecord?> CommitAsync(
+        InstanceRecord current, InstanceRecord next, IReadOnlyList<TableTransactionAction> writes, IReadOnlyList<OutboxMessage> messages, CancellationToken cancellationToken)
+    {
+        var oldKey = current.IndexKey;
+        if (next.Status == WorkflowStatus.Waiting && next.DueAt is { } due)
+        {
+            next.IndexKey = InstanceRecord.IndexRowKey(due, next.InstanceId);
+            if (next.IndexKey != oldKey)
+            {
+                await _index.PutAsync(next, next.IndexKey, cancellationToken);
+            }
+        }
+
+        var table = _storage.Table(next.Location.Table);
+        var outbox = messages.Select(m => new TableTransactionAction(TableTransactionActionType.UpsertReplace, OutboxRow(next.Location, m))).ToList();
+        try
+        {
+            if (writes.Count == 0 && outbox.Count == 0)
+            {
+                var updated = await table.UpdateEntityAsync(next.ToEntity(), current.ETag, TableUpdateMode.Replace, cancellationToken);
+                next.ETag = updated.Headers.ETag ?? ETag.All;
+            }
+            else
+            {
+                var response = await table.SubmitTransactionAsync(
+                    [new TableTransactionAction(TableTransactionActionType.UpdateReplace, next.ToEntity(), current.ETag), .. writes, .. outbox],
+                    cancellationToken);
+                next.ETag = response.Value[0].Headers.ETag ?? ETag.All;
+            }
+        }
+        catch (Exception ex) when (ex is RequestFailedException { Status: 412 or 404 } || (ex is TableTransactionFailedException failed && failed.FailedTransactionActionIndex == 0))
+        {
+            if (next.IndexKey != oldKey)
+            {
+                await _index.DeleteAsync(next.InstanceId, next.IndexKey, cancellationToken);
+            }
+
+            LogLostRace(_logger, next.InstanceId);
+            return null;
+        }
+
+        if (next.IndexKey != oldKey)
+        {
+            await _index.DeleteAsync(next.InstanceId, oldKey, cancellationToken);
+        }
+
+        foreach (var message in messages)
+        {
+            await DispatchAsync(next.Location, message, cancellationToken);
+        }
+
+        return next;
+    }
+
+    private async Task DispatchAsync(WorkflowLocation location, OutboxMessage message, CancellationToken cancellationToken)
+    {
+        var dispatcher = _dispatchers.GetValueOrDefault(message.Topic)
+            ?? throw new InvalidOperationException($"No outbox dispatcher for topic '{message.Topic}'.");
+        await dispatcher.DispatchAsync(message, cancellationToken);
+        try
+        {
+            await _storage.Table(location.Table).DeleteEntityAsync(location.PartitionKey, OutboxRowKey(location, message.MessageId), ETag.All, cancellationToken);
+        }
+        catch (RequestFailedException ex) when (ex.Status == 404)
+        {
+        }
+    }
+
+    private async Task DispatchLeftoversAsync(InstanceRecord instance, CancellationToken cancellationToken)
+    {
+        var prefix = instance.Location.RowKey + "|outbox|";
+        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {instance.Location.PartitionKey} and RowKey ge {prefix} and RowKey lt {instance.Location.RowKey + "|outbox}"}");
+        await foreach (var row in _storage.Table(instance.Location.Table).QueryAsync<TableEntity>(filter, cancellationToken: cancellationToken))
+        {
+            await DispatchAsync(instance.Location, new OutboxMessage(row.GetString("MessageId") ?? "", row.GetString("Topic") ?? "", row.GetString("Payload") ?? ""), cancellationToken);
+        }
+    }
+
+    private void ArmTimer(InstanceRecord instance, DateTimeOffset now)
+    {
+        var delay = instance.DueAt!.Value - now;
+        if (!_options.Worker || delay > TimeSpan.FromSeconds(_options.InMemoryTimerHorizonSeconds))
+        {
+            return; // the sweep fires it when due
+        }
+
+        var location = instance.Location;
+        var timer = _time.CreateTimer(_ =>
+        {
+            _timers.TryRemove(instance.InstanceId, out var fired);
+            fired?.Dispose();
+            _queue.Enqueue(async ct =>
+            {
+                if (await LoadAsync(location, ct) is { } fresh)
+                {
+                    await RunSafelyAsync(fresh, ct);
+                }
+            });
+        }, null, delay, Timeout.InfiniteTimeSpan);
+        if (_timers.TryRemove(instance.InstanceId, out var previous))
+        {
+            previous.Dispose();
+        }
+
+        _timers[instance.InstanceId] = timer;
+    }
+
+    private async Task<InstanceRecord?> LoadAsync(WorkflowLocation location, CancellationToken cancellationToken)
+    {
+        var found = await _storage.Table(location.Table).GetEntityIfExistsAsync<TableEntity>(location.PartitionKey, location.RowKey, cancellationToken: cancellationToken);
+        return found.HasValue ? InstanceRecord.FromEntity(location.Table, found.Value!) : null;
+    }
+
+    private static TableEntity OutboxRow(WorkflowLocation location, OutboxMessage message) =>
+        new(location.PartitionKey, OutboxRowKey(location, message.MessageId))
+        {
+            ["MessageId"] = message.MessageId,
+            ["Topic"] = message.Topic,
+            ["Payload"] = message.Payload,
+        };
+
+    private static string OutboxRowKey(WorkflowLocation location, string messageId) => $"{location.RowKey}|outbox|{messageId}";
+
+    /// <summary>
+    /// Real Azure rejects a transaction that spans partitions, Azurite accepts it: refuse it here so
+    /// what passes locally also works in the cloud.
+    /// </summary>
+    internal static void EnsureSamePartition(WorkflowLocation location, IEnumerable<TableTransactionAction> writes)
+    {
+        foreach (var write in writes)
+        {
+            if (write.Entity.PartitionKey != location.PartitionKey)
+            {
+                throw new InvalidOperationException(
+                    $"A write to partition '{write.Entity.PartitionKey}' cannot share a transaction with an instance in partition '{location.PartitionKey}'.");
+            }
+        }
+    }
+
+    private static void EnsureKnownTarget(IWorkflowDefinition definition, Transition transition)
+    {
+        (string State, bool Terminal)[] targets = transition switch
+        {
+            Transition.MoveTo t => [(t.State, false)],
+            Transition.Complete t => [(t.State, true)],
+            Transition.WaitUntil t => [(t.State, false)],
+            Transition.WaitForEvent t => [(t.OnEvent, false), (t.OnTimeout, false)],
+            _ => throw new InvalidOperationException("Unknown transition."),
+        };
+        foreach (var (target, terminal) in targets)
+        {
+            if (terminal ? !definition.IsTerminal(target) : !definition.HasStep(target))
+            {
+                throw new InvalidOperationException($"Transition to '{target}', which workflow '{definition.Name}' does not declare as {(terminal ? "terminal" : "a step")}.");
+            }
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Workflow instance {InstanceId} left for recovery after a fault")]
+    private static partial void LogAbandoned(ILogger logger, string instanceId, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Workflow instance {InstanceId} ({Workflow}) faulted in state {State} after {Attempts} tries")]
+    private static partial void LogFaulted(ILogger logger, string instanceId, string workflow, string state, int attempts, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Workflow instance {InstanceId} step {State} failed (try {Attempt}); retrying in {DelayMs} ms")]
+    private static partial void LogRetry(ILogger logger, string instanceId, string state, int attempt, double delayMs, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Workflow instance {InstanceId} was advanced by another worker first")]
+    private static partial void LogLostRace(ILogger logger, string instanceId);
+}
+
+/// <summary>An instance parked as faulted, as listed for operators.</summary>
+public sealed record FaultedWorkflow(string InstanceId, string Workflow, string State, string? Error, DateTimeOffset FaultedAt, WorkflowLocation Location);

@@ -1,0 +1,38 @@
+namespace BusinessApi.Platform.Workflows;
+
+/// <summary>Engine settings (host.json <c>workflows</c>).</summary>
+public sealed class WorkflowOptions
+{
+    public const string Section = "Workflows";
+
+    /// <summary>How long an instance's last progress protects it from recovery by another worker (W4's bound).</summary>
+    public int LeaseSeconds { get; set; } = 30;
+
+    /// <summary>How often each process sweeps the due index (timers and recovery).</summary>
+    public int SweepIntervalMilliseconds { get; set; } = 1000;
+
+    /// <summary>Due entries taken per shard per sweep.</summary>
+    public int SweepBatchSize { get; set; } = 100;
+
+    /// <summary>Shards of the due index (partitions swept in parallel).</summary>
+    public int IndexShards { get; set; } = 16;
+
+    /// <summary>Tries of a failing step before the instance is parked as faulted (W6).</summary>
+    public int MaxAttempts { get; set; } = 5;
+
+    public int RetryBaseMilliseconds { get; set; } = 1000;
+
+    public int RetryMaxSeconds { get; set; } = 300;
+
+    /// <summary>Steps run at once in this process.</summary>
+    public int MaxConcurrency { get; set; } = 64;
+
+    /// <summary>Waits due sooner than this are also timed in memory, so they fire on time without waiting for a sweep.</summary>
+    public int InMemoryTimerHorizonSeconds { get; set; } = 60;
+
+    /// <summary>Transitions kept in an instance's history (older ones are counted, not kept).</summary>
+    public int HistoryLimit { get; set; } = 100;
+
+    /// <summary>Whether this process runs steps at all (off: it only starts instances; others work them).</summary>
+    public bool Worker { get; set; } = true;
+}
