@@ -49,7 +49,7 @@ public sealed partial class StorageInitializer(
             {
                 await CreateAllAsync(stoppingToken);
             }
-            catch (Exception ex) when (ex is RequestFailedException or HttpRequestException or AggregateException)
+            catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
             {
                 LogStorageNotReady(logger, ex);
                 delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(30).Ticks));

@@ -1,4 +1,3 @@
-using Azure;
 using Microsoft.Extensions.Options;
 
 namespace BusinessApi.Platform.Workflows;
@@ -30,8 +29,9 @@ internal sealed partial class WorkflowSweeper(
             {
                 await SweepOnceAsync(stoppingToken);
             }
-            catch (Exception ex) when (ex is RequestFailedException or HttpRequestException or InvalidOperationException)
+            catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
             {
+                // Whatever failed, the sweeper must live on: it is what recovers everything else.
                 LogSweepFailed(logger, ex);
             }
 

@@ -120,18 +120,21 @@ public sealed class WorkflowEngineTests
             Assert.Equal(wakeAt, waiting.DueAt);
         }
 
+        // The background sweeper also runs whenever the clock moves; which sweep takes the entry does not matter.
         await using var after = await WorkflowTestHost.StartAsync(sharePrefixWith: prefix);
         after.App.Time.SetUtcNow(wakeAt.AddDays(-1));
-        var early = await after.SweepAsync();
+        await after.SweepAsync();
+        var dayBefore = (await after.Engine.GetAsync(Samples.Location("t1")))!;
         after.App.Time.SetUtcNow(wakeAt.AddSeconds(1));
-        var due = await after.SweepAsync();
+        await after.SweepAsync();
         var done = await after.WaitForAsync("t1", s => s.Status == WorkflowStatus.Completed);
-        var again = await after.SweepAsync();
+        after.App.Time.Advance(TimeSpan.FromMinutes(5));
+        await after.SweepAsync();
+        var later = (await after.Engine.GetAsync(Samples.Location("t1")))!;
 
-        Assert.Equal(0, early);
-        Assert.Equal(1, due);
-        Assert.Equal(0, again);
+        Assert.Equal(WorkflowStatus.Waiting, dayBefore.Status);
         Assert.Single(done.History, h => h.To == "woke");
+        Assert.Equal(done.History.Count, later.History.Count);
         Assert.Empty(await after.RowsAsync(WorkflowIndexTable));
     }
 
