@@ -8,6 +8,7 @@ using BusinessApi.Platform.Http.Idempotency;
 using BusinessApi.Platform.Secrets;
 using BusinessApi.Platform.Security;
 using BusinessApi.Platform.Storage;
+using BusinessApi.Platform.Timers;
 using BusinessApi.Platform.Workflows;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
@@ -67,6 +68,7 @@ public static class PlatformExtensions
 
         // Durable workflows (definitions are added by capabilities with AddWorkflow<T>)
         services.AddWorkflows(configuration);
+        services.AddTimers(configuration);
 
         // Audit
         services.AddSingleton<AuditJournal>();

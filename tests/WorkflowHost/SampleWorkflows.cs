@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Globalization;
 using Azure.Data.Tables;
 using BusinessApi.Platform.Storage;
+using BusinessApi.Platform.Timers;
 using BusinessApi.Platform.Workflows;
 
 namespace BusinessApi.WorkflowHost;
@@ -25,6 +26,7 @@ public static class Samples
         services.AddWorkflow<LedgerWorkflow>();
         services.AddSingleton<RecordingDispatcher>();
         services.AddSingleton<IOutboxDispatcher>(sp => sp.GetRequiredService<RecordingDispatcher>());
+        services.AddScheduledJob<HeartbeatJob>();
         return services;
     }
 }
@@ -163,5 +165,33 @@ public sealed class RecordingDispatcher : IOutboxDispatcher
 
         Delivered.AddOrUpdate(message.MessageId, 1, (_, n) => n + 1);
         return Task.CompletedTask;
+    }
+}
+
+/// <summary>A scheduled job that records each run (off unless timers:sample-heartbeat:schedule is set).</summary>
+public sealed class HeartbeatJob(StorageResources storage) : IScheduledJob
+{
+    public string Name => "sample-heartbeat";
+
+    public string DefaultSchedule => "";
+
+    public ConcurrentQueue<ScheduledRun> Runs { get; } = new();
+
+    public Func<ScheduledRun, Task>? OnRun { get; set; }
+
+    public async Task RunAsync(ScheduledRun run, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(run);
+        Runs.Enqueue(run);
+        await storage.Table(Samples.EffectsTable).AddEntityAsync(
+            new TableEntity("heartbeat", $"{run.ScheduledFor.UtcTicks.ToString("D19", CultureInfo.InvariantCulture)}|{Guid.NewGuid():N}")
+            {
+                ["PastDue"] = run.PastDue,
+                ["ProcessId"] = Environment.ProcessId,
+            }, cancellationToken);
+        if (OnRun is not null)
+        {
+            await OnRun(run);
+        }
     }
 }

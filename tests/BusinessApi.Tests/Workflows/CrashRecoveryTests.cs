@@ -1,7 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Text.Json;
 using Azure.Data.Tables;
@@ -161,96 +159,5 @@ public sealed class CrashRecoveryTests(ITestOutputHelper output)
         }
 
         return rows;
-    }
-
-    /// <summary>A separate app process with the sample workflows (tests/WorkflowHost) on a free port.</summary>
-    private sealed class HostProcess : IDisposable
-    {
-        private readonly Process _process;
-        private readonly HttpClient _client;
-
-        private HostProcess(Process process, Uri address)
-        {
-            _process = process;
-            _client = new HttpClient { BaseAddress = address, Timeout = TimeSpan.FromMinutes(3) };
-        }
-
-        public bool HasExited => _process.HasExited;
-
-        public static HostProcess Start(string prefix, params (string Key, string Value)[] settings)
-        {
-            var port = FreePort();
-            var configuration = new DirectoryInfo(AppContext.BaseDirectory).Parent!.Name; // bin/<configuration>/net10.0
-            var dll = Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "..", "WorkflowHost", "bin", configuration, "net10.0", "BusinessApi.WorkflowHost.dll"));
-            var start = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = Path.GetDirectoryName(dll)! };
-            foreach (var argument in new[]
-            {
-                dll, "--urls", $"http://127.0.0.1:{port}",
-                $"--AzureWebJobsStorage={Azurite.ConnectionString}",
-                $"--Storage:TablePrefix={prefix}",
-                $"--Operations:ApiKeys={new string('k', 40)}",
-                "--Workflows:LeaseSeconds=2",
-                "--Workflows:SweepIntervalMilliseconds=200",
-                "--Logging:LogLevel:Default=Error",
-            }.Concat(settings.Select(s => $"--{s.Key}={s.Value}")))
-            {
-                start.ArgumentList.Add(argument);
-            }
-
-            var process = Process.Start(start)!;
-            process.OutputDataReceived += (_, _) => { };
-            process.ErrorDataReceived += (_, _) => { };
-            process.BeginOutputReadLine();
-            process.BeginErrorReadLine();
-            return new HostProcess(process, new Uri($"http://127.0.0.1:{port}"));
-        }
-
-        public Task<bool> WaitUntilHealthyAsync() => Eventually.GetAsync(async () =>
-        {
-            try
-            {
-                return (await _client.GetAsync("/readyz")).StatusCode == HttpStatusCode.OK;
-            }
-            catch (HttpRequestException)
-            {
-                return false;
-            }
-        }, ok => ok, TimeSpan.FromSeconds(60), "host process ready");
-
-        /// <summary>False when the host died before answering (what it had already started is recovered by the others).</summary>
-        public async Task<bool> StartInstancesAsync(int from, int count)
-        {
-            try
-            {
-                return (await _client.PostAsync($"/samples/three-step?from={from}&count={count}&effects=true", null)).IsSuccessStatusCode;
-            }
-            catch (HttpRequestException)
-            {
-                return false;
-            }
-        }
-
-        public void Kill()
-        {
-            if (!_process.HasExited)
-            {
-                _process.Kill(); // SIGKILL: no shutdown, no flush
-            }
-        }
-
-        public void Dispose()
-        {
-            Kill();
-            _process.WaitForExit(5000);
-            _process.Dispose();
-            _client.Dispose();
-        }
-
-        private static int FreePort()
-        {
-            using var listener = new TcpListener(IPAddress.Loopback, 0);
-            listener.Start();
-            return ((IPEndPoint)listener.LocalEndpoint).Port;
-        }
     }
 }

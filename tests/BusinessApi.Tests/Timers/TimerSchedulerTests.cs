@@ -1,0 +1,170 @@
+using System.Diagnostics;
+using Azure.Data.Tables;
+using BusinessApi.Platform.Timers;
+using BusinessApi.Tests.Infrastructure;
+using BusinessApi.Tests.Workflows;
+using BusinessApi.WorkflowHost;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace BusinessApi.Tests.Timers;
+
+/// <summary>Scheduled jobs on a fake clock: on time, once per occurrence, caught up once after downtime.</summary>
+public sealed class TimerSchedulerTests
+{
+    private const string EveryTenSeconds = "*/10 * * * * *";
+
+    [Fact]
+    public async Task Job_RunsAtEachOccurrence_AndKeepsItsState()
+    {
+        await using var host = await StartAsync(EveryTenSeconds);
+        var job = host.Definition<HeartbeatJob>();
+
+        host.App.Time.Advance(TimeSpan.FromSeconds(10));
+        await Eventually.GetAsync(() => Task.FromResult(job.Runs.Count), n => n == 1);
+        await Eventually.GetAsync(() => StateAsync(host), s => s?.NextDue == TestApp.DefaultNow.AddSeconds(20), what: "state saved");
+        host.App.Time.Advance(TimeSpan.FromSeconds(10));
+        await Eventually.GetAsync(() => Task.FromResult(job.Runs.Count), n => n == 2);
+
+        Assert.Equal([TestApp.DefaultNow.AddSeconds(10), TestApp.DefaultNow.AddSeconds(20)], job.Runs.Select(r => r.ScheduledFor));
+        Assert.All(job.Runs, r => Assert.False(r.PastDue));
+        Assert.Equal(TestApp.DefaultNow.AddSeconds(10), job.Runs.Last().PreviousRunFor);
+    }
+
+    [Fact]
+    public async Task RunMissedWhileTheAppWasDown_RunsOnceOnStart_FlaggedPastDue()
+    {
+        var prefix = "t" + Guid.NewGuid().ToString("N")[..10];
+        await Azurite.Table(prefix, TimerScheduler.StateTable).CreateIfNotExistsAsync();
+        var missed = TestApp.DefaultNow.AddHours(-3);
+        await Azurite.Table(prefix, TimerScheduler.StateTable).AddEntityAsync(new TableEntity("timers", "sample-heartbeat")
+        {
+            ["LastRunFor"] = missed.AddSeconds(-10),
+            ["NextDue"] = missed,
+        });
+
+        await using var host = await StartAsync(EveryTenSeconds, new() { ["Storage:TablePrefix"] = prefix });
+        var job = host.Definition<HeartbeatJob>();
+        var state = await Eventually.GetAsync(() => StateAsync(host), s => s?.LastRunFor == missed, what: "caught up");
+
+        var run = Assert.Single(job.Runs);
+        Assert.Equal(missed, run.ScheduledFor);
+        Assert.True(run.PastDue);
+        Assert.Equal(TestApp.DefaultNow.AddSeconds(10), state!.NextDue);
+    }
+
+    [Fact]
+    public async Task FailingJob_IsRecorded_AndRunsAgainAtItsNextOccurrence()
+    {
+        await using var host = await StartAsync(EveryTenSeconds);
+        var job = host.Definition<HeartbeatJob>();
+        var failures = 1;
+        job.OnRun = _ => Interlocked.Decrement(ref failures) >= 0 ? throw new InvalidOperationException("planned") : Task.CompletedTask;
+
+        host.App.Time.Advance(TimeSpan.FromSeconds(10));
+        var failed = await Eventually.GetAsync(() => StateAsync(host), s => s?.LastError is not null, what: "failure recorded");
+        host.App.Time.Advance(TimeSpan.FromSeconds(10));
+        var recovered = await Eventually.GetAsync(() => StateAsync(host), s => s?.LastRunFor == TestApp.DefaultNow.AddSeconds(20), what: "next run");
+
+        Assert.Contains("planned", failed!.LastError, StringComparison.Ordinal);
+        Assert.Null(recovered!.LastError);
+        Assert.Equal(2, job.Runs.Count);
+    }
+
+    [Fact]
+    public async Task TwoInstances_RunEachOccurrenceOnce()
+    {
+        await using var first = await StartAsync(EveryTenSeconds);
+        await using var second = await StartAsync(EveryTenSeconds, new() { ["Storage:TablePrefix"] = first.App.TablePrefix });
+        var runs = new[] { first.Definition<HeartbeatJob>(), second.Definition<HeartbeatJob>() };
+
+        for (var i = 1; i <= 3; i++)
+        {
+            first.App.Time.Advance(TimeSpan.FromSeconds(10));
+            second.App.Time.Advance(TimeSpan.FromSeconds(10));
+            var occurrence = TestApp.DefaultNow.AddSeconds(10 * i);
+            await Eventually.GetAsync(() => StateAsync(first), s => s?.LastRunFor == occurrence, what: $"occurrence {i}");
+        }
+
+        var all = runs.SelectMany(r => r.Runs).Select(r => r.ScheduledFor).ToList();
+        Assert.Equal(3, all.Count);
+        Assert.Equal(3, all.Distinct().Count());
+    }
+
+    [Fact]
+    public async Task ScheduleFromHostSettings_BadExpression_StopsTheStart()
+    {
+        var error = await Assert.ThrowsAnyAsync<Exception>(() => StartAsync("every ten seconds"));
+
+        Assert.Contains("sample-heartbeat", error.ToString(), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("0 */5 * * * *", "2026-11-25T05:05:00Z")]
+    [InlineData("0 0 18 * * 1-5", "2026-11-25T18:00:00Z")]
+    [InlineData("30 0 0 1 1 *", "2027-01-01T00:00:30Z")]
+    public void Schedule_HasSecondsFirst(string expression, string expected) =>
+        Assert.Equal(DateTimeOffset.Parse(expected, System.Globalization.CultureInfo.InvariantCulture),
+            JobSchedule.Parse(expression, TimeZoneInfo.Utc).Next(DateTimeOffset.Parse("2026-11-25T05:00:00Z", System.Globalization.CultureInfo.InvariantCulture)));
+
+    [Fact]
+    public void Schedule_InALocalOffset()
+    {
+        var almaty = new TimerOptions { UtcOffset = "05:00" }.TimeZone();
+
+        var next = JobSchedule.Parse("0 0 18 * * *", almaty).Next(DateTimeOffset.Parse("2026-11-25T05:00:00Z", System.Globalization.CultureInfo.InvariantCulture));
+
+        Assert.Equal(DateTimeOffset.Parse("2026-11-25T13:00:00Z", System.Globalization.CultureInfo.InvariantCulture), next);
+    }
+
+    private static Task<WorkflowTestHost> StartAsync(string schedule, Dictionary<string, string>? settings = null)
+    {
+        var all = new Dictionary<string, string> { ["Timers:sample-heartbeat:Schedule"] = schedule };
+        foreach (var (key, value) in settings ?? [])
+        {
+            all[key] = value;
+        }
+
+        return WorkflowTestHost.StartAsync(all);
+    }
+
+    private static Task<TimerState?> StateAsync(WorkflowTestHost host) =>
+        host.App.Services.GetRequiredService<TimerScheduler>().ReadStateAsync("sample-heartbeat", CancellationToken.None);
+}
+
+/// <summary>The lease-held singleton across real processes, on the real clock.</summary>
+[Collection(HeavyTests.Name)]
+public sealed class TimerSingletonProcessTests
+{
+    [Fact]
+    public async Task TwoProcesses_EverySecond_EachOccurrenceRunsOnce()
+    {
+        var prefix = "t" + Guid.NewGuid().ToString("N")[..10];
+        using var first = HostProcess.Start(prefix, ("Timers:sample-heartbeat:Schedule", "* * * * * *"));
+        using var second = HostProcess.Start(prefix, ("Timers:sample-heartbeat:Schedule", "* * * * * *"));
+        await Task.WhenAll(first.WaitUntilHealthyAsync(), second.WaitUntilHealthyAsync());
+
+        var clock = Stopwatch.StartNew();
+        var rows = await Eventually.GetAsync(() => HeartbeatsAsync(prefix), r => r.Count >= 6, TimeSpan.FromSeconds(60), "six heartbeats", TimeSpan.FromMilliseconds(500));
+
+        var perOccurrence = rows.GroupBy(r => r.RowKey.Split('|')[0]).ToList();
+        Assert.All(perOccurrence, g => Assert.Single(g));
+        Assert.True(clock.Elapsed > TimeSpan.FromSeconds(3), "one run per second, not all at once");
+    }
+
+    private static async Task<List<TableEntity>> HeartbeatsAsync(string prefix)
+    {
+        var rows = new List<TableEntity>();
+        try
+        {
+            await foreach (var row in Azurite.Table(prefix, Samples.EffectsTable).QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"PartitionKey eq {"heartbeat"}")))
+            {
+                rows.Add(row);
+            }
+        }
+        catch (Azure.RequestFailedException ex) when (ex.Status == 404)
+        {
+        }
+
+        return rows;
+    }
+}
