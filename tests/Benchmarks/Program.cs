@@ -4,6 +4,7 @@ using BusinessApi.Benchmarks;
 // Prints this machine's figures. Run through ./bench.sh, which starts Azurite and passes its connection string.
 var seconds = ArgValue("--seconds", 5.0);
 var concurrency = (int)ArgValue("--concurrency", 32);
+var instances = (int)ArgValue("--instances", 3000);
 var connection = Environment.GetEnvironmentVariable("AzureWebJobsStorage")
     ?? throw new InvalidOperationException("Set AzureWebJobsStorage (./bench.sh does).");
 
@@ -17,6 +18,14 @@ foreach (var measurement in baseline.All)
 {
     Console.WriteLine(measurement.Row());
 }
+
+Console.WriteLine();
+Console.WriteLine($"Durable workflows: {instances:N0} three-step instances, started by {concurrency} callers, completed in-process:");
+var workflows = await new WorkflowThroughput(connection, concurrency, instances).MeasureAsync();
+var insert = baseline.SingleInsert.PerSecond;
+Console.WriteLine($"| instances started and completed | {workflows.PerSecond,8:N0} /s | {workflows.PerSecond / insert,5:F3} x single-insert rate (goal >= 250/s) |");
+Console.WriteLine($"| storage calls per instance      | {workflows.StorageCallsPerInstance,8:F2}    | {workflows.PerSecond * workflows.StorageCallsPerInstance / insert,5:F2} x single-insert rate in storage calls/s |");
+Console.WriteLine($"| start to completion p50 / p99   | {workflows.P50Ms,6:F1} / {workflows.P99Ms:F1} ms |");
 
 double ArgValue(string name, double fallback)
 {

@@ -22,6 +22,7 @@ public sealed partial class WorkflowEngine
     private readonly ILogger<WorkflowEngine> _logger;
     private readonly Dictionary<string, IWorkflowDefinition> _definitions;
     private readonly Dictionary<string, IOutboxDispatcher> _dispatchers;
+    private readonly IWorkflowObserver[] _observers;
     private readonly ConcurrentDictionary<string, ITimer> _timers = new(StringComparer.Ordinal);
 
     internal WorkflowEngine(
@@ -32,8 +33,10 @@ public sealed partial class WorkflowEngine
         IOptions<WorkflowOptions> options,
         IEnumerable<IWorkflowDefinition> definitions,
         IEnumerable<IOutboxDispatcher> dispatchers,
+        IEnumerable<IWorkflowObserver> observers,
         ILogger<WorkflowEngine> logger)
     {
+        _observers = [.. observers];
         _storage = storage;
         _index = index;
         _queue = queue;
@@ -110,6 +113,7 @@ public sealed partial class WorkflowEngine
             return false;
         }
 
+        Notify(instance, null);
         Schedule(instance);
         return true;
     }
@@ -468,12 +472,27 @@ public sealed partial class WorkflowEngine
             await _index.DeleteAsync(next.InstanceId, oldKey, cancellationToken);
         }
 
+        Notify(next, current.State);
         foreach (var message in messages)
         {
             await DispatchAsync(next.Location, message, cancellationToken);
         }
 
         return next;
+    }
+
+    private void Notify(InstanceRecord instance, string? from)
+    {
+        if (_observers.Length == 0)
+        {
+            return;
+        }
+
+        var transition = new WorkflowTransition(instance.InstanceId, instance.Workflow, from, instance.State, instance.Status, instance.UpdatedAt);
+        foreach (var observer in _observers)
+        {
+            observer.OnTransition(transition);
+        }
     }
 
     private async Task DispatchAsync(WorkflowLocation location, OutboxMessage message, CancellationToken cancellationToken)

@@ -28,6 +28,7 @@ public static class WorkflowServiceCollectionExtensions
             sp.GetRequiredService<IOptions<WorkflowOptions>>(),
             sp.GetServices<IWorkflowDefinition>(),
             sp.GetServices<IOutboxDispatcher>(),
+            sp.GetServices<IWorkflowObserver>(),
             sp.GetRequiredService<ILogger<WorkflowEngine>>()));
         services.AddSingleton<WorkflowSweeper>();
         services.AddHostedService(sp => sp.GetRequiredService<WorkflowSweeper>());

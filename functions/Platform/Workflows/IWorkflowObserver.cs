@@ -1,0 +1,10 @@
+namespace BusinessApi.Platform.Workflows;
+
+/// <summary>Told of every committed transition in this process (metrics, tracing, benchmarks). Must be fast and must not throw.</summary>
+public interface IWorkflowObserver
+{
+    void OnTransition(WorkflowTransition transition);
+}
+
+/// <summary>A transition that was committed.</summary>
+public sealed record WorkflowTransition(string InstanceId, string Workflow, string? From, string To, WorkflowStatus Status, DateTimeOffset At);
