@@ -95,7 +95,7 @@ public sealed class ApprovalWorkflow : WorkflowDefinition<ApprovalData>
 
 public sealed record FlakyData(string Mode);
 
-/// <summary>Fails while its instance id is in <see cref="Failing"/>; "cross-partition" mode makes a write the engine must refuse.</summary>
+/// <summary>Fails while its instance id is in <see cref="Failing"/>; "cross-partition" and "add-existing" modes make writes that must be refused.</summary>
 public sealed class FlakyWorkflow : WorkflowDefinition<FlakyData>
 {
     public FlakyWorkflow()
@@ -103,6 +103,13 @@ public sealed class FlakyWorkflow : WorkflowDefinition<FlakyData>
     {
         Step("work", (ctx, _) =>
         {
+            if (ctx.Data.Mode == "add-existing")
+            {
+                // Storage refuses this write every time (409: the row exists): a step failure, not a crash.
+                ctx.Write(new TableTransactionAction(TableTransactionActionType.Add, new TableEntity(ctx.InstanceId, "order")));
+                return Task.FromResult(ctx.Complete("done"));
+            }
+
             if (ctx.Data.Mode == "cross-partition")
             {
                 ctx.Write(new TableTransactionAction(TableTransactionActionType.UpsertMerge, new TableEntity("another-partition", "row")));

@@ -47,6 +47,9 @@ public sealed partial class WorkflowEngine
         _dispatchers = dispatchers.ToDictionary(d => d.Topic, StringComparer.Ordinal);
     }
 
+    /// <summary>Instance data is one table property: at most 32K UTF-16 characters, with room for the rest.</summary>
+    internal const int MaxDataLength = 30_000;
+
     private TimeSpan Lease => TimeSpan.FromSeconds(_options.LeaseSeconds);
 
     /// <summary>
@@ -82,7 +85,7 @@ public sealed partial class WorkflowEngine
             Workflow = definition.Name,
             State = definition.InitialState,
             Status = WorkflowStatus.Running,
-            Data = definition.Serialize(data),
+            Data = CheckSize(definition.Serialize(data)),
             LeaseUntil = now + Lease,
             CreatedAt = now,
             UpdatedAt = now,
@@ -347,6 +350,7 @@ public sealed partial class WorkflowEngine
                 cancellationToken);
             EnsureSamePartition(instance.Location, outcome.Writes);
             EnsureKnownTarget(definition, outcome.Transition);
+            CheckSize(outcome.Data);
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
@@ -389,7 +393,15 @@ public sealed partial class WorkflowEngine
         }
 
         next.Record(from, _options.HistoryLimit);
-        return await CommitAsync(instance, next, outcome.Writes, outcome.Messages, cancellationToken);
+        try
+        {
+            return await CommitAsync(instance, next, outcome.Writes, outcome.Messages, cancellationToken);
+        }
+        catch (StepWriteRejectedException ex)
+        {
+            // The step's own writes are what storage refused: a step failure, retried then parked, not a crash to recover forever.
+            return await FailAsync(instance, attempt, ex, cancellationToken);
+        }
     }
 
     private async Task<InstanceRecord?> FailAsync(InstanceRecord instance, int attempt, Exception error, CancellationToken cancellationToken)
@@ -456,7 +468,7 @@ public sealed partial class WorkflowEngine
                 next.ETag = response.Value[0].Headers.ETag ?? ETag.All;
             }
         }
-        catch (Exception ex) when (ex is RequestFailedException { Status: 412 or 404 } || (ex is TableTransactionFailedException failed && failed.FailedTransactionActionIndex == 0))
+        catch (Exception ex) when (ex is RequestFailedException { Status: 412 or 404 } || (ex is TableTransactionFailedException { FailedTransactionActionIndex: 0 } first && first.Status is 412 or 404))
         {
             if (next.IndexKey != oldKey)
             {
@@ -465,6 +477,15 @@ public sealed partial class WorkflowEngine
 
             LogLostRace(_logger, next.InstanceId);
             return null;
+        }
+        catch (Exception ex) when (IsRejection(ex))
+        {
+            if (next.IndexKey != oldKey)
+            {
+                await _index.DeleteAsync(next.InstanceId, next.IndexKey, cancellationToken);
+            }
+
+            throw new StepWriteRejectedException($"Storage refused the step's writes: {ex.Message}", ex);
         }
 
         if (next.IndexKey != oldKey)
@@ -564,6 +585,19 @@ public sealed partial class WorkflowEngine
 
     private static string OutboxRowKey(WorkflowLocation location, string messageId) => $"{location.RowKey}|outbox|{messageId}";
 
+    /// <summary>A 4xx other than a lost race: the request itself was wrong, so repeating it cannot succeed.</summary>
+    private static bool IsRejection(Exception ex) => ex switch
+    {
+        TableTransactionFailedException failed => failed.Status is >= 400 and < 500,
+        RequestFailedException failed => failed.Status is >= 400 and < 500 and not 408 and not 429,
+        _ => false,
+    };
+
+    private static string CheckSize(string data) =>
+        data.Length <= MaxDataLength
+            ? data
+            : throw new InvalidOperationException($"Workflow data is {data.Length} characters; at most {MaxDataLength} fit in the instance row. Keep large content in its own rows or blobs.");
+
     /// <summary>
     /// Real Azure rejects a transaction that spans partitions, Azurite accepts it: refuse it here so
     /// what passes locally also works in the cloud.
@@ -611,6 +645,9 @@ public sealed partial class WorkflowEngine
     [LoggerMessage(Level = LogLevel.Debug, Message = "Workflow instance {InstanceId} was advanced by another worker first")]
     private static partial void LogLostRace(ILogger logger, string instanceId);
 }
+
+/// <summary>Storage refused a step's writes (a 4xx): the step failed, not the process.</summary>
+public sealed class StepWriteRejectedException(string message, Exception inner) : Exception(message, inner);
 
 /// <summary>An instance parked as faulted, as listed for operators.</summary>
 public sealed record FaultedWorkflow(string InstanceId, string Workflow, string State, string? Error, DateTimeOffset FaultedAt, WorkflowLocation Location);

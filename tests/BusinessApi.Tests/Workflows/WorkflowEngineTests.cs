@@ -270,6 +270,31 @@ public sealed class WorkflowEngineTests
     }
 
     [Fact]
+    public async Task StepWhoseWritesStorageRefuses_IsAStepFailure_ParkedAsFaulted()
+    {
+        await using var host = await WorkflowTestHost.StartAsync(new() { ["Workflows:MaxAttempts"] = "2" });
+        await host.Table(Samples.Table).AddEntityAsync(new TableEntity("x1", "order"));
+
+        await host.Engine.StartAsync(host.Definition<FlakyWorkflow>(), Samples.Location("x1"), "x1", new FlakyData("add-existing"));
+        await host.WaitForAsync("x1", s => s.Status == WorkflowStatus.Waiting && s.Attempts == 1);
+        host.App.Time.Advance(TimeSpan.FromSeconds(5));
+        var faulted = await host.WaitForAsync("x1", s => s.Status == WorkflowStatus.Faulted);
+
+        Assert.Equal(2, faulted.Attempts);
+        Assert.Contains("Storage refused the step's writes", faulted.LastError, StringComparison.Ordinal);
+        Assert.Equal("work", faulted.State);
+    }
+
+    [Fact]
+    public async Task DataTooLargeForARow_IsRefusedAtStart()
+    {
+        await using var host = await WorkflowTestHost.StartAsync();
+
+        await Assert.ThrowsAsync<InvalidOperationException>(() =>
+            host.Engine.StartAsync(host.Definition<ApprovalWorkflow>(), Samples.Location("big"), "big", new ApprovalData(TimeSpan.FromDays(1), new string('x', 40_000))));
+    }
+
+    [Fact]
     public async Task ListingWorkflows_ByAnUnsupportedStatus_Is400()
     {
         await using var host = await WorkflowTestHost.StartAsync();
