@@ -89,6 +89,7 @@ public sealed partial class WorkflowEngine
             LeaseUntil = now + Lease,
             CreatedAt = now,
             UpdatedAt = now,
+            Version = 1,
             IndexKey = InstanceRecord.IndexRowKey(now + Lease, instanceId),
         };
         instance.Record(null, _options.HistoryLimit);
@@ -143,6 +144,7 @@ public sealed partial class WorkflowEngine
             var next = instance.Copy();
             next.PendingEvents[eventName] = payload;
             next.UpdatedAt = _time.GetUtcNow();
+            next.Version = instance.Version + 1;
             try
             {
                 var updated = await _storage.Table(location.Table).UpdateEntityAsync(next.ToEntity(), instance.ETag, TableUpdateMode.Replace, cancellationToken);
@@ -190,6 +192,7 @@ public sealed partial class WorkflowEngine
         next.LeaseUntil = now + Lease;
         next.UpdatedAt = now;
         next.IndexKey = InstanceRecord.IndexRowKey(now + Lease, instanceId);
+        next.Version = instance.Version + 1;
         next.Record(instance.State, _options.HistoryLimit, error: $"retried by {by}");
         await _index.PutAsync(next, next.IndexKey, cancellationToken);
         try
@@ -233,27 +236,45 @@ public sealed partial class WorkflowEngine
     /// <summary>Recovers what a sweep found due: a timer that fired, a crash, or a leftover entry.</summary>
     internal async Task RecoverAsync(TableEntity entry, CancellationToken cancellationToken)
     {
-        var instanceId = WorkflowIndex.InstanceIdOf(entry);
         var instance = await LoadAsync(WorkflowIndex.LocationOf(entry), cancellationToken);
         var now = _time.GetUtcNow();
-        if (instance is null || instance.IndexKey != entry.RowKey)
+        if (instance is null)
         {
-            // A start whose commit never happened, or an entry superseded by a move that crashed half-way.
-            await _index.DeleteAsync(instanceId, entry.RowKey, cancellationToken);
+            // A start intent with no instance: its commit may still be on its way (a slow start must not lose
+            // its only index entry), so it is garbage only long after it came due.
+            if (now - InstanceRecord.DueOf(entry.RowKey) > TimeSpan.FromSeconds(_options.OrphanGraceSeconds))
+            {
+                await _index.DeleteAsync(entry, cancellationToken);
+            }
+
             return;
         }
 
-        await DispatchLeftoversAsync(instance, cancellationToken);
         if (instance.IsFinished)
         {
+            await DispatchLeftoversAsync(instance, cancellationToken);
             if (instance.Status == WorkflowStatus.Faulted)
             {
                 await _index.RecordFaultAsync(instance, cancellationToken);
             }
 
-            await _index.DeleteAsync(instanceId, entry.RowKey, cancellationToken);
+            await _index.DeleteAsync(entry, cancellationToken);
             return;
         }
+
+        if (instance.IndexKey != entry.RowKey)
+        {
+            // Not the canonical entry. Made for a version the instance has reached: superseded by a move that
+            // crashed before removing it. Made for a later version: a move whose commit is on its way; keep it.
+            if (WorkflowIndex.ForVersionOf(entry) <= instance.Version)
+            {
+                await _index.DeleteAsync(entry, cancellationToken);
+            }
+
+            return;
+        }
+
+        await DispatchLeftoversAsync(instance, cancellationToken);
 
         if (instance.Status == WorkflowStatus.Running && instance.LeaseUntil > now)
         {
@@ -442,6 +463,7 @@ public sealed partial class WorkflowEngine
         InstanceRecord current, InstanceRecord next, IReadOnlyList<TableTransactionAction> writes, IReadOnlyList<OutboxMessage> messages, CancellationToken cancellationToken)
     {
         var oldKey = current.IndexKey;
+        next.Version = current.Version + 1;
         if (next.Status == WorkflowStatus.Waiting && next.DueAt is { } due)
         {
             next.IndexKey = InstanceRecord.IndexRowKey(due, next.InstanceId);

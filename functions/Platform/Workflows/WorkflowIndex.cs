@@ -27,25 +27,31 @@ internal sealed class WorkflowIndex(StorageResources storage, IOptions<WorkflowO
     public string ShardOf(string instanceId) =>
         Shard((int)(unchecked((uint)StableHash(instanceId)) % (uint)_shards));
 
+    /// <summary>Writes the entry that becomes canonical when the instance row reaches <see cref="InstanceRecord.Version"/> of <paramref name="instance"/>.</summary>
     public Task PutAsync(InstanceRecord instance, string rowKey, CancellationToken cancellationToken) =>
         _index.UpsertEntityAsync(new TableEntity(ShardOf(instance.InstanceId), rowKey)
         {
             ["Table"] = instance.Location.Table,
             ["Pk"] = instance.Location.PartitionKey,
             ["Rk"] = instance.Location.RowKey,
+            ["ForVersion"] = instance.Version,
             ["ClaimedUntil"] = DateTimeOffset.MinValue,
         }, TableUpdateMode.Replace, cancellationToken);
 
-    public async Task DeleteAsync(string instanceId, string rowKey, CancellationToken cancellationToken)
-    {
-        if (rowKey.Length == 0)
-        {
-            return;
-        }
+    public static long ForVersionOf(TableEntity entry) => entry.GetInt64("ForVersion") ?? 0;
 
+    public Task DeleteAsync(string instanceId, string rowKey, CancellationToken cancellationToken) =>
+        rowKey.Length == 0 ? Task.CompletedTask : DeleteInShardAsync(ShardOf(instanceId), rowKey, cancellationToken);
+
+    /// <summary>Deletes an entry where it is (its shard is its own partition key).</summary>
+    public Task DeleteAsync(TableEntity entry, CancellationToken cancellationToken) =>
+        DeleteInShardAsync(entry.PartitionKey, entry.RowKey, cancellationToken);
+
+    private async Task DeleteInShardAsync(string shard, string rowKey, CancellationToken cancellationToken)
+    {
         try
         {
-            await _index.DeleteEntityAsync(ShardOf(instanceId), rowKey, ETag.All, cancellationToken);
+            await _index.DeleteEntityAsync(shard, rowKey, ETag.All, cancellationToken);
         }
         catch (RequestFailedException ex) when (ex.Status == 404)
         {

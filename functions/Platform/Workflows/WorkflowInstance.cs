@@ -81,6 +81,9 @@ internal sealed partial class InstanceRecord
 
     public long Sequence { get; set; }
 
+    /// <summary>Bumped by every write of the row; index entries say which version they were made for.</summary>
+    public long Version { get; set; }
+
     public List<WorkflowHistoryEntry> History { get; set; } = [];
 
     public int HistoryDropped { get; set; }
@@ -137,6 +140,7 @@ internal sealed partial class InstanceRecord
         ["Attempts"] = Attempts,
         ["LastError"] = LastError,
         ["Sequence"] = Sequence,
+        ["Version"] = Version,
         ["History"] = JsonSerializer.Serialize(History, PlatformExtensions.JsonOptions),
         ["HistoryDropped"] = HistoryDropped,
         ["IndexKey"] = IndexKey,
@@ -165,6 +169,7 @@ internal sealed partial class InstanceRecord
         Attempts = entity.GetInt32("Attempts") ?? 0,
         LastError = entity.GetString("LastError"),
         Sequence = entity.GetInt64("Sequence") ?? 0,
+        Version = entity.GetInt64("Version") ?? 0,
         History = JsonSerializer.Deserialize<List<WorkflowHistoryEntry>>(entity.GetString("History") ?? "[]", PlatformExtensions.JsonOptions) ?? [],
         HistoryDropped = entity.GetInt32("HistoryDropped") ?? 0,
         IndexKey = entity.GetString("IndexKey") ?? "",
@@ -178,6 +183,9 @@ internal sealed partial class InstanceRecord
 
     public static string IndexRowKey(DateTimeOffset due, string instanceId) =>
         $"{due.UtcTicks.ToString("D19", CultureInfo.InvariantCulture)}|{instanceId}";
+
+    public static DateTimeOffset DueOf(string indexRowKey) =>
+        new(long.Parse(indexRowKey.AsSpan(0, 19), CultureInfo.InvariantCulture), TimeSpan.Zero);
 
     [GeneratedRegex("^[A-Za-z0-9._:@-]{1,200}$")]
     private static partial Regex SafeKey();

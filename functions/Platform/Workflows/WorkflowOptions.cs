@@ -33,6 +33,9 @@ public sealed class WorkflowOptions
     /// <summary>Transitions kept in an instance's history (older ones are counted, not kept).</summary>
     public int HistoryLimit { get; set; } = 100;
 
+    /// <summary>How long a due start intent whose instance row never appeared is kept before it is deleted as garbage.</summary>
+    public int OrphanGraceSeconds { get; set; } = 600;
+
     /// <summary>Whether this process runs steps at all (off: it only starts instances; others work them).</summary>
     public bool Worker { get; set; } = true;
 }

@@ -365,5 +365,54 @@ public sealed class WorkflowEngineTests
         await Eventually.GetAsync(() => host.RowsAsync(WorkflowIndexTable), rows => rows.Count == 0, what: "index emptied");
     }
 
+    [Fact]
+    public async Task DueStartIntent_WhoseInstanceIsNotThereYet_IsKept_UntilLongAfter()
+    {
+        await using var host = await WorkflowTestHost.StartAsync(new() { ["Workflows:Worker"] = "false" });
+        var due = TestApp.DefaultNow.AddSeconds(30);
+        var intent = new TableEntity("00", InstanceRecordKey(due, "slow"))
+        {
+            ["Table"] = Samples.Table, ["Pk"] = "slow", ["Rk"] = "workflow", ["ForVersion"] = 1L,
+        };
+        await host.Table(WorkflowIndexTable).AddEntityAsync(intent);
+
+        host.App.Time.SetUtcNow(due.AddSeconds(5)); // a start whose add is slower than its lease
+        await host.Engine.RecoverAsync(intent, CancellationToken.None);
+        var kept = await host.RowsAsync(WorkflowIndexTable);
+        host.App.Time.SetUtcNow(due.AddMinutes(11));
+        await host.Engine.RecoverAsync(intent, CancellationToken.None);
+        var afterGrace = await host.RowsAsync(WorkflowIndexTable);
+
+        Assert.Single(kept);
+        Assert.Empty(afterGrace);
+    }
+
+    [Fact]
+    public async Task NonCanonicalEntry_IsKeptWhileItsMoveIsInFlight_AndDeletedOnceSuperseded()
+    {
+        await using var host = await WorkflowTestHost.StartAsync(new() { ["Workflows:Worker"] = "false" });
+        await host.Engine.StartAsync(host.Definition<ThreeStepWorkflow>(), Samples.Location("m1"), "m1", new CounterData(0, false));
+        var shard = Assert.Single(await host.RowsAsync(WorkflowIndexTable)).PartitionKey;
+        TableEntity Entry(string key, long forVersion) => new(shard, key)
+        {
+            ["Table"] = Samples.Table, ["Pk"] = "m1", ["Rk"] = "workflow", ["ForVersion"] = forVersion,
+        };
+        var inFlight = Entry(InstanceRecordKey(TestApp.DefaultNow.AddSeconds(1), "m1"), forVersion: 2); // written just before the commit to version 2
+        var superseded = Entry(InstanceRecordKey(TestApp.DefaultNow.AddSeconds(2), "m1"), forVersion: 1);
+        await host.Table(WorkflowIndexTable).AddEntityAsync(inFlight);
+        await host.Table(WorkflowIndexTable).AddEntityAsync(superseded);
+        host.App.Time.Advance(TimeSpan.FromSeconds(5));
+
+        await host.Engine.RecoverAsync(inFlight, CancellationToken.None);
+        await host.Engine.RecoverAsync(superseded, CancellationToken.None);
+
+        var keys = (await host.RowsAsync(WorkflowIndexTable)).Select(r => r.RowKey).ToList();
+        Assert.Contains(inFlight.RowKey, keys);
+        Assert.DoesNotContain(superseded.RowKey, keys);
+    }
+
+    private static string InstanceRecordKey(DateTimeOffset due, string id) =>
+        $"{due.UtcTicks.ToString("D19", CultureInfo.InvariantCulture)}|{id}";
+
     private const string WorkflowIndexTable = "WorkflowDue";
 }
