@@ -55,6 +55,7 @@ public static class PlatformExtensions
         services.AddProblemDetails();
         services.AddOptions<IdempotencyOptions>().Bind(configuration.GetSection(IdempotencyOptions.Section));
         services.AddStorageTable(IdempotencyMiddleware.TableName);
+        services.AddStorageTable(IdempotencyPurgeJob.ExpiryTable);
         services.AddPlatformRateLimiting(configuration);
 
         // Operators
@@ -69,6 +70,7 @@ public static class PlatformExtensions
         // Durable workflows (definitions are added by capabilities with AddWorkflow<T>)
         services.AddWorkflows(configuration);
         services.AddTimers(configuration);
+        services.AddScheduledJob<IdempotencyPurgeJob>();
 
         // Audit
         services.AddSingleton<AuditJournal>();

@@ -4,9 +4,11 @@ using System.Security.Cryptography;
 using System.Text;
 using Azure.Data.Tables;
 using BusinessApi.Platform.Http.Idempotency;
+using BusinessApi.Platform.Timers;
 using BusinessApi.Tests.Infrastructure;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace BusinessApi.Tests.Platform;
 
@@ -210,6 +212,41 @@ public sealed class IdempotencyTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.UnprocessableEntity, withinRetention.StatusCode);
         Assert.Equal(HttpStatusCode.Created, afterRetention.StatusCode);
         Assert.Equal(2, await CountEffectsAsync());
+    }
+
+    [Fact]
+    public async Task PurgeJob_DeletesOnlyExpiredRecords_ReadingOnlyTheExpiryIndex()
+    {
+        await PostAsync("/test/effects", "old-key", "alpha");
+        _app.Time.Advance(TimeSpan.FromHours(30));
+        await PostAsync("/test/effects", "young-key", "alpha");
+        _app.Time.Advance(TimeSpan.FromHours(20)); // old-key is 50 h old (retention 48 h), young-key 20 h
+        var records = Azurite.Table(_app.TablePrefix, IdempotencyMiddleware.TableName);
+        var before = await CountAsync(records);
+
+        await _app.Services.GetRequiredService<IdempotencyPurgeJob>().RunAsync(new ScheduledRun(_app.Time.GetUtcNow(), false, null), CancellationToken.None);
+
+        Assert.Equal(2, before);
+        Assert.Equal(1, await CountAsync(records));
+        var replay = await PostAsync("/test/effects", "young-key", "alpha");
+        Assert.Equal("true", replay.Headers.GetValues(IdempotencyMiddleware.ReplayedHeaderName).Single());
+        // Every bucket that had passed was consumed; later ones (young-key's, and its replay's) wait their turn.
+        var passed = IdempotencyPurgeJob.Bucket(_app.Time.GetUtcNow());
+        await foreach (var entry in Azurite.Table(_app.TablePrefix, IdempotencyPurgeJob.ExpiryTable).QueryAsync<TableEntity>())
+        {
+            Assert.True(string.CompareOrdinal(entry.PartitionKey, passed) > 0, $"bucket {entry.PartitionKey} should have been purged");
+        }
+    }
+
+    private static async Task<int> CountAsync(TableClient table)
+    {
+        var count = 0;
+        await foreach (var _ in table.QueryAsync<TableEntity>())
+        {
+            count++;
+        }
+
+        return count;
     }
 
     [Fact]

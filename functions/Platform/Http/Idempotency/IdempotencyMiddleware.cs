@@ -32,6 +32,7 @@ public sealed partial class IdempotencyMiddleware(
     };
 
     private readonly TableClient _table = storage.Table(TableName);
+    private readonly TableClient _expiry = storage.Table(IdempotencyPurgeJob.ExpiryTable);
 
     public async Task InvokeAsync(HttpContext context)
     {
@@ -159,7 +160,10 @@ public sealed partial class IdempotencyMiddleware(
         };
         try
         {
+            // The expiry-index entry goes in beside the claim, so the purge job never has to scan records.
+            var indexed = IndexExpiryAsync(partition, record.ExpiresAt, cancellationToken);
             var added = await _table.AddEntityAsync(IdempotencyRecord.ToEntity(record, body: null), cancellationToken);
+            await indexed;
             record.ETag = added.Headers.ETag ?? ETag.All;
             return new Claim(ClaimOutcome.Claimed, record, null);
         }
@@ -199,6 +203,7 @@ public sealed partial class IdempotencyMiddleware(
 
         try
         {
+            await IndexExpiryAsync(partition, record.ExpiresAt, cancellationToken);
             var taken = await _table.UpdateEntityAsync(IdempotencyRecord.ToEntity(record, body: null), existing.ETag, TableUpdateMode.Replace, cancellationToken);
             record.ETag = taken.Headers.ETag ?? ETag.All;
             return new Claim(ClaimOutcome.Claimed, record, null);
@@ -206,6 +211,19 @@ public sealed partial class IdempotencyMiddleware(
         catch (RequestFailedException ex) when (ex.Status is StatusCodes.Status412PreconditionFailed or StatusCodes.Status404NotFound)
         {
             return new Claim(ClaimOutcome.InFlight, existing, null);
+        }
+    }
+
+    /// <summary>A missing index entry only delays the purge of one record; it never fails the request.</summary>
+    private async Task IndexExpiryAsync(string partition, DateTimeOffset expiresAt, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await _expiry.UpsertEntityAsync(IdempotencyPurgeJob.IndexEntry(partition, expiresAt), TableUpdateMode.Replace, cancellationToken);
+        }
+        catch (RequestFailedException ex)
+        {
+            LogIndexFailed(logger, ex.Status);
         }
     }
 
@@ -261,6 +279,9 @@ public sealed partial class IdempotencyMiddleware(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "An idempotent request outlived its lease and another took its key over")]
     private static partial void LogLeaseLost(ILogger logger);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not index an idempotency key for purging (status {Status}); the record stays until removed by hand")]
+    private static partial void LogIndexFailed(ILogger logger, int status);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Could not release an idempotency key (status {Status}); it frees itself when its lease ends")]
     private static partial void LogReleaseFailed(ILogger logger, int status);
