@@ -1,6 +1,4 @@
-using System.Buffers.Text;
 using System.Globalization;
-using System.Text;
 using System.Text.Json;
 using BusinessApi.Platform.Audit;
 using BusinessApi.Platform.Http;
@@ -15,18 +13,7 @@ public static class ReadAuditJournal
         string? subject, string? date, string? continuation, int? pageSize, AuditJournal journal, CancellationToken cancellationToken)
     {
         var errors = AuditQuery.Validate(subject, date, out var day);
-        var size = pageSize ?? 100;
-        if (size is < 1 or > 1000)
-        {
-            errors.Add("pageSize", "out_of_range", 1, 1000);
-        }
-
-        string? token = null;
-        if (continuation is { Length: > 0 } && !AuditQuery.TryDecode(continuation, out token))
-        {
-            errors.Add("continuation", "invalid_value");
-        }
-
+        var (size, token) = Paging.Read(errors, pageSize, continuation);
         if (errors.Count > 0)
         {
             return ProblemResult.For(new ApiProblem(PlatformProblems.ValidationFailed) { Errors = [.. errors] });
@@ -37,7 +24,7 @@ public static class ReadAuditJournal
             subject!,
             day,
             [.. entries.Select(AuditEntryBody.From)],
-            next is null ? null : Base64Url.EncodeToString(Encoding.UTF8.GetBytes(next))));
+            Paging.Continuation(next)));
     }
 }
 
@@ -75,19 +62,6 @@ internal static class AuditQuery
         }
 
         return errors;
-    }
-
-    public static bool TryDecode(string token, out string? decoded)
-    {
-        decoded = null;
-        var buffer = new byte[Base64Url.GetMaxDecodedLength(token.Length)];
-        if (!Base64Url.TryDecodeFromChars(token, buffer, out var written))
-        {
-            return false;
-        }
-
-        decoded = Encoding.UTF8.GetString(buffer, 0, written);
-        return true;
     }
 }
 

@@ -1,6 +1,4 @@
-using System.Buffers.Text;
 using System.Security.Claims;
-using System.Text;
 using BusinessApi.Platform.Audit;
 using BusinessApi.Platform.Http;
 using BusinessApi.Platform.Workflows;
@@ -20,33 +18,14 @@ public static class ListWorkflows
             errors.Add("status", "invalid_value");
         }
 
-        var size = pageSize ?? 100;
-        if (size is < 1 or > 1000)
-        {
-            errors.Add("pageSize", "out_of_range", 1, 1000);
-        }
-
-        string? token = null;
-        if (continuation is { Length: > 0 })
-        {
-            var buffer = new byte[Base64Url.GetMaxDecodedLength(continuation.Length)];
-            if (Base64Url.TryDecodeFromChars(continuation, buffer, out var written))
-            {
-                token = Encoding.UTF8.GetString(buffer, 0, written);
-            }
-            else
-            {
-                errors.Add("continuation", "invalid_value");
-            }
-        }
-
+        var (size, token) = Paging.Read(errors, pageSize, continuation);
         if (errors.Count > 0)
         {
             return ProblemResult.For(new ApiProblem(PlatformProblems.ValidationFailed) { Errors = [.. errors] });
         }
 
         var (items, next) = await engine.ListFaultedAsync(token, size, cancellationToken);
-        return TypedResults.Ok(new FaultedWorkflowPage(items, next is null ? null : Base64Url.EncodeToString(Encoding.UTF8.GetBytes(next))));
+        return TypedResults.Ok(new FaultedWorkflowPage(items, Paging.Continuation(next)));
     }
 }
 
