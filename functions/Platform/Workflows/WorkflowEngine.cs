@@ -181,6 +181,12 @@ public sealed partial class WorkflowEngine
         var instance = location is null ? null : await LoadAsync(location, cancellationToken);
         if (instance is null || instance.Status != WorkflowStatus.Faulted)
         {
+            if (location is not null)
+            {
+                // A registry entry whose fault never committed (its commit lost a race): not faulted, so not listed.
+                await _index.ClearFaultAsync(instanceId, cancellationToken);
+            }
+
             return null;
         }
 

@@ -295,6 +295,25 @@ public sealed class WorkflowEngineTests
     }
 
     [Fact]
+    public async Task StaleFaultEntry_IsClearedByARetry_AndNotListedAgain()
+    {
+        await using var host = await WorkflowTestHost.StartAsync();
+        await host.Engine.StartAsync(host.Definition<ThreeStepWorkflow>(), Samples.Location("s1"), "s1", new CounterData(0, false));
+        await host.WaitForAsync("s1", s => s.Status == WorkflowStatus.Completed);
+        await host.Table("WorkflowFaults").AddEntityAsync(new TableEntity("faulted", "s1")
+        {
+            ["Table"] = Samples.Table, ["Pk"] = "s1", ["Rk"] = "workflow", ["Workflow"] = "three-step", ["State"] = "two",
+        });
+        using var ops = host.App.OperatorClient();
+
+        var retry = await ops.PostAsync("/api/v1/ops/workflows/s1/retry", null);
+        var listed = await ops.GetStringAsync("/api/v1/ops/workflows?status=faulted");
+
+        Assert.Equal(System.Net.HttpStatusCode.NotFound, retry.StatusCode);
+        Assert.DoesNotContain("s1", listed, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task ListingWorkflows_ByAnUnsupportedStatus_Is400()
     {
         await using var host = await WorkflowTestHost.StartAsync();
