@@ -570,7 +570,13 @@ public sealed partial class WorkflowEngine
 
     private void ArmTimer(InstanceRecord instance, DateTimeOffset now)
     {
+        now = _time.GetUtcNow() > now ? _time.GetUtcNow() : now;
         var delay = instance.DueAt!.Value - now;
+        if (delay <= TimeSpan.Zero)
+        {
+            delay = TimeSpan.Zero; // came due while we looked: fire at once
+        }
+
         if (!_options.Worker || delay > TimeSpan.FromSeconds(_options.InMemoryTimerHorizonSeconds))
         {
             return; // the sweep fires it when due
