@@ -22,7 +22,8 @@ public sealed class IdempotencyTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _app = await TestApp.StartAsync(map: app =>
+        // The background purge is off here: tests that need it run it themselves, at the moment they choose.
+        _app = await TestApp.StartAsync(new Dictionary<string, string> { ["Timers:idempotency-purge:Schedule"] = "" }, map: app =>
         {
             app.MapPost("/test/effects", (EffectRequest request, HttpContext context) => RecordEffectAsync(request, context)).WithIdempotency();
             app.MapPost("/test/optional", (EffectRequest request, HttpContext context) => RecordEffectAsync(request, context)).WithIdempotency(required: false);
@@ -247,6 +248,33 @@ public sealed class IdempotencyTests : IAsyncLifetime
         }
 
         return count;
+    }
+
+    [Fact]
+    public async Task ExpiredKeyPurgedWhileBeingTakenOver_IsClaimedAfresh()
+    {
+        await PostAsync("/test/effects", "key-10", "alpha");
+        _app.Time.Advance(TimeSpan.FromHours(49));
+        var partition = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes("anonymous\nkey-10")));
+        var purged = 0;
+        var monitor = _app.Services.GetRequiredService<BusinessApi.Platform.Storage.StorageCallMonitor>();
+        monitor.Plan = call =>
+        {
+            // The purge job deletes the record just as the takeover's conditional write leaves.
+            if (call.Method == "PUT" && call.Uri.Contains(IdempotencyMiddleware.TableName, StringComparison.Ordinal) && Interlocked.Exchange(ref purged, 1) == 0)
+            {
+                Azurite.Table(_app.TablePrefix, IdempotencyMiddleware.TableName).DeleteEntity(partition, "");
+            }
+
+            return BusinessApi.Platform.Storage.StorageFault.None;
+        };
+
+        var response = await PostAsync("/test/effects", "key-10", "beta");
+        monitor.Plan = null;
+
+        Assert.Equal(1, purged);
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        Assert.Equal(2, await CountEffectsAsync());
     }
 
     [Fact]

@@ -149,6 +149,21 @@ public sealed partial class IdempotencyMiddleware(
 
     private async Task<Claim> ClaimAsync(string partition, string requestHash, CancellationToken cancellationToken)
     {
+        // A record that vanishes between our steps (released by a failed request, or purged after expiry)
+        // leaves the key free: claim it afresh rather than report it busy.
+        for (var attempt = 1; ; attempt++)
+        {
+            var claim = await TryClaimAsync(partition, requestHash, cancellationToken);
+            if (claim is not null || attempt == 3)
+            {
+                return claim ?? new Claim(ClaimOutcome.InFlight, null, null);
+            }
+        }
+    }
+
+    /// <summary>One attempt; null when the record vanished mid-way.</summary>
+    private async Task<Claim?> TryClaimAsync(string partition, string requestHash, CancellationToken cancellationToken)
+    {
         var now = time.GetUtcNow();
         var record = new IdempotencyRecord
         {
@@ -179,8 +194,7 @@ public sealed partial class IdempotencyMiddleware(
         }
         catch (RequestFailedException ex) when (ex.Status == StatusCodes.Status404NotFound)
         {
-            // Released between our insert and our read: the holder failed; the caller may simply retry.
-            return new Claim(ClaimOutcome.InFlight, null, null);
+            return null;
         }
 
         var (existing, body) = IdempotencyRecord.FromEntity(entity);
@@ -208,9 +222,13 @@ public sealed partial class IdempotencyMiddleware(
             record.ETag = taken.Headers.ETag ?? ETag.All;
             return new Claim(ClaimOutcome.Claimed, record, null);
         }
-        catch (RequestFailedException ex) when (ex.Status is StatusCodes.Status412PreconditionFailed or StatusCodes.Status404NotFound)
+        catch (RequestFailedException ex) when (ex.Status == StatusCodes.Status412PreconditionFailed)
         {
-            return new Claim(ClaimOutcome.InFlight, existing, null);
+            return new Claim(ClaimOutcome.InFlight, existing, null); // another request took it over first
+        }
+        catch (RequestFailedException ex) when (ex.Status == StatusCodes.Status404NotFound)
+        {
+            return null;
         }
     }
 
