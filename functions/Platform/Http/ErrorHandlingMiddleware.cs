@@ -26,7 +26,9 @@ public sealed partial class ErrorHandlingMiddleware(RequestDelegate next, ILogge
             var problem = Classify(ex);
             if (problem.Type.Status >= 500)
             {
-                LogFailure(logger, problem.Type.Code, context.Request.Method, context.Request.Path, ex);
+                // The route template, never the raw path: paths carry IBANs and ids that must not reach logs.
+                var route = (context.GetEndpoint() as RouteEndpoint)?.RoutePattern.RawText ?? "(no route)";
+                LogFailure(logger, problem.Type.Code, context.Request.Method, route, ex);
             }
 
             context.Response.Clear();
@@ -55,6 +57,6 @@ public sealed partial class ErrorHandlingMiddleware(RequestDelegate next, ILogge
         _ => new ApiProblem(PlatformProblems.InternalError),
     };
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "Request failed with {ProblemCode}: {Method} {Path}")]
-    private static partial void LogFailure(ILogger logger, string problemCode, string method, PathString path, Exception exception);
+    [LoggerMessage(Level = LogLevel.Error, Message = "Request failed with {ProblemCode}: {Method} {Route}")]
+    private static partial void LogFailure(ILogger logger, string problemCode, string method, string route, Exception exception);
 }

@@ -1,6 +1,8 @@
 using System.Net;
 using System.Text;
 using BusinessApi.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Microsoft.AspNetCore.Builder;
 
 namespace BusinessApi.Tests.Platform;
@@ -46,6 +48,20 @@ public sealed class ErrorHandlingTests
         Assert.DoesNotContain("InvalidOperationException", raw, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task FailureLogs_NameTheRoute_NeverTheRawPath()
+    {
+        var logs = new CapturingLoggerProvider();
+        await using var app = await TestApp.StartAsync(
+            map: a => a.MapGet("/test/accounts/{iban}", string (string iban) => throw new InvalidOperationException("bug")),
+            services: s => s.AddSingleton<ILoggerProvider>(logs));
+
+        await app.Client.GetAsync("/test/accounts/KZ86125KZT5004100100");
+
+        Assert.Contains(logs.Messages, m => m.Contains("/test/accounts/{iban}", StringComparison.Ordinal));
+        Assert.DoesNotContain(logs.Messages, m => m.Contains("KZ86125KZT5004100100", StringComparison.Ordinal));
+    }
+
     [Theory]
     [InlineData("ru", "Сервис временно недоступен")]
     [InlineData("kk", "Қызмет уақытша қолжетімсіз")]
@@ -75,6 +91,28 @@ public sealed class ErrorHandlingTests
         Assert.Equal("storage_unavailable", problem.Code);
         Assert.Equal(title, problem.Title);
         Assert.NotNull(response.Headers.RetryAfter);
+    }
+
+    private sealed class CapturingLoggerProvider : ILoggerProvider
+    {
+        public System.Collections.Concurrent.ConcurrentQueue<string> Messages { get; } = new();
+
+        public ILogger CreateLogger(string categoryName) => new Logger(this);
+
+        public void Dispose()
+        {
+        }
+
+        private sealed class Logger(CapturingLoggerProvider provider) : ILogger
+        {
+            public IDisposable? BeginScope<TState>(TState state)
+                where TState : notnull => null;
+
+            public bool IsEnabled(LogLevel logLevel) => true;
+
+            public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
+                provider.Messages.Enqueue(formatter(state, exception));
+        }
     }
 
     private static int FreePort()
