@@ -71,6 +71,10 @@ public sealed partial class OperatorKeys(IConfiguration configuration, ISecretSt
     /// <summary>Shorter keys are ignored: an operator key must carry at least ~190 bits.</summary>
     public const int MinimumKeyLength = 32;
 
+    // The parsed keys of the last configured value: re-parsed only when the value (or the vault version) changes.
+    // A reference swapped whole, so concurrent requests never see half of an update.
+    private ParsedKeys? _parsed;
+
     /// <summary>The matching key's fingerprint (never the key), or null.</summary>
     public async ValueTask<string?> FindAsync(string presented, CancellationToken cancellationToken)
     {
@@ -95,6 +99,11 @@ public sealed partial class OperatorKeys(IConfiguration configuration, ISecretSt
         var raw = configuration.UsesKeyVault()
             ? (await secrets.GetCurrentAsync(VaultSecretName, cancellationToken)).Value
             : configuration[Setting] ?? "";
+        if (Volatile.Read(ref _parsed) is { } cached && string.Equals(cached.Raw, raw, StringComparison.Ordinal))
+        {
+            return cached.Keys;
+        }
+
         var result = new List<(byte[], string)>();
         foreach (var key in raw.Split([',', ';', ' ', '\n', '\r', '\t'], StringSplitOptions.RemoveEmptyEntries))
         {
@@ -108,8 +117,11 @@ public sealed partial class OperatorKeys(IConfiguration configuration, ISecretSt
             result.Add((hash, Convert.ToHexStringLower(hash)[..12]));
         }
 
+        Volatile.Write(ref _parsed, new ParsedKeys(raw, result));
         return result;
     }
+
+    private sealed record ParsedKeys(string Raw, IReadOnlyList<(byte[] Hash, string Fingerprint)> Keys);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "An operator key shorter than {MinimumLength} characters is ignored")]
     private static partial void LogWeakKeyIgnored(ILogger logger, int minimumLength);

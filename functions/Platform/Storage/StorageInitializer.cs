@@ -18,8 +18,6 @@ public sealed partial class StorageInitializer(
 
     public bool IsReady => _ready.Task.IsCompletedSuccessfully;
 
-    public Task WhenReady => _ready.Task;
-
     public override async Task StartAsync(CancellationToken cancellationToken)
     {
         // One bounded attempt inline, so a healthy start serves its first request with everything in

@@ -437,6 +437,25 @@ public sealed class WorkflowEngineTests
         Assert.DoesNotContain(superseded.RowKey, keys);
     }
 
+    [Fact]
+    public async Task EffectHelpers_InsertOnce_AndUpdateOnlyTheVersionRead()
+    {
+        await using var host = await WorkflowTestHost.StartAsync();
+        var table = host.Table(Samples.EffectsTable);
+
+        var first = await table.InsertIfAbsentAsync(new TableEntity("fx", "effect-1") { ["N"] = 1 }, CancellationToken.None);
+        var again = await table.InsertIfAbsentAsync(new TableEntity("fx", "effect-1") { ["N"] = 2 }, CancellationToken.None);
+        var read = (await table.GetEntityAsync<TableEntity>("fx", "effect-1")).Value;
+        var updated = await table.UpdateIfMatchAsync(new TableEntity("fx", "effect-1") { ["N"] = 3 }, read.ETag, CancellationToken.None);
+        var stale = await table.UpdateIfMatchAsync(new TableEntity("fx", "effect-1") { ["N"] = 4 }, read.ETag, CancellationToken.None);
+
+        Assert.True(first);
+        Assert.False(again);
+        Assert.True(updated);
+        Assert.False(stale);
+        Assert.Equal(3, (await table.GetEntityAsync<TableEntity>("fx", "effect-1")).Value.GetInt32("N"));
+    }
+
     private static string InstanceRecordKey(DateTimeOffset due, string id) =>
         $"{due.UtcTicks.ToString("D19", CultureInfo.InvariantCulture)}|{id}";
 
