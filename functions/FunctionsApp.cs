@@ -1,4 +1,6 @@
+using BusinessApi.Accounts;
 using BusinessApi.Calendar;
+using BusinessApi.Customers;
 using BusinessApi.Operations;
 using BusinessApi.Platform;
 
@@ -12,6 +14,8 @@ public static class FunctionsApp
         var builder = WebApplication.CreateBuilder(args);
         builder.AddPlatform(platform => platform.LocalOffset = KazakhstanTime.Offset, includeLocalSettings);
         builder.Services.AddCalendar(builder.Configuration);
+        builder.Services.AddCustomers();
+        builder.Services.AddAccounts(builder.Configuration);
         configure?.Invoke(builder);
 
         var app = builder.Build();
@@ -19,6 +23,8 @@ public static class FunctionsApp
         var api = app.MapApi();
         var ops = api.MapOperations();
         api.MapCalendar(ops);
+        ops.MapCustomers();
+        api.MapAccounts(ops);
         ops.MapAuditJournal();
         ops.MapWorkflowOperations();
         return app;

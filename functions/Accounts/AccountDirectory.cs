@@ -1,0 +1,77 @@
+using System.Security.Claims;
+using Azure.Data.Tables;
+using BusinessApi.Accounts.Ledger;
+using BusinessApi.Customers;
+using BusinessApi.Platform.Storage;
+
+namespace BusinessApi.Accounts;
+
+/// <summary>
+/// Which accounts belong to which customer. The ledger head carries the owner (the truth); this index
+/// (customer → accounts) serves <c>GET /accounts</c> with one partition read.
+/// </summary>
+public sealed class AccountDirectory(StorageResources storage, Ledger.Ledger ledger)
+{
+    public const string TableName = "CustomerAccounts";
+
+    private readonly TableClient _index = storage.Table(TableName);
+
+    /// <summary>Opens the account, or answers the account already under this IBAN (<c>Created</c> false).</summary>
+    public async Task<(bool Created, AccountState State)> OpenAsync(string customerId, Iban iban, Currency currency, DateOnly openedOn, CancellationToken cancellationToken)
+    {
+        var head = new AccountState
+        {
+            Id = LedgerAccountId.ForIban(iban),
+            Kind = LedgerAccountKind.Customer,
+            Currency = currency,
+            Iban = iban.Value,
+            CustomerId = customerId,
+            OpenedOn = openedOn,
+        };
+        var (created, state) = await ledger.OpenAsync(head, cancellationToken);
+        if (state.CustomerId == customerId)
+        {
+            // Written after the head, and again on a retry, so an interrupted opening completes.
+            await _index.UpsertEntityAsync(new TableEntity(customerId, state.Id.Value) { ["Iban"] = iban.Value }, TableUpdateMode.Replace, cancellationToken);
+        }
+
+        return (created, state);
+    }
+
+    /// <summary>The customer's accounts with their heads as stored now, in IBAN order.</summary>
+    public async Task<IReadOnlyList<AccountState>> ListAsync(string customerId, CancellationToken cancellationToken)
+    {
+        var ids = new List<LedgerAccountId>();
+        await foreach (var row in _index.QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"PartitionKey eq {customerId}"), cancellationToken: cancellationToken))
+        {
+            if (LedgerAccountId.TryParse(row.RowKey, out var id))
+            {
+                ids.Add(id);
+            }
+        }
+
+        var heads = await Task.WhenAll(ids.Select(id => ledger.GetAccountAsync(id, cancellationToken)));
+        return [.. heads.OfType<AccountState>().Where(h => h.CustomerId == customerId).OrderBy(h => h.Iban, StringComparer.Ordinal)];
+    }
+
+    /// <summary>The account under <paramref name="iban"/>, if it exists.</summary>
+    public Task<AccountState?> FindAsync(Iban iban, CancellationToken cancellationToken) =>
+        ledger.GetAccountAsync(LedgerAccountId.ForIban(iban), cancellationToken);
+
+    /// <summary>
+    /// The account as the calling customer may see it: another customer's account is reported exactly
+    /// like a missing one, so an IBAN's existence never leaks.
+    /// </summary>
+    public async Task<AccountState?> FindForCallerAsync(Iban iban, ClaimsPrincipal caller, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(caller);
+        var customerId = caller.CustomerId();
+        if (customerId is null)
+        {
+            return null;
+        }
+
+        var state = await FindAsync(iban, cancellationToken);
+        return state?.CustomerId == customerId ? state : null;
+    }
+}

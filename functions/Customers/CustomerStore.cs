@@ -1,0 +1,83 @@
+using Azure;
+using Azure.Data.Tables;
+using BusinessApi.Platform.Storage;
+
+namespace BusinessApi.Customers;
+
+/// <summary>
+/// Customers by id, with a registration-number index that keeps BINs unique: the index row is
+/// claimed first with one conditional insert, so two concurrent requests for one BIN make one customer.
+/// </summary>
+public sealed class CustomerStore(StorageResources storage)
+{
+    public const string TableName = "Customers";
+    public const string BinIndexTable = "CustomerBins";
+    private const string Row = "customer";
+
+    private readonly TableClient _customers = storage.Table(TableName);
+    private readonly TableClient _bins = storage.Table(BinIndexTable);
+
+    /// <summary>Creates the customer, or answers the one that already holds the BIN (<c>Created</c> false).</summary>
+    public async Task<(bool Created, Customer Customer)> CreateAsync(Customer customer, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(customer);
+        var claim = new TableEntity(customer.Bin, Row) { ["CustomerId"] = customer.CustomerId };
+        try
+        {
+            await _bins.AddEntityAsync(claim, cancellationToken);
+        }
+        catch (RequestFailedException ex) when (ex.Status == 409)
+        {
+            var holder = (await _bins.GetEntityAsync<TableEntity>(customer.Bin, Row, cancellationToken: cancellationToken)).Value.GetString("CustomerId")!;
+            if (await GetAsync(holder, cancellationToken) is { } existing)
+            {
+                return (false, existing);
+            }
+
+            // The holder's creation stopped after its claim: finish it under the claimed id.
+            customer = customer with { CustomerId = holder };
+        }
+
+        try
+        {
+            await _customers.AddEntityAsync(ToEntity(customer), cancellationToken);
+            return (true, customer);
+        }
+        catch (RequestFailedException ex) when (ex.Status == 409)
+        {
+            return (false, (await GetAsync(customer.CustomerId, cancellationToken))!);
+        }
+    }
+
+    public async Task<Customer?> GetAsync(string customerId, CancellationToken cancellationToken)
+    {
+        if (!Customer.IsWellFormedId(customerId))
+        {
+            return null;
+        }
+
+        var found = await _customers.GetEntityIfExistsAsync<TableEntity>(customerId, Row, cancellationToken: cancellationToken);
+        return found.HasValue ? FromEntity(found.Value!) : null;
+    }
+
+    private static TableEntity ToEntity(Customer customer) => new(customer.CustomerId, Row)
+    {
+        ["Name"] = customer.Name,
+        ["Bin"] = customer.Bin,
+        ["IndividualEntrepreneur"] = customer.IsIndividualEntrepreneur,
+        ["Status"] = customer.Status.ToString(),
+        ["CreatedAt"] = customer.CreatedAt,
+        ["StatusChangedAt"] = customer.StatusChangedAt,
+    };
+
+    private static Customer FromEntity(TableEntity entity) => new(
+        entity.PartitionKey,
+        entity.GetString("Name") ?? "",
+        entity.GetString("Bin") ?? "",
+        Enum.Parse<CustomerStatus>(entity.GetString("Status") ?? nameof(CustomerStatus.Active)),
+        entity.GetDateTimeOffset("CreatedAt") ?? default)
+    {
+        IsIndividualEntrepreneur = entity.GetBoolean("IndividualEntrepreneur") ?? false,
+        StatusChangedAt = entity.GetDateTimeOffset("StatusChangedAt"),
+    };
+}

@@ -1,0 +1,14 @@
+using BusinessApi.Platform.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace BusinessApi.Customers;
+
+/// <summary><c>GET /api/v1/ops/customers/{customerId}</c>.</summary>
+public static class GetCustomer
+{
+    public static async Task<Results<Ok<CustomerResponse>, ProblemResult>> HandleAsync(
+        string customerId, CustomerStore customers, CancellationToken cancellationToken) =>
+        await customers.GetAsync(customerId, cancellationToken) is { } customer
+            ? TypedResults.Ok(CustomerResponse.From(customer))
+            : ProblemResult.For(new ApiProblem(PlatformProblems.NotFound));
+}
