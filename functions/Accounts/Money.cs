@@ -1,14 +1,21 @@
 using System.Globalization;
+using System.Text.Json.Serialization;
 
 namespace BusinessApi.Accounts;
 
 /// <summary>The currencies accounts are kept in, with their minor units (ISO 4217).</summary>
 public enum Currency
 {
+    // ISO 4217 codes stay upper case in JSON, whatever the naming policy for other enums.
+    [JsonStringEnumMemberName("KZT")]
     KZT,
+    [JsonStringEnumMemberName("USD")]
     USD,
+    [JsonStringEnumMemberName("EUR")]
     EUR,
+    [JsonStringEnumMemberName("RUB")]
     RUB,
+    [JsonStringEnumMemberName("CNY")]
     CNY,
 }
 

@@ -27,8 +27,9 @@ public static class Paging
             return (size, null);
         }
 
+        // TryDecodeFromChars throws (rather than answering false) on characters outside the alphabet.
         var buffer = new byte[Base64Url.GetMaxDecodedLength(continuation.Length)];
-        if (!Base64Url.TryDecodeFromChars(continuation, buffer, out var written))
+        if (!Base64Url.IsValid(continuation) || !Base64Url.TryDecodeFromChars(continuation, buffer, out var written))
         {
             errors.Add("continuation", "invalid_value");
             return (size, null);

@@ -12,6 +12,8 @@ public sealed class ProblemTextsTests
     {
         "BusinessApi.Platform.Http.Resources.ProblemTexts",
         "BusinessApi.Calendar.Resources.CalendarTexts",
+        "BusinessApi.Customers.Resources.CustomerTexts",
+        "BusinessApi.Accounts.Resources.AccountTexts",
     };
 
     [Theory]
