@@ -5,6 +5,10 @@ using BusinessApi.Benchmarks;
 var seconds = ArgValue("--seconds", 5.0);
 var concurrency = (int)ArgValue("--concurrency", 32);
 var instances = (int)ArgValue("--instances", 3000);
+var accounts = (int)ArgValue("--accounts", 1000);
+var hotCallers = (int)ArgValue("--hot-callers", 128);
+var onlyIndex = Array.IndexOf(args, "--only");
+var only = onlyIndex >= 0 && onlyIndex + 1 < args.Length ? args[onlyIndex + 1].Split(',') : ["workflows", "ledger"];
 var connection = Environment.GetEnvironmentVariable("AzureWebJobsStorage")
     ?? throw new InvalidOperationException("Set AzureWebJobsStorage (./bench.sh does).");
 
@@ -19,13 +23,28 @@ foreach (var measurement in baseline.All)
     Console.WriteLine(measurement.Row());
 }
 
-Console.WriteLine();
-Console.WriteLine($"Durable workflows: {instances:N0} three-step instances, started by {concurrency} callers, completed in-process:");
-var workflows = await new WorkflowThroughput(connection, concurrency, instances).MeasureAsync();
 var insert = baseline.SingleInsert.PerSecond;
-Console.WriteLine($"| instances started and completed | {workflows.PerSecond,8:N0} /s | {workflows.PerSecond / insert,5:F3} x single-insert rate (goal >= 250/s) |");
-Console.WriteLine($"| storage calls per instance      | {workflows.StorageCallsPerInstance,8:F2}    | {workflows.PerSecond * workflows.StorageCallsPerInstance / insert,5:F2} x single-insert rate in storage calls/s |");
-Console.WriteLine($"| start to completion p50 / p99   | {workflows.P50Ms,6:F1} / {workflows.P99Ms:F1} ms |");
+if (only.Contains("workflows"))
+{
+    Console.WriteLine();
+    Console.WriteLine($"Durable workflows: {instances:N0} three-step instances, started by {concurrency} callers, completed in-process:");
+    var workflows = await new WorkflowThroughput(connection, concurrency, instances).MeasureAsync();
+    Console.WriteLine($"| instances started and completed | {workflows.PerSecond,8:N0} /s | {workflows.PerSecond / insert,5:F3} x single-insert rate (goal >= 250/s) |");
+    Console.WriteLine($"| storage calls per instance      | {workflows.StorageCallsPerInstance,8:F2}    | {workflows.PerSecond * workflows.StorageCallsPerInstance / insert,5:F2} x single-insert rate in storage calls/s |");
+    Console.WriteLine($"| start to completion p50 / p99   | {workflows.P50Ms,6:F1} / {workflows.P99Ms:F1} ms |");
+}
+
+if (only.Contains("ledger"))
+{
+    Console.WriteLine();
+    Console.WriteLine($"Ledger: payments with commission (2 debits + 2 credits each), {concurrency} callers spread over {accounts:N0} accounts, then {hotCallers} callers on one account:");
+    Console.WriteLine(Measurement.Header.TrimEnd() + " vs single insert |");
+    Console.WriteLine(Measurement.Rule + "------------------|");
+    var ledger = await new LedgerThroughput(connection, accounts, TimeSpan.FromSeconds(seconds)).MeasureAsync(concurrency, hotCallers);
+    Console.WriteLine(ledger.Spread.Row(baseline.SingleInsert));
+    Console.WriteLine(ledger.Hot.Row(baseline.SingleInsert) + " (goal >= 300/s)");
+    Console.WriteLine($"| storage calls per posting: spread {ledger.SpreadCallsPerPosting:F2}, hot {ledger.HotCallsPerPosting:F2}; books balanced after the run: {(ledger.BooksBalanced ? "yes" : "NO")} |");
+}
 
 double ArgValue(string name, double fallback)
 {

@@ -16,3 +16,17 @@ public sealed class AzuriteBaselineSmokeTests
         Assert.All(rates.All, m => Assert.Contains("|", m.Row(), StringComparison.Ordinal));
     }
 }
+
+/// <summary>Keeps the ledger benchmark runnable: a very short run posts on both scenarios and leaves the books balanced.</summary>
+public sealed class LedgerThroughputSmokeTests
+{
+    [Fact]
+    public async Task ShortRun_PostsInBothScenarios_AndTheBooksBalance()
+    {
+        var figures = await new LedgerThroughput(Azurite.ConnectionString, accounts: 4, TimeSpan.FromMilliseconds(200)).MeasureAsync(spreadCallers: 2, hotCallers: 4);
+
+        Assert.True(figures.Spread.Operations > 0);
+        Assert.True(figures.Hot.Operations > 0);
+        Assert.True(figures.BooksBalanced);
+    }
+}
