@@ -1,3 +1,4 @@
+using Azure;
 using System.Diagnostics;
 using System.Globalization;
 using Azure.Core;
@@ -53,20 +54,32 @@ public sealed class StorageCallMonitor : HttpPipelinePolicy
 
     public override void Process(HttpMessage message, ReadOnlyMemory<HttpPipelinePolicy> pipeline)
     {
-        Before(message);
+        var (fault, number) = Before(message);
         ProcessNext(message, pipeline);
+        After(fault, number);
     }
 
     public override async ValueTask ProcessAsync(HttpMessage message, ReadOnlyMemory<HttpPipelinePolicy> pipeline)
     {
-        Before(message);
+        var (fault, number) = Before(message);
         await ProcessNextAsync(message, pipeline);
+        After(fault, number);
     }
 
-    private void Before(HttpMessage message)
+    /// <summary>The call reached storage and took effect, but its answer is lost, as on a dropped connection.</summary>
+    private static void After(StorageFault fault, long number)
+    {
+        if (fault == StorageFault.LoseResponse)
+        {
+            throw new RequestFailedException(0, string.Create(CultureInfo.InvariantCulture, $"Injected loss of the response to storage call {number}."));
+        }
+    }
+
+    private (StorageFault Fault, long Number) Before(HttpMessage message)
     {
         var number = Interlocked.Increment(ref _calls);
-        switch (Plan?.Invoke(new StorageCall(number, message.Request.Method.ToString(), message.Request.Uri.ToString())) ?? StorageFault.None)
+        var fault = Plan?.Invoke(new StorageCall(number, message.Request.Method.ToString(), message.Request.Uri.ToString())) ?? StorageFault.None;
+        switch (fault)
         {
             case StorageFault.Kill:
                 using (var self = System.Diagnostics.Process.GetCurrentProcess())
@@ -78,6 +91,8 @@ public sealed class StorageCallMonitor : HttpPipelinePolicy
             case StorageFault.Throw:
                 throw new InjectedFaultException(string.Create(CultureInfo.InvariantCulture, $"Injected fault before storage call {number}."));
         }
+
+        return (fault, number);
     }
 }
 
@@ -88,6 +103,9 @@ public enum StorageFault
     None,
     Throw,
     Kill,
+
+    /// <summary>Let the call happen, then throw as if the connection dropped before the answer came.</summary>
+    LoseResponse,
 }
 
 /// <summary>A fault injected by a crash test: the work in progress stops here as if the process died.</summary>

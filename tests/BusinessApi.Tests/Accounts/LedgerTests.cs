@@ -1,5 +1,6 @@
 using BusinessApi.Accounts;
 using BusinessApi.Accounts.Ledger;
+using BusinessApi.Platform.Storage;
 using BusinessApi.Platform.Timers;
 using BusinessApi.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
@@ -70,6 +71,30 @@ public sealed class LedgerTests
         Assert.Equal(301, statement!.Entries.Count);
         Assert.All(statement.Entries, e => Assert.True(e.BalanceAfter >= 0m, $"entry {e.Sequence} left {e.BalanceAfter}"));
         await AssertBooksBalanceAsync(first, account, BankData.Settlement(), BankData.Income());
+    }
+
+    [Fact]
+    public async Task Post_WhenStorageAnswersAreLostAfterTheWrite_NothingIsPostedTwice_AndTheBooksBalance()
+    {
+        await using var app = await TestApp.StartAsync();
+        var (ledger, account) = await OpenAsync(app);
+        await ledger.PostAsync(BankData.CashIn("cash:1", account, 60 * 101m), default);
+        var monitor = app.Services.GetRequiredService<StorageCallMonitor>();
+        var lost = 0;
+        monitor.Plan = call => call.Uri.Contains("$batch", StringComparison.Ordinal) && Random.Shared.NextDouble() < 0.25
+            ? (Interlocked.Increment(ref lost) > 0 ? StorageFault.LoseResponse : StorageFault.None)
+            : StorageFault.None;
+
+        var results = await Task.WhenAll(Enumerable.Range(0, 100).Select(i => ledger.PostAsync(BankData.Payment($"pay:{i}", account, 100m, 1m), default)));
+        monitor.Plan = null;
+
+        Assert.True(lost > 0, "no answer was lost");
+        Assert.Equal(60, results.Count(r => r.IsPosted));
+        Assert.All(results.Where(r => !r.IsPosted), r => Assert.Equal(LedgerRefusal.InsufficientFunds, r.Refusal));
+        var head = (await ledger.GetAccountAsync(account, default))!;
+        Assert.Equal((0m, 121L), (head.Balance, head.Sequence));
+        Assert.Equal(6000m, (await ledger.GetAccountAsync(BankData.Settlement(), default))!.Balance);
+        await AssertBooksBalanceAsync(app, account, BankData.Settlement(), BankData.Income());
     }
 
     [Fact]
