@@ -207,7 +207,7 @@ public sealed partial class TimerScheduler(
     [LoggerMessage(Level = LogLevel.Information, Message = "Timer {Job} scheduled: {Schedule}")]
     private static partial void LogScheduled(ILogger logger, string job, string schedule);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Timer {Job} ran for {Occurrence} (past due: {PastDue})")]
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Timer {Job} ran for {Occurrence} (past due: {PastDue})")]
     private static partial void LogRan(ILogger logger, string job, DateTimeOffset occurrence, bool pastDue);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Timer {Job} failed for {Occurrence}; it runs again at its next occurrence")]
