@@ -1,7 +1,9 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Security.Claims;
 using Azure.Data.Tables;
 using BusinessApi.Accounts.Ledger;
 using BusinessApi.Customers;
+using BusinessApi.Platform.Http;
 using BusinessApi.Platform.Storage;
 
 namespace BusinessApi.Accounts;
@@ -54,6 +56,22 @@ public sealed class AccountDirectory(StorageResources storage, Ledger.Ledger led
         return [.. heads.OfType<AccountState>().Where(h => h.CustomerId == customerId).OrderBy(h => h.Iban, StringComparer.Ordinal)];
     }
 
+    /// <summary>
+    /// For the bank's endpoints: the account under an IBAN taken from the path, or the answer to give
+    /// instead (400 for a malformed IBAN, 404 when there is no such account).
+    /// </summary>
+    public async Task<AccountLookup> LookupAsync(string iban, CancellationToken cancellationToken)
+    {
+        if (!Iban.TryParse(iban, out var parsed))
+        {
+            return new AccountLookup(null, default, InformationServices.InvalidIban());
+        }
+
+        return await FindAsync(parsed, cancellationToken) is { } state
+            ? new AccountLookup(state, parsed, null)
+            : new AccountLookup(null, parsed, ProblemResult.For(new ApiProblem(PlatformProblems.NotFound)));
+    }
+
     /// <summary>The account under <paramref name="iban"/>, if it exists.</summary>
     public Task<AccountState?> FindAsync(Iban iban, CancellationToken cancellationToken) =>
         ledger.GetAccountAsync(LedgerAccountId.ForIban(iban), cancellationToken);
@@ -74,4 +92,12 @@ public sealed class AccountDirectory(StorageResources storage, Ledger.Ledger led
         var state = await FindAsync(iban, cancellationToken);
         return state?.CustomerId == customerId ? state : null;
     }
+}
+
+/// <summary>An account found by IBAN, or the problem to answer when it was not.</summary>
+public readonly record struct AccountLookup(AccountState? Account, Iban Iban, ProblemResult? Problem)
+{
+    [MemberNotNullWhen(true, nameof(Account))]
+    [MemberNotNullWhen(false, nameof(Problem))]
+    public bool Found => Account is not null;
 }

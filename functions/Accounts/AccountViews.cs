@@ -15,6 +15,13 @@ public static class AmountText
 
     /// <summary>Positive, at most <see cref="MaxAmount"/>, and in whole minor units of <paramref name="currency"/>.</summary>
     public static bool IsValid(decimal amount, Currency currency) => amount > 0m && amount <= MaxAmount && Money.HasValidScale(amount, currency);
+
+    /// <summary>The 400 for an amount that is not valid in <paramref name="currency"/>.</summary>
+    public static Platform.Http.ProblemResult Invalid(string field, Currency currency) =>
+        Platform.Http.ProblemResult.For(new Platform.Http.ApiProblem(Platform.Http.PlatformProblems.ValidationFailed)
+        {
+            Errors = [new Platform.Http.FieldError(field, "invalid_amount", [Format(MaxAmount, currency)])],
+        });
 }
 
 /// <summary>An account as its customer sees it.</summary>

@@ -34,24 +34,17 @@ public static class CreditAccount
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(httpContext);
-        if (!Iban.TryParse(iban, out var parsed))
+        var lookup = await accounts.LookupAsync(iban, cancellationToken);
+        if (!lookup.Found)
         {
-            return InformationServices.InvalidIban();
+            return lookup.Problem;
         }
 
-        var account = await accounts.FindAsync(parsed, cancellationToken);
-        if (account is null)
-        {
-            return ProblemResult.For(new ApiProblem(PlatformProblems.NotFound));
-        }
-
+        var (account, parsed) = (lookup.Account, lookup.Iban);
         var amount = request.Amount!.Value;
         if (!AmountText.IsValid(amount, account.Currency))
         {
-            return ProblemResult.For(new ApiProblem(PlatformProblems.ValidationFailed)
-            {
-                Errors = [new FieldError("amount", "invalid_amount", [AmountText.Format(AmountText.MaxAmount, account.Currency)])],
-            });
+            return AmountText.Invalid("amount", account.Currency);
         }
 
         var actor = httpContext.User.FindFirstValue(ClaimTypes.NameIdentifier) ?? "operator";

@@ -31,23 +31,16 @@ public static class ManageRestrictions
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(httpContext);
-        if (!Iban.TryParse(iban, out var parsed))
+        var lookup = await accounts.LookupAsync(iban, cancellationToken);
+        if (!lookup.Found)
         {
-            return InformationServices.InvalidIban();
+            return lookup.Problem;
         }
 
-        var account = await accounts.FindAsync(parsed, cancellationToken);
-        if (account is null)
-        {
-            return ProblemResult.For(new ApiProblem(PlatformProblems.NotFound));
-        }
-
+        var (account, parsed) = (lookup.Account, lookup.Iban);
         if (request.Amount is { } amount && !AmountText.IsValid(amount, account.Currency))
         {
-            return ProblemResult.For(new ApiProblem(PlatformProblems.ValidationFailed)
-            {
-                Errors = [new FieldError("amount", "invalid_amount", [AmountText.Format(AmountText.MaxAmount, account.Currency)])],
-            });
+            return AmountText.Invalid("amount", account.Currency);
         }
 
         var actor = httpContext.User.FindFirstValue(ClaimTypes.NameIdentifier) ?? "operator";
@@ -88,18 +81,19 @@ public static class ManageRestrictions
         CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(httpContext);
-        if (!Iban.TryParse(iban, out var parsed))
-        {
-            return InformationServices.InvalidIban();
-        }
-
         if (reference is { Length: > MaxReferenceLength })
         {
             return ProblemResult.For(new ApiProblem(PlatformProblems.ValidationFailed) { Errors = [new FieldError("reference", "too_long", [MaxReferenceLength])] });
         }
 
-        var account = await accounts.FindAsync(parsed, cancellationToken);
-        if (account is null || !LedgerRules.IsValidId(restrictionId))
+        var lookup = await accounts.LookupAsync(iban, cancellationToken);
+        if (!lookup.Found)
+        {
+            return lookup.Problem;
+        }
+
+        var (account, parsed) = (lookup.Account, lookup.Iban);
+        if (!LedgerRules.IsValidId(restrictionId))
         {
             return ProblemResult.For(new ApiProblem(PlatformProblems.NotFound));
         }
@@ -124,17 +118,13 @@ public static class ManageRestrictions
     public static async Task<Results<Ok<IReadOnlyList<RestrictionResponse>>, ProblemResult>> ListAsync(
         string iban, AccountDirectory accounts, Ledger.Ledger ledger, CancellationToken cancellationToken)
     {
-        if (!Iban.TryParse(iban, out var parsed))
+        var lookup = await accounts.LookupAsync(iban, cancellationToken);
+        if (!lookup.Found)
         {
-            return InformationServices.InvalidIban();
+            return lookup.Problem;
         }
 
-        var account = await accounts.FindAsync(parsed, cancellationToken);
-        if (account is null)
-        {
-            return ProblemResult.For(new ApiProblem(PlatformProblems.NotFound));
-        }
-
+        var account = lookup.Account;
         var all = await ledger.ListRestrictionsAsync(account.Id, includeLifted: true, cancellationToken);
         return TypedResults.Ok<IReadOnlyList<RestrictionResponse>>([.. all.Select(r => RestrictionResponse.From(r, account.Currency))]);
     }

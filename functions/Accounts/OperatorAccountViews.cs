@@ -15,14 +15,11 @@ public static class OperatorAccountViews
     public static async Task<Results<Ok<OperatorAccountResponse>, ProblemResult>> GetAccountAsync(
         string iban, AccountDirectory accounts, Ledger.Ledger ledger, CancellationToken cancellationToken)
     {
-        if (!Iban.TryParse(iban, out var parsed))
-        {
-            return InformationServices.InvalidIban();
-        }
-
-        return await accounts.FindAsync(parsed, cancellationToken) is { } state
-            ? TypedResults.Ok(new OperatorAccountResponse(state.Id.Value, state.CustomerId, await InformationServices.ViewAsync(state, ledger, includeLifted: true, cancellationToken)))
-            : ProblemResult.For(new ApiProblem(PlatformProblems.NotFound));
+        var lookup = await accounts.LookupAsync(iban, cancellationToken);
+        return lookup.Found
+            ? TypedResults.Ok(new OperatorAccountResponse(lookup.Account.Id.Value, lookup.Account.CustomerId,
+                await InformationServices.ViewAsync(lookup.Account, ledger, includeLifted: true, cancellationToken)))
+            : lookup.Problem;
     }
 
     /// <summary><c>GET /api/v1/ops/accounts/{iban}/statement</c>: any customer's statement.</summary>
@@ -80,30 +77,30 @@ public static class OperatorAccountViews
     public static async Task<Results<Ok<TransactionResponse>, ProblemResult>> GetTransactionAsync(
         string iban, string transactionId, AccountDirectory accounts, Ledger.Ledger ledger, CancellationToken cancellationToken)
     {
-        if (!Iban.TryParse(iban, out var parsed))
+        var lookup = await accounts.LookupAsync(iban, cancellationToken);
+        if (!lookup.Found)
         {
-            return InformationServices.InvalidIban();
+            return lookup.Problem;
         }
 
-        var state = await accounts.FindAsync(parsed, cancellationToken);
-        var stored = state is null ? null : await ledger.GetTransactionAsync(state.Id, transactionId, cancellationToken);
-        return stored is null
-            ? ProblemResult.For(new ApiProblem(PlatformProblems.NotFound))
-            : TypedResults.Ok(TransactionResponse.From(stored));
+        return await ledger.GetTransactionAsync(lookup.Account.Id, transactionId, cancellationToken) is { } stored
+            ? TypedResults.Ok(TransactionResponse.From(stored))
+            : ProblemResult.For(new ApiProblem(PlatformProblems.NotFound));
     }
 
     /// <summary><c>GET /api/v1/ops/accounts/{iban}/verification</c>: the entries replayed against the head.</summary>
     public static async Task<Results<Ok<AccountVerification>, ProblemResult>> VerifyAsync(
         string iban, AccountDirectory accounts, LedgerReports reports, CancellationToken cancellationToken)
     {
-        if (!Iban.TryParse(iban, out var parsed))
+        var lookup = await accounts.LookupAsync(iban, cancellationToken);
+        if (!lookup.Found)
         {
-            return InformationServices.InvalidIban();
+            return lookup.Problem;
         }
 
-        var state = await accounts.FindAsync(parsed, cancellationToken);
-        var verification = state is null ? null : await reports.VerifyAccountAsync(state.Id, cancellationToken);
-        return verification is null ? ProblemResult.For(new ApiProblem(PlatformProblems.NotFound)) : TypedResults.Ok(verification);
+        return await reports.VerifyAccountAsync(lookup.Account.Id, cancellationToken) is { } verification
+            ? TypedResults.Ok(verification)
+            : ProblemResult.For(new ApiProblem(PlatformProblems.NotFound));
     }
 
     /// <summary><c>GET /api/v1/ops/ledger/trial-balance</c>: per currency, all balances plus legs in transit must sum to zero.</summary>
