@@ -73,7 +73,21 @@ public sealed class WorkflowThroughput(string connectionString, int concurrency,
             started[id] = Stopwatch.GetTimestamp();
             await engine.StartAsync(workflow, Samples.Location(id), id, new CounterData(0, RecordEffects: false), cancellationToken: ct);
         });
-        await observer.WaitForAsync(count, TimeSpan.FromMinutes(5), cancellationToken);
+        try
+        {
+            await observer.WaitForAsync(count, TimeSpan.FromMinutes(5), cancellationToken);
+        }
+        catch (TimeoutException timeout)
+        {
+            // Say where the stragglers stand, so a stall can be told from a parked (faulted) instance or a missed notification.
+            var missing = started.Keys.Where(id => !observer.HasCompleted(id)).Take(5).ToList();
+            var states = await Task.WhenAll(missing.Select(async id =>
+                (await engine.GetAsync(Samples.Location(id), cancellationToken)) is { } snapshot
+                    ? $"{id}: {snapshot.Status} in {snapshot.State}, attempts {snapshot.Attempts}, last error: {snapshot.LastError}"
+                    : $"{id}: not found"));
+            throw new TimeoutException($"{timeout.Message} Stragglers: {string.Join("; ", states)}", timeout);
+        }
+
         return [.. started.Select(s => Stopwatch.GetElapsedTime(s.Value, observer.CompletedAt(s.Key)).TotalMilliseconds)];
     }
 
@@ -90,6 +104,8 @@ public sealed class WorkflowThroughput(string connectionString, int concurrency,
         }
 
         public long CompletedAt(string instanceId) => _completed[instanceId];
+
+        public bool HasCompleted(string instanceId) => _completed.ContainsKey(instanceId);
 
         public void Clear() => _completed.Clear();
 
