@@ -516,12 +516,14 @@ public sealed partial class WorkflowEngine
             throw new StepWriteRejectedException($"Storage refused the step's writes: {ex.Message}", ex);
         }
 
+        // The transition is committed: say so before any clean-up that may fail (a failed index delete
+        // once hid completions from observers; the sweep removes a stale entry anyway).
+        Notify(next, current.State);
         if (next.IndexKey != oldKey)
         {
             await _index.DeleteAsync(next.InstanceId, oldKey, cancellationToken);
         }
 
-        Notify(next, current.State);
         foreach (var message in messages)
         {
             await DispatchAsync(next.Location, message, cancellationToken);
