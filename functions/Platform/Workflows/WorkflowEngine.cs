@@ -1,3 +1,4 @@
+using System.Security.Cryptography;
 using System.Collections.Concurrent;
 using Azure;
 using Azure.Data.Tables;
@@ -470,6 +471,7 @@ public sealed partial class WorkflowEngine
     {
         var oldKey = current.IndexKey;
         next.Version = current.Version + 1;
+        next.CommitId = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8));
         if (next.Status == WorkflowStatus.Waiting && next.DueAt is { } due)
         {
             next.IndexKey = InstanceRecord.IndexRowKey(due, next.InstanceId);
@@ -498,13 +500,30 @@ public sealed partial class WorkflowEngine
         }
         catch (Exception ex) when (ex is RequestFailedException { Status: 412 or 404 } || (ex is TableTransactionFailedException { FailedTransactionActionIndex: 0 } first && first.Status is 412 or 404))
         {
-            if (next.IndexKey != oldKey)
+            // A retried request meets its own first attempt's change as a conflict: was the write ours after all?
+            if (await LandedAsync(next, cancellationToken) is not { } stored)
             {
-                await _index.DeleteAsync(next.InstanceId, next.IndexKey, cancellationToken);
+                if (next.IndexKey != oldKey)
+                {
+                    await _index.DeleteAsync(next.InstanceId, next.IndexKey, cancellationToken);
+                }
+
+                LogLostRace(_logger, next.InstanceId);
+                return null;
             }
 
-            LogLostRace(_logger, next.InstanceId);
-            return null;
+            next.ETag = stored.ETag;
+        }
+        catch (RequestFailedException ex) when (ex.Status is 0 or 408 or >= 500)
+        {
+            // The outcome is unknown: if the write took effect and only its answer was lost, go on from it.
+            var stored = await LandedAsync(next, cancellationToken);
+            if (stored is null)
+            {
+                throw;
+            }
+
+            next.ETag = stored.ETag;
         }
         catch (Exception ex) when (IsRejection(ex))
         {
@@ -530,6 +549,19 @@ public sealed partial class WorkflowEngine
         }
 
         return next;
+    }
+
+    /// <summary>The stored instance if it holds exactly the write <paramref name="next"/> (same commit id), else null.</summary>
+    private async Task<InstanceRecord?> LandedAsync(InstanceRecord next, CancellationToken cancellationToken)
+    {
+        var stored = await LoadAsync(next.Location, cancellationToken);
+        if (stored is null || stored.CommitId != next.CommitId)
+        {
+            return null;
+        }
+
+        LogLostAnswer(_logger, next.InstanceId);
+        return stored;
     }
 
     private void Notify(InstanceRecord instance, string? from)
@@ -668,6 +700,9 @@ public sealed partial class WorkflowEngine
             }
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Workflow {InstanceId}: a transition's answer was lost but the write had landed; going on")]
+    private static partial void LogLostAnswer(ILogger logger, string instanceId);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Workflow instance {InstanceId} left for recovery after a fault")]
     private static partial void LogAbandoned(ILogger logger, string instanceId, Exception exception);

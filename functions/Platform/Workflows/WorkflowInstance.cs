@@ -84,6 +84,9 @@ internal sealed partial class InstanceRecord
     /// <summary>Bumped by every write of the row; index entries say which version they were made for.</summary>
     public long Version { get; set; }
 
+    /// <summary>A random mark of the write that made this version: after a lost answer, it tells our write from another's.</summary>
+    public string? CommitId { get; set; }
+
     public List<WorkflowHistoryEntry> History { get; set; } = [];
 
     public int HistoryDropped { get; set; }
@@ -141,6 +144,7 @@ internal sealed partial class InstanceRecord
         ["LastError"] = LastError,
         ["Sequence"] = Sequence,
         ["Version"] = Version,
+        ["CommitId"] = CommitId,
         ["History"] = JsonSerializer.Serialize(History, PlatformExtensions.JsonOptions),
         ["HistoryDropped"] = HistoryDropped,
         ["IndexKey"] = IndexKey,
@@ -170,6 +174,7 @@ internal sealed partial class InstanceRecord
         LastError = entity.GetString("LastError"),
         Sequence = entity.GetInt64("Sequence") ?? 0,
         Version = entity.GetInt64("Version") ?? 0,
+        CommitId = entity.GetString("CommitId"),
         History = JsonSerializer.Deserialize<List<WorkflowHistoryEntry>>(entity.GetString("History") ?? "[]", PlatformExtensions.JsonOptions) ?? [],
         HistoryDropped = entity.GetInt32("HistoryDropped") ?? 0,
         IndexKey = entity.GetString("IndexKey") ?? "",

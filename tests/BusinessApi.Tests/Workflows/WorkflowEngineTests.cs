@@ -391,6 +391,32 @@ public sealed class WorkflowEngineTests
         await Eventually.GetAsync(() => host.RowsAsync(WorkflowIndexTable), rows => rows.Count == 0, what: "index emptied");
     }
 
+    /// <summary>
+    /// A transition's write lands but its answer is lost (a dropped connection): the engine must see that
+    /// the write was its own and go on at once, not stand down as if another worker had won and leave
+    /// the instance to wait for its lease to run out.
+    /// </summary>
+    [Fact]
+    public async Task LostAnswerOfATransition_IsRecognisedAsOurs_AndTheRunGoesOnWithoutWaitingForTheLease()
+    {
+        await using var host = await WorkflowTestHost.StartAsync();
+        var workflow = host.Definition<ThreeStepWorkflow>();
+        var instanceRow = "/" + host.App.TablePrefix + Samples.Table + "(";
+        var lost = 0;
+        host.Monitor.Plan = call => call.Method == "PUT" && call.Uri.Contains(instanceRow, StringComparison.Ordinal) && call.Uri.Contains("lost", StringComparison.Ordinal)
+            && Interlocked.Increment(ref lost) == 1
+            ? StorageFault.LoseResponse
+            : StorageFault.None;
+
+        await host.Engine.StartAsync(workflow, Samples.Location("lost"), "lost", new CounterData(0, true));
+        var done = await host.WaitForAsync("lost", s => s.Status == WorkflowStatus.Completed, timeout: TimeSpan.FromSeconds(10), what: "completion with the clock standing still");
+        host.Monitor.Plan = null;
+
+        Assert.True(lost >= 1, "no answer was lost");
+        Assert.Equal(["one", "two", "three", "done"], done.History.Select(h => h.To));
+        Assert.Equal(3, (await host.RowsAsync(Samples.EffectsTable, "lost")).Count(e => e.RowKey.StartsWith("effect|", StringComparison.Ordinal)));
+    }
+
     [Fact]
     public async Task DueStartIntent_WhoseInstanceIsNotThereYet_IsKept_UntilLongAfter()
     {
