@@ -31,6 +31,9 @@ internal sealed record CommandResult(CommandOutcome Outcome)
 
     public long? FirstSequence { get; init; }
 
+    /// <summary>When the write was decided (the entries' booking time).</summary>
+    public DateTimeOffset? At { get; init; }
+
     public Hold? Hold { get; init; }
 
     public Restriction? Restriction { get; init; }
@@ -133,7 +136,7 @@ internal sealed class ApplyLegs(LedgerTransaction transaction, IReadOnlyList<Led
         }
 
         state = next;
-        return new CommandResult(CommandOutcome.Applied) { State = next, FirstSequence = first };
+        return new CommandResult(CommandOutcome.Applied) { State = next, FirstSequence = first, At = booking.Now };
     }
 }
 

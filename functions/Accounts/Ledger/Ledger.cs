@@ -81,7 +81,7 @@ public sealed partial class Ledger(LedgerStorage storage, ILogger<Ledger> logger
         {
             case CommandOutcome.Applied:
                 await PropagateAsync(primary, transaction, others);
-                return new PostingResult(PostingOutcome.Posted, transaction.Id) { PostedAt = storage.Booking().Now, Account = result.State };
+                return new PostingResult(PostingOutcome.Posted, transaction.Id) { PostedAt = result.At, Account = result.State };
             case CommandOutcome.Duplicate:
                 var stored = await GetTransactionAsync(primary, transaction.Id, cancellationToken);
                 if (others.Count > 0 && await storage.ReadRowAsync(primary, LedgerRows.Outbox(transaction.Id), cancellationToken) is not null)
