@@ -152,7 +152,6 @@ internal sealed partial class AccountLane(LedgerAccountId id, LedgerStorage stor
     private async Task CommitAsync(List<AccountCommand> batch)
     {
         var pending = batch;
-        var refusalsConfirmed = false;
         for (var attempt = 1; ; attempt++)
         {
             var cached = _head;
@@ -191,11 +190,11 @@ internal sealed partial class AccountLane(LedgerAccountId id, LedgerStorage stor
                 decisions.Add((command, command.Decide(ref working, preRead, booking, actions)));
             }
 
-            // A refusal must rest on the head as it is, not on this process's cached view of it.
-            if (cached is not null && !refusalsConfirmed && decisions.Any(d => d.Result.Outcome == CommandOutcome.Refused))
+            // A refusal must rest on the head as it is, not on this process's cached view of it
+            // (the next attempt reads it: only this runner sets the cache).
+            if (cached is not null && decisions.Any(d => d.Result.Outcome == CommandOutcome.Refused))
             {
                 _head = null;
-                refusalsConfirmed = true;
                 continue;
             }
 
