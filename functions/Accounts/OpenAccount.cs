@@ -39,7 +39,7 @@ public static class OpenAccount
 
         if (customer.Status != CustomerStatus.Active)
         {
-            return ProblemResult.For(new ApiProblem(AccountProblems.CustomerNotActive));
+            return ProblemResult.For(new ApiProblem(CustomerProblems.CustomerNotActive));
         }
 
         var currency = Currencies.TryParse(request.Currency, out var parsedCurrency) ? parsedCurrency : throw new InvalidOperationException("Validated before.");
@@ -88,7 +88,6 @@ public sealed record OpenAccountRequest(string? Iban, string? Currency) : IValid
 public static class AccountProblems
 {
     public static readonly ProblemType AccountExists = new("account_exists", StatusCodes.Status409Conflict);
-    public static readonly ProblemType CustomerNotActive = new("customer_not_active", StatusCodes.Status409Conflict);
 
     /// <summary>The ledger refused: the reason code is in <c>reasonCode</c>.</summary>
     public static readonly ProblemType PostingRefused = new("posting_refused", StatusCodes.Status422UnprocessableEntity);

@@ -75,4 +75,5 @@ public sealed record CustomerResponse(string CustomerId, string Name, string Bin
 public static class CustomerProblems
 {
     public static readonly ProblemType CustomerExists = new("customer_exists", StatusCodes.Status409Conflict);
+    public static readonly ProblemType CustomerNotActive = new("customer_not_active", StatusCodes.Status409Conflict);
 }

@@ -128,6 +128,25 @@ public sealed partial class AuditJournal(
         return ([], null);
     }
 
+    /// <summary>
+    /// One page of a subject's entries over a range of days, oldest first: one range query over the
+    /// subject's day partitions (they sort together), whatever the number of days.
+    /// </summary>
+    public async Task<(IReadOnlyList<StoredAuditEntry> Entries, string? Continuation)> ReadSubjectAsync(
+        string subject, DateOnly from, DateOnly to, string? continuation, int pageSize, CancellationToken cancellationToken)
+    {
+        var first = PartitionKey(subject, from);
+        var last = PartitionKey(subject, to);
+        var filter = TableClient.CreateQueryFilter($"PartitionKey ge {first} and PartitionKey le {last} and RowKey lt {HeadRowKey}");
+        await foreach (var page in _table.QueryAsync<TableEntity>(filter, maxPerPage: pageSize, cancellationToken: cancellationToken)
+                           .AsPages(continuation, pageSize))
+        {
+            return ([.. page.Values.Select(ToStored)], page.ContinuationToken);
+        }
+
+        return ([], null);
+    }
+
     /// <summary>Reads a whole partition and checks its chain against its head.</summary>
     public async Task<AuditVerification> VerifyAsync(string subject, DateOnly day, CancellationToken cancellationToken)
     {
