@@ -1,6 +1,8 @@
 using BusinessApi.Accounts;
 using BusinessApi.Calendar;
+using BusinessApi.Credentials;
 using BusinessApi.Customers;
+using BusinessApi.Notifications;
 using BusinessApi.Operations;
 using BusinessApi.Platform;
 
@@ -16,6 +18,8 @@ public static class FunctionsApp
         builder.Services.AddCalendar(builder.Configuration);
         builder.Services.AddCustomers();
         builder.Services.AddAccounts(builder.Configuration);
+        builder.Services.AddNotifications();
+        builder.Services.AddCredentials(builder.Configuration);
         configure?.Invoke(builder);
 
         var app = builder.Build();
@@ -25,6 +29,8 @@ public static class FunctionsApp
         api.MapCalendar(ops);
         ops.MapCustomers();
         api.MapAccounts(ops);
+        api.MapCredentials();
+        api.MapNotifications();
         ops.MapAuditJournal();
         ops.MapWorkflowOperations();
         return app;

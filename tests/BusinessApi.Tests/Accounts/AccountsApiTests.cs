@@ -1,7 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
-using BusinessApi.Customers;
 using BusinessApi.Tests.Infrastructure;
 
 namespace BusinessApi.Tests.Accounts;
@@ -128,7 +127,7 @@ public sealed class AccountsApiTests(AppFixture fixture) : IClassFixture<AppFixt
         var credited = await CreditAsync(ops, iban, "1500.50", "key-1");
         var replay = await CreditAsync(ops, iban, "1500.50", "key-1");
         var second = await CreditAsync(ops, iban, 99.5m, "key-2");
-        using var client = CustomerClient(customer);
+        using var client = await CustomerClient(customer);
         var accounts = await client.GetFromJsonAsync<JsonElement>("/api/v1/accounts");
 
         Assert.Equal(HttpStatusCode.Created, credited.StatusCode);
@@ -161,7 +160,7 @@ public sealed class AccountsApiTests(AppFixture fixture) : IClassFixture<AppFixt
         var problem = await Problem.ReadAsync(await ops.SendAsync(request));
 
         Assert.Contains(problem.Errors, e => e.Field == field && e.Code == code);
-        using var client = CustomerClient(customer);
+        using var client = await CustomerClient(customer);
         Assert.Equal("0.00", (await client.GetFromJsonAsync<JsonElement>($"/api/v1/accounts/{iban}")).GetProperty("balance").GetString());
     }
 
@@ -186,7 +185,7 @@ public sealed class AccountsApiTests(AppFixture fixture) : IClassFixture<AppFixt
         var (stranger, strangersIban) = await CustomerWithAccountAsync();
         using var ops = App.OperatorClient();
         await CreditAsync(ops, iban, "10.00", "k-" + iban);
-        using var client = CustomerClient(stranger);
+        using var client = await CustomerClient(stranger);
         var missing = BankData.NewIban().Value;
 
         foreach (var path in new[] { $"/api/v1/accounts/{iban}", $"/api/v1/accounts/{iban}/statement?from=2026-11-01&to=2026-11-30" })
@@ -199,7 +198,7 @@ public sealed class AccountsApiTests(AppFixture fixture) : IClassFixture<AppFixt
 
         var list = await client.GetFromJsonAsync<JsonElement>("/api/v1/accounts");
         Assert.Equal([strangersIban], list.EnumerateArray().Select(a => a.GetProperty("iban").GetString()));
-        using var ownerClient = CustomerClient(owner);
+        using var ownerClient = await CustomerClient(owner);
         Assert.Equal(HttpStatusCode.OK, (await ownerClient.GetAsync($"/api/v1/accounts/{iban}")).StatusCode);
     }
 
@@ -211,7 +210,8 @@ public sealed class AccountsApiTests(AppFixture fixture) : IClassFixture<AppFixt
 
         Assert.Equal("unauthorized", (await Problem.ReadAsync(await anonymous.GetAsync("/api/v1/accounts"))).Code);
         Assert.Equal("forbidden", (await Problem.ReadAsync(await operatorOnly.GetAsync("/api/v1/accounts"))).Code);
-        Assert.Equal("validation_failed", (await Problem.ReadAsync(await CustomerClient("cus_00000000000000000009").GetAsync("/api/v1/accounts/KZ00"))).Code);
+        using var anyClient = await CustomerClient(await CreateCustomerAsync());
+        Assert.Equal("validation_failed", (await Problem.ReadAsync(await anyClient.GetAsync("/api/v1/accounts/KZ00"))).Code);
     }
 
     [Fact]
@@ -220,7 +220,7 @@ public sealed class AccountsApiTests(AppFixture fixture) : IClassFixture<AppFixt
         var (customer, iban) = await CustomerWithAccountAsync();
         using var ops = App.OperatorClient();
         await CreditAsync(ops, iban, "1000.00", "k-" + iban);
-        using var client = CustomerClient(customer);
+        using var client = await CustomerClient(customer);
 
         var arrest = await ops.PostAsJsonAsync($"/api/v1/ops/accounts/{iban}/restrictions", new { kind = "arrest", amount = "300.00", reference = "Court order 12/2026", authority = "Court" });
         var suspension = await ops.PostAsJsonAsync($"/api/v1/ops/accounts/{iban}/restrictions", new { kind = "debitSuspension", reference = "Tax order 7" });
@@ -288,7 +288,7 @@ public sealed class AccountsApiTests(AppFixture fixture) : IClassFixture<AppFixt
             await CreditAsync(ops, iban, amount, $"s{i}-{iban}");
         }
 
-        using var client = CustomerClient(customer);
+        using var client = await CustomerClient(customer);
         var day = KazakhstanDay();
         var url = $"/api/v1/accounts/{iban}/statement?from={day}&to={day}&pageSize=3";
         var first = await client.GetFromJsonAsync<JsonElement>(url);
@@ -322,7 +322,7 @@ public sealed class AccountsApiTests(AppFixture fixture) : IClassFixture<AppFixt
     public async Task Statement_WithBadQuery_Is400(string query, string field, string code)
     {
         var (customer, iban) = await CustomerWithAccountAsync();
-        using var client = CustomerClient(customer);
+        using var client = await CustomerClient(customer);
 
         var problem = await Problem.ReadAsync(await client.GetAsync($"/api/v1/accounts/{iban}/statement?{query}"));
 
@@ -342,13 +342,7 @@ public sealed class AccountsApiTests(AppFixture fixture) : IClassFixture<AppFixt
         }
     }
 
-    private async Task<string> CreateCustomerAsync()
-    {
-        using var ops = App.OperatorClient();
-        var response = await ops.PostAsJsonAsync("/api/v1/ops/customers", new { name = "ТОО Тест", bin = BankData.NewBin() });
-        response.EnsureSuccessStatusCode();
-        return (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("customerId").GetString()!;
-    }
+    private Task<string> CreateCustomerAsync() => App.CreateCustomerAsync();
 
     private async Task<(string Customer, string Iban)> CustomerWithAccountAsync()
     {
@@ -369,12 +363,7 @@ public sealed class AccountsApiTests(AppFixture fixture) : IClassFixture<AppFixt
         return await ops.SendAsync(request);
     }
 
-    private HttpClient CustomerClient(string customerId)
-    {
-        var client = App.OperatorClient();
-        client.DefaultRequestHeaders.Add(CustomerAccess.ActAsHeader, customerId);
-        return client;
-    }
+    private Task<HttpClient> CustomerClient(string customerId) => App.SoftwareClientAsync(customerId);
 
     private string KazakhstanDay() => App.Time.GetUtcNow().ToOffset(TimeSpan.FromHours(5)).ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture);
 

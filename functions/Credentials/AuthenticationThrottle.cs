@@ -1,0 +1,72 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Options;
+
+namespace BusinessApi.Credentials;
+
+/// <summary>
+/// Slows and then refuses an address that keeps failing to authenticate: the first
+/// <see cref="CredentialOptions.AddressFreeFailures"/> failures cost nothing, each further one locks the
+/// address out for twice as long as the last (1 s, 2 s, 4 s, … up to <see cref="CredentialOptions.MaxLockSeconds"/>),
+/// and a quiet <see cref="CredentialOptions.FailureMemoryHours"/> forgets it. Successes do not clear it:
+/// an attacker holding one valid pair cannot launder guesses at others. Kept per process (like the rate
+/// limiter), so N instances allow at most N times as much; the per-Client-ID lock is stored with the pair.
+/// </summary>
+public sealed class AuthenticationThrottle(TimeProvider time, IOptions<CredentialOptions> options)
+{
+    private const int MaxTracked = 100_000;
+    private readonly ConcurrentDictionary<string, Entry> _addresses = new(StringComparer.Ordinal);
+
+    /// <summary>How long <paramref name="address"/> must wait, or null when it may try now.</summary>
+    public TimeSpan? RetryAfter(string address)
+    {
+        var now = time.GetUtcNow();
+        return _addresses.TryGetValue(address, out var entry) && entry.LockedUntil is { } until && until > now ? until - now : null;
+    }
+
+    public void RecordFailure(string address)
+    {
+        var now = time.GetUtcNow();
+        var settings = options.Value;
+        if (_addresses.Count >= MaxTracked)
+        {
+            Prune(now);
+        }
+
+        _addresses.AddOrUpdate(address,
+            _ => Next(new Entry(0, now, null), now, settings),
+            (_, entry) => Next(entry, now, settings));
+    }
+
+    /// <summary>The lock after <paramref name="failures"/> consecutive failures with <paramref name="free"/> allowed: null, or 1 s doubling to the cap.</summary>
+    public static TimeSpan? LockFor(int failures, int free, int maxLockSeconds)
+    {
+        if (failures <= free)
+        {
+            return null;
+        }
+
+        var exponent = Math.Min(failures - free - 1, 20);
+        return TimeSpan.FromSeconds(Math.Min(1L << exponent, Math.Max(1, maxLockSeconds)));
+    }
+
+    private static Entry Next(Entry entry, DateTimeOffset now, CredentialOptions settings)
+    {
+        var failures = now - entry.LastFailure > TimeSpan.FromHours(settings.FailureMemoryHours) ? 1 : entry.Failures + 1;
+        var lockFor = LockFor(failures, settings.AddressFreeFailures, settings.MaxLockSeconds);
+        return new Entry(failures, now, lockFor is null ? null : now + lockFor);
+    }
+
+    private void Prune(DateTimeOffset now)
+    {
+        var memory = TimeSpan.FromHours(options.Value.FailureMemoryHours);
+        foreach (var (address, entry) in _addresses)
+        {
+            if (now - entry.LastFailure > memory || (entry.Failures <= options.Value.AddressFreeFailures && entry.LockedUntil is null))
+            {
+                _addresses.TryRemove(address, out _);
+            }
+        }
+    }
+
+    private sealed record Entry(int Failures, DateTimeOffset LastFailure, DateTimeOffset? LockedUntil);
+}

@@ -1,0 +1,92 @@
+using BusinessApi.Customers;
+using BusinessApi.Platform.Http;
+using BusinessApi.Platform.Security;
+using BusinessApi.Platform.Storage;
+using BusinessApi.Platform.Timers;
+using Microsoft.AspNetCore.Authentication;
+
+namespace BusinessApi.Credentials;
+
+public static class CredentialsExtensions
+{
+    public static IServiceCollection AddCredentials(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<CredentialOptions>().Bind(configuration.GetSection(CredentialOptions.Section));
+        services.AddStorageTable(CredentialStore.TableName);
+        services.AddStorageTable(CredentialStore.DueTable);
+        services.AddSingleton<CredentialStore>();
+        services.AddSingleton<SecretHasher>();
+        services.AddSingleton<AccessTokens>();
+        services.AddSingleton<AuthenticationThrottle>();
+        services.AddSingleton<CredentialService>();
+        services.AddScheduledJob<CredentialInactivityJob>();
+        services.AddSingleton(new ProblemTextResources(new System.Resources.ResourceManager(
+            "BusinessApi.Credentials.Resources.CredentialTexts", typeof(CredentialsExtensions).Assembly)));
+
+        // One Authorization header, two kinds of bearer: client tokens (JWTs) and operator keys.
+        services.AddAuthentication(ClientTokenAuthenticationHandler.SelectorScheme)
+            .AddScheme<AuthenticationSchemeOptions, ClientTokenAuthenticationHandler>(ClientTokenAuthenticationHandler.SchemeName, null)
+            .AddPolicyScheme(ClientTokenAuthenticationHandler.SelectorScheme, "Client token or operator key", scheme =>
+                scheme.ForwardDefaultSelector = context =>
+                    ClientTokenAuthenticationHandler.BearerToken(context.Request) is { } token && AccessTokens.LooksLikeOurs(token)
+                        ? ClientTokenAuthenticationHandler.SchemeName
+                        : OperatorAuthenticationHandler.SchemeName);
+        return services;
+    }
+
+    public static void MapCredentials(this RouteGroupBuilder api)
+    {
+        api.MapPost("/oauth/token", TokenEndpoint.HandleAsync)
+            .AllowAnonymous()
+            .DisableAntiforgery()
+            .Accepts<TokenRequestForm>("application/x-www-form-urlencoded")
+            .Produces<TokenResponse>()
+            .Produces<OAuthErrorBody>(StatusCodes.Status400BadRequest)
+            .Produces<OAuthErrorBody>(StatusCodes.Status401Unauthorized)
+            .Produces<OAuthErrorBody>(StatusCodes.Status429TooManyRequests)
+            .WithName("IssueToken")
+            .WithTags("Sign-in and tokens")
+            .WithSummary("OAuth 2.0 client credentials grant (RFC 6749 §4.4): an access token for a Client ID and Client Secret.");
+
+        var credentials = api.MapGroup("/credentials")
+            .RequireCustomerFunction(CustomerAccess.ManageCredentials)
+            .WithTags("API credentials")
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status403Forbidden);
+        credentials.MapPost("/", ManageCredentials.GenerateAsync)
+            .WithName("GenerateCredential")
+            .WithSummary("Generate a Client ID and Client Secret for a Software Product; the secret is in this answer only.")
+            .ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status409Conflict);
+        credentials.MapGet("/", ManageCredentials.ListAsync)
+            .WithName("ListCredentials")
+            .WithSummary("The customer's pairs with their status and last use.");
+        credentials.MapGet("/{clientId}", ManageCredentials.GetAsync)
+            .WithName("GetCredential")
+            .WithSummary("One pair: status (active, blockedInactive, blockedCompromised, superseded, revoked) and last use.")
+            .ProducesProblem(StatusCodes.Status404NotFound);
+        credentials.MapGet("/{clientId}/history", ManageCredentials.HistoryAsync)
+            .WithName("GetCredentialHistory")
+            .WithSummary("The pair's journal: generation, re-issue, first use of each day, blocks, compromise reports, failed authentications.")
+            .ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status404NotFound);
+        credentials.MapPost("/{clientId}/reissue", ManageCredentials.ReissueAsync)
+            .WithName("ReissueCredential")
+            .WithSummary("A new pair for the same Software Product (new scopes or API version); the old one becomes superseded at once.")
+            .ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict);
+        credentials.MapPost("/{clientId}/compromise", ManageCredentials.CompromiseAsync)
+            .WithName("ReportCredentialCompromise")
+            .WithSummary("Report the pair compromised: blocked at once; its live tokens stop working within seconds.")
+            .ProducesProblem(StatusCodes.Status404NotFound);
+        credentials.MapPost("/{clientId}/revoke", ManageCredentials.RevokeAsync)
+            .WithName("RevokeCredential")
+            .WithSummary("Withdraw an active pair that is no longer needed.")
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict);
+    }
+
+    /// <summary>The token request's form, for the OpenAPI description.</summary>
+    public sealed record TokenRequestForm(string GrantType, string? Scope, string? ClientId, string? ClientSecret);
+}

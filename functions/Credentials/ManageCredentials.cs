@@ -1,0 +1,277 @@
+using System.Globalization;
+using System.Text.Json;
+using BusinessApi.Customers;
+using BusinessApi.Platform.Audit;
+using BusinessApi.Platform.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace BusinessApi.Credentials;
+
+/// <summary>
+/// The customer admin's endpoints under <c>/api/v1/credentials</c> (R-01..R-05). They need a person acting
+/// for the customer with the <c>manageCredentials</c> function; client tokens never reach them. Secrets
+/// appear only in the 201 answers of generation and re-issue, which are never stored (no idempotent
+/// replay for them: a repeated generation answers 409 with the pair that exists).
+/// </summary>
+public static class ManageCredentials
+{
+    public static async Task<Results<Created<IssuedCredentialResponse>, ProblemResult>> GenerateAsync(
+        GenerateCredentialRequest request, HttpContext context, CredentialService credentials, CustomerStore customers, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(context);
+        var customerId = context.User.CustomerId()!;
+        if (await customers.GetAsync(customerId, cancellationToken) is not { Status: CustomerStatus.Active })
+        {
+            return ProblemResult.For(CustomerProblems.CustomerNotActive);
+        }
+
+        var (scopes, _) = CredentialRules.ParseScopes(request.Scopes!);
+        var (issued, conflict) = await credentials.GenerateAsync(customerId, request.Name!, scopes, request.ApiVersion ?? CredentialRules.CurrentApiVersion,
+            context.User.Actor(), context.TraceIdentifier, cancellationToken);
+        if (issued is null)
+        {
+            return ProblemResult.For(new ApiProblem(CredentialProblems.CredentialExists)
+            {
+                Extensions = new Dictionary<string, object?> { ["clientId"] = conflict?.ClientId },
+            });
+        }
+
+        NoStore(context);
+        return TypedResults.Created($"/api/v1/credentials/{issued.Credential.ClientId}", Issued(issued, credentials.Today));
+    }
+
+    public static async Task<Ok<CredentialListResponse>> ListAsync(HttpContext context, CredentialService credentials, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var today = credentials.Today;
+        var pairs = await credentials.ListAsync(context.User.CustomerId()!, cancellationToken);
+        return TypedResults.Ok(new CredentialListResponse([.. pairs.OrderBy(p => p.CreatedAt).Select(p => CredentialResponse.From(p, today))]));
+    }
+
+    public static async Task<Results<Ok<CredentialResponse>, ProblemResult>> GetAsync(
+        string clientId, HttpContext context, CredentialService credentials, CancellationToken cancellationToken)
+    {
+        var stored = await FindAsync(clientId, context, credentials, cancellationToken);
+        return stored is null ? NotFound() : TypedResults.Ok(CredentialResponse.From(stored.Credential, credentials.Today));
+    }
+
+    public static async Task<Results<Created<IssuedCredentialResponse>, ProblemResult>> ReissueAsync(
+        string clientId, ReissueCredentialRequest? request, HttpContext context, CredentialService credentials, CustomerStore customers, CancellationToken cancellationToken)
+    {
+        var stored = await FindAsync(clientId, context, credentials, cancellationToken);
+        if (stored is null)
+        {
+            return NotFound();
+        }
+
+        if (stored.Credential.SupersededBy is { } successor)
+        {
+            return Superseded(successor);
+        }
+
+        if (await customers.GetAsync(stored.Credential.CustomerId, cancellationToken) is not { Status: CustomerStatus.Active })
+        {
+            return ProblemResult.For(CustomerProblems.CustomerNotActive);
+        }
+
+        var scopes = request?.Scopes is { } requested ? CredentialRules.ParseScopes(requested).Scopes : stored.Credential.Scopes;
+        var (issued, conflict) = await credentials.ReissueAsync(stored, scopes, request?.ApiVersion ?? stored.Credential.ApiVersion,
+            context.User.Actor(), context.TraceIdentifier, cancellationToken);
+        if (issued is null)
+        {
+            return Superseded(conflict?.SupersededBy ?? "");
+        }
+
+        NoStore(context);
+        return TypedResults.Created($"/api/v1/credentials/{issued.Credential.ClientId}", Issued(issued, credentials.Today));
+    }
+
+    public static async Task<Results<Ok<CredentialResponse>, ProblemResult>> CompromiseAsync(
+        string clientId, HttpContext context, CredentialService credentials, CancellationToken cancellationToken)
+    {
+        var stored = await FindAsync(clientId, context, credentials, cancellationToken);
+        if (stored is null)
+        {
+            return NotFound();
+        }
+
+        var changed = await credentials.ChangeStatusAsync(stored, CredentialStatus.BlockedCompromised, context.User.Actor(), context.TraceIdentifier, cancellationToken);
+        return TypedResults.Ok(CredentialResponse.From((changed ?? stored).Credential, credentials.Today));
+    }
+
+    public static async Task<Results<Ok<CredentialResponse>, ProblemResult>> RevokeAsync(
+        string clientId, HttpContext context, CredentialService credentials, CancellationToken cancellationToken)
+    {
+        var stored = await FindAsync(clientId, context, credentials, cancellationToken);
+        if (stored is null)
+        {
+            return NotFound();
+        }
+
+        var status = stored.Credential.EffectiveStatus(credentials.Today);
+        if (status is not (CredentialStatus.Active or CredentialStatus.Revoked))
+        {
+            return ProblemResult.For(new ApiProblem(CredentialProblems.CredentialNotActive)
+            {
+                DetailArguments = [CredentialService.StatusText(status)],
+                Extensions = new Dictionary<string, object?> { ["status"] = CredentialService.StatusText(status) },
+            });
+        }
+
+        var changed = await credentials.ChangeStatusAsync(stored, CredentialStatus.Revoked, context.User.Actor(), context.TraceIdentifier, cancellationToken);
+        return TypedResults.Ok(CredentialResponse.From((changed ?? stored).Credential, credentials.Today));
+    }
+
+    /// <summary>The pair's history from the audit journal: generation, re-issue, first use of each day, blocks, failed authentications.</summary>
+    public static async Task<Results<Ok<CredentialHistoryResponse>, ProblemResult>> HistoryAsync(
+        string clientId, DateOnly? from, DateOnly? to, int? pageSize, string? continuation,
+        HttpContext context, CredentialService credentials, AuditJournal audit, CancellationToken cancellationToken)
+    {
+        var errors = new ValidationErrors();
+        var (size, storageToken) = Paging.Read(errors, pageSize, continuation);
+        var stored = await FindAsync(clientId, context, credentials, cancellationToken);
+        if (stored is null)
+        {
+            return NotFound();
+        }
+
+        var first = from ?? Calendar.KazakhstanTime.LocalDate(stored.Credential.CreatedAt);
+        var last = to ?? credentials.Today;
+        if (last < first)
+        {
+            errors.Add("to", "before_from");
+        }
+
+        if (errors.Count > 0)
+        {
+            return ProblemResult.For(new ApiProblem(PlatformProblems.ValidationFailed) { Errors = [.. errors] });
+        }
+
+        var (entries, next) = await audit.ReadSubjectAsync(stored.Credential.ClientId, first, last, storageToken, size, cancellationToken);
+        return TypedResults.Ok(new CredentialHistoryResponse(
+            [.. entries.Select(e => new CredentialEvent(
+                DateTimeOffset.Parse(e.At, CultureInfo.InvariantCulture),
+                e.Action,
+                e.Outcome,
+                e.Actor,
+                JsonSerializer.Deserialize<Dictionary<string, string>>(e.Details) ?? []))],
+            Paging.Continuation(next)));
+    }
+
+    private static async Task<StoredCredential?> FindAsync(string clientId, HttpContext context, CredentialService credentials, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        if (!CredentialRules.IsWellFormedClientId(clientId)
+            || !string.Equals(CredentialRules.CustomerIdOf(clientId), context.User.CustomerId(), StringComparison.Ordinal))
+        {
+            return null; // another customer's pair is not found, not forbidden: ids tell nothing
+        }
+
+        return await credentials.GetAsync(clientId, cancellationToken);
+    }
+
+    private static IssuedCredentialResponse Issued(IssuedCredential issued, DateOnly today)
+    {
+        var view = CredentialResponse.From(issued.Credential, today);
+        return new IssuedCredentialResponse(view.ClientId, issued.Secret, view.Name, view.Scopes, view.ApiVersion, view.Status,
+            view.CreatedAt, view.LastUsedAt, view.BlockedInactiveFrom)
+        {
+            Replaces = view.Replaces,
+        };
+    }
+
+    private static ProblemResult NotFound() => ProblemResult.For(CredentialProblems.CredentialNotFound);
+
+    private static ProblemResult Superseded(string successor) =>
+        ProblemResult.For(new ApiProblem(CredentialProblems.CredentialSuperseded)
+        {
+            Extensions = new Dictionary<string, object?> { ["supersededBy"] = successor },
+        });
+
+    private static void NoStore(HttpContext context)
+    {
+        context.Response.Headers.CacheControl = "no-store";
+        context.Response.Headers.Pragma = "no-cache";
+    }
+}
+
+/// <param name="Name">The Software Product's name, 1–100 characters; one active pair per name.</param>
+/// <param name="Scopes">The API functions it may use: accounts.read, statements.read, documents.read, documents.write, notifications.read.</param>
+/// <param name="ApiVersion">The API version the pair is for (default v1).</param>
+public sealed record GenerateCredentialRequest(string? Name, IReadOnlyList<string>? Scopes, string? ApiVersion) : IValidatable
+{
+    public void Validate(ValidationErrors errors)
+    {
+        ArgumentNullException.ThrowIfNull(errors);
+        if (errors.Required("name", Name) && CredentialRules.NormalizeName(Name!).Length is 0 or > CredentialRules.MaxNameLength)
+        {
+            errors.Add("name", "credential_name", CredentialRules.MaxNameLength);
+        }
+
+        CredentialValidation.Scopes(errors, Scopes, required: true);
+        CredentialValidation.ApiVersion(errors, ApiVersion);
+    }
+}
+
+/// <param name="Scopes">New scopes; the old pair's when omitted.</param>
+/// <param name="ApiVersion">A new API version; the old pair's when omitted.</param>
+public sealed record ReissueCredentialRequest(IReadOnlyList<string>? Scopes, string? ApiVersion) : IValidatable
+{
+    public void Validate(ValidationErrors errors)
+    {
+        ArgumentNullException.ThrowIfNull(errors);
+        CredentialValidation.Scopes(errors, Scopes, required: false);
+        CredentialValidation.ApiVersion(errors, ApiVersion);
+    }
+}
+
+internal static class CredentialValidation
+{
+    public static void Scopes(ValidationErrors errors, IReadOnlyList<string>? scopes, bool required)
+    {
+        if (scopes is null)
+        {
+            if (required)
+            {
+                errors.Required<object>("scopes", null);
+            }
+
+            return;
+        }
+
+        var (known, unknown) = CredentialRules.ParseScopes(scopes.Select(s => s ?? ""));
+        if (unknown.Count > 0)
+        {
+            errors.Add("scopes", "unknown_scope", string.Join(", ", CustomerAccess.AllScopes));
+        }
+        else if (known.Count == 0)
+        {
+            errors.Add("scopes", "no_scope");
+        }
+    }
+
+    public static void ApiVersion(ValidationErrors errors, string? version)
+    {
+        if (version is not null && !CredentialRules.SupportedApiVersions.Contains(version))
+        {
+            errors.Add("apiVersion", "unsupported_api_version", string.Join(", ", CredentialRules.SupportedApiVersions));
+        }
+    }
+}
+
+public sealed record CredentialListResponse(IReadOnlyList<CredentialResponse> Items);
+
+public sealed record CredentialEvent(DateTimeOffset At, string Action, string Outcome, string Actor, IReadOnlyDictionary<string, string> Details);
+
+public sealed record CredentialHistoryResponse(IReadOnlyList<CredentialEvent> Items, string? Continuation);
+
+public static class CredentialProblems
+{
+    public static readonly ProblemType InvalidToken = new("invalid_token", StatusCodes.Status401Unauthorized);
+    public static readonly ProblemType InsufficientScope = new("insufficient_scope", StatusCodes.Status403Forbidden);
+    public static readonly ProblemType CredentialNotFound = new("credential_not_found", StatusCodes.Status404NotFound);
+    public static readonly ProblemType CredentialExists = new("credential_exists", StatusCodes.Status409Conflict);
+    public static readonly ProblemType CredentialSuperseded = new("credential_superseded", StatusCodes.Status409Conflict);
+    public static readonly ProblemType CredentialNotActive = new("credential_not_active", StatusCodes.Status409Conflict);
+}
