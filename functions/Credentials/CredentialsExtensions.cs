@@ -4,6 +4,7 @@ using BusinessApi.Platform.Security;
 using BusinessApi.Platform.Storage;
 using BusinessApi.Platform.Timers;
 using Microsoft.AspNetCore.Authentication;
+using Microsoft.OpenApi;
 
 namespace BusinessApi.Credentials;
 
@@ -39,7 +40,11 @@ public static class CredentialsExtensions
         api.MapPost("/oauth/token", TokenEndpoint.HandleAsync)
             .AllowAnonymous()
             .DisableAntiforgery()
-            .Accepts<TokenRequestForm>("application/x-www-form-urlencoded")
+            .AddOpenApiOperationTransformer((operation, _, _) =>
+            {
+                operation.RequestBody = TokenRequestForm.OpenApiBody();
+                return Task.CompletedTask;
+            })
             .Produces<TokenResponse>()
             .Produces<OAuthErrorBody>(StatusCodes.Status400BadRequest)
             .Produces<OAuthErrorBody>(StatusCodes.Status401Unauthorized)
@@ -87,6 +92,33 @@ public static class CredentialsExtensions
             .ProducesProblem(StatusCodes.Status409Conflict);
     }
 
-    /// <summary>The token request's form, for the OpenAPI description.</summary>
-    public sealed record TokenRequestForm(string GrantType, string? Scope, string? ClientId, string? ClientSecret);
+    /// <summary>
+    /// The token request's form for the OpenAPI description. Declared by hand: an <c>Accepts</c> constraint
+    /// would make routing answer other media types with a bare 415, where RFC 6749 wants <c>invalid_request</c>.
+    /// </summary>
+    private static class TokenRequestForm
+    {
+        public static OpenApiRequestBody OpenApiBody() => new()
+        {
+            Required = true,
+            Content = new Dictionary<string, OpenApiMediaType>
+            {
+                ["application/x-www-form-urlencoded"] = new()
+                {
+                    Schema = new OpenApiSchema
+                    {
+                        Type = JsonSchemaType.Object,
+                        Required = new HashSet<string> { "grant_type" },
+                        Properties = new Dictionary<string, IOpenApiSchema>
+                        {
+                            ["grant_type"] = new OpenApiSchema { Type = JsonSchemaType.String, Description = "client_credentials" },
+                            ["scope"] = new OpenApiSchema { Type = JsonSchemaType.String, Description = "Space-separated subset of the pair's scopes; all of them when omitted." },
+                            ["client_id"] = new OpenApiSchema { Type = JsonSchemaType.String, Description = "When not using HTTP Basic." },
+                            ["client_secret"] = new OpenApiSchema { Type = JsonSchemaType.String, Description = "When not using HTTP Basic." },
+                        },
+                    },
+                },
+            },
+        };
+    }
 }

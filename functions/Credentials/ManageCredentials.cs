@@ -115,7 +115,7 @@ public static class ManageCredentials
             return ProblemResult.For(new ApiProblem(CredentialProblems.CredentialNotActive)
             {
                 DetailArguments = [CredentialService.StatusText(status)],
-                Extensions = new Dictionary<string, object?> { ["status"] = CredentialService.StatusText(status) },
+                Extensions = new Dictionary<string, object?> { ["credentialStatus"] = CredentialService.StatusText(status) },
             });
         }
 

@@ -195,17 +195,28 @@ public static class TokenEndpoint
             return false;
         }
 
-        try
-        {
-            clientId = Uri.UnescapeDataString(text[..colon].Replace('+', ' '));
-            secret = Uri.UnescapeDataString(text[(colon + 1)..].Replace('+', ' '));
-        }
-        catch (UriFormatException)
+        if (!TryFormDecode(text[..colon], out clientId) || !TryFormDecode(text[(colon + 1)..], out secret))
         {
             return false;
         }
 
         return clientId.Length > 0 && secret.Length > 0;
+    }
+
+    /// <summary>application/x-www-form-urlencoded decoding that refuses a stray <c>%</c> instead of passing it through.</summary>
+    private static bool TryFormDecode(string encoded, out string decoded)
+    {
+        decoded = "";
+        for (var i = encoded.IndexOf('%', StringComparison.Ordinal); i >= 0; i = encoded.IndexOf('%', i + 1))
+        {
+            if (i + 2 >= encoded.Length || !char.IsAsciiHexDigit(encoded[i + 1]) || !char.IsAsciiHexDigit(encoded[i + 2]))
+            {
+                return false;
+            }
+        }
+
+        decoded = Uri.UnescapeDataString(encoded.Replace('+', ' '));
+        return true;
     }
 
     private static async Task RecordClientFailureAsync(
