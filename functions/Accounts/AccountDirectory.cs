@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics.CodeAnalysis;
 using System.Security.Claims;
 using Azure.Data.Tables;
@@ -5,6 +6,7 @@ using BusinessApi.Accounts.Ledger;
 using BusinessApi.Customers;
 using BusinessApi.Platform.Http;
 using BusinessApi.Platform.Storage;
+using Microsoft.Extensions.Options;
 
 namespace BusinessApi.Accounts;
 
@@ -12,11 +14,15 @@ namespace BusinessApi.Accounts;
 /// Which accounts belong to which customer. The ledger head carries the owner (the truth); this index
 /// (customer → accounts) serves <c>GET /accounts</c> with one partition read.
 /// </summary>
-public sealed class AccountDirectory(StorageResources storage, Ledger.Ledger ledger)
+public sealed class AccountDirectory(StorageResources storage, Ledger.Ledger ledger, IOptions<LedgerOptions> options)
 {
     public const string TableName = "CustomerAccounts";
+    private const int MaxCachedCustomers = 20_000;
 
     private readonly TableClient _index = storage.Table(TableName);
+
+    // Which accounts a customer has, for LedgerOptions.DirectoryCacheSeconds; an opening in this process drops it.
+    private readonly ConcurrentDictionary<string, (IReadOnlyList<LedgerAccountId> Ids, long ReadAt)> _owned = new(StringComparer.Ordinal);
 
     /// <summary>Opens the account, or answers the account already under this IBAN (<c>Created</c> false).</summary>
     public async Task<(bool Created, AccountState State)> OpenAsync(string customerId, Iban iban, Currency currency, DateOnly openedOn, CancellationToken cancellationToken)
@@ -35,25 +41,52 @@ public sealed class AccountDirectory(StorageResources storage, Ledger.Ledger led
         {
             // Written after the head, and again on a retry, so an interrupted opening completes.
             await _index.UpsertEntityAsync(new TableEntity(customerId, state.Id.Value) { ["Iban"] = iban.Value }, TableUpdateMode.Replace, cancellationToken);
+            _owned.TryRemove(customerId, out _);
         }
 
         return (created, state);
     }
 
-    /// <summary>The customer's accounts with their heads as stored now, in IBAN order.</summary>
-    public async Task<IReadOnlyList<AccountState>> ListAsync(string customerId, CancellationToken cancellationToken)
+    /// <summary>
+    /// The customer's accounts as information services show them, in IBAN order. The list of accounts is
+    /// cached for <see cref="LedgerOptions.DirectoryCacheSeconds"/> and each account's view as
+    /// <see cref="Ledger.Ledger.GetAccountViewAsync"/> says.
+    /// </summary>
+    public async Task<IReadOnlyList<AccountView>> ListViewsAsync(string customerId, CancellationToken cancellationToken)
     {
-        var ids = new List<LedgerAccountId>();
-        await foreach (var row in _index.QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"PartitionKey eq {customerId}"), cancellationToken: cancellationToken))
+        var now = Environment.TickCount64;
+        if (!_owned.TryGetValue(customerId, out var owned) || now - owned.ReadAt >= options.Value.DirectoryCacheSeconds * 1000L)
         {
-            if (LedgerAccountId.TryParse(row.RowKey, out var id))
+            var ids = new List<LedgerAccountId>();
+            await foreach (var row in _index.QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"PartitionKey eq {customerId}"), select: ["RowKey"], cancellationToken: cancellationToken))
             {
-                ids.Add(id);
+                if (LedgerAccountId.TryParse(row.RowKey, out var id))
+                {
+                    ids.Add(id);
+                }
             }
+
+            if (_owned.Count >= MaxCachedCustomers)
+            {
+                _owned.Clear();
+            }
+
+            owned = (ids, now);
+            _owned[customerId] = owned;
         }
 
-        var heads = await Task.WhenAll(ids.Select(id => ledger.GetAccountAsync(id, cancellationToken)));
-        return [.. heads.OfType<AccountState>().Where(h => h.CustomerId == customerId).OrderBy(h => h.Iban, StringComparer.Ordinal)];
+        var views = await Task.WhenAll(owned.Ids.Select(id => ledger.GetAccountViewAsync(id, cancellationToken)));
+        return [.. views.OfType<AccountView>().Where(v => v.State.CustomerId == customerId).OrderBy(v => v.State.Iban, StringComparer.Ordinal)];
+    }
+
+    /// <summary>The account under <paramref name="iban"/> as information services show it, when it is the caller's (else null, as for a missing one).</summary>
+    public async Task<AccountView?> FindViewForCallerAsync(Iban iban, ClaimsPrincipal caller, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(caller);
+        var customerId = caller.CustomerId();
+        return customerId is not null && await ledger.GetAccountViewAsync(LedgerAccountId.ForIban(iban), cancellationToken) is { } view && view.State.CustomerId == customerId
+            ? view
+            : null;
     }
 
     /// <summary>

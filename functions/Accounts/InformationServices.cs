@@ -18,25 +18,24 @@ public static class InformationServices
 
     /// <summary><c>GET /api/v1/accounts</c>.</summary>
     public static async Task<Ok<IReadOnlyList<AccountResponse>>> ListAccountsAsync(
-        ClaimsPrincipal user, AccountDirectory accounts, Ledger.Ledger ledger, CancellationToken cancellationToken)
+        ClaimsPrincipal user, AccountDirectory accounts, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(user);
-        var states = await accounts.ListAsync(user.CustomerId()!, cancellationToken);
-        var views = await Task.WhenAll(states.Select(state => ViewAsync(state, ledger, includeLifted: false, cancellationToken)));
-        return TypedResults.Ok<IReadOnlyList<AccountResponse>>(views);
+        var views = await accounts.ListViewsAsync(user.CustomerId()!, cancellationToken);
+        return TypedResults.Ok<IReadOnlyList<AccountResponse>>([.. views.Select(v => AccountResponse.From(v.State, v.Restrictions))]);
     }
 
     /// <summary><c>GET /api/v1/accounts/{iban}</c>: 404 for an IBAN that is not the caller's, whether or not it exists.</summary>
     public static async Task<Results<Ok<AccountResponse>, ProblemResult>> GetAccountAsync(
-        string iban, ClaimsPrincipal user, AccountDirectory accounts, Ledger.Ledger ledger, CancellationToken cancellationToken)
+        string iban, ClaimsPrincipal user, AccountDirectory accounts, CancellationToken cancellationToken)
     {
         if (!Iban.TryParse(iban, out var parsed))
         {
             return InvalidIban();
         }
 
-        return await accounts.FindForCallerAsync(parsed, user, cancellationToken) is { } state
-            ? TypedResults.Ok(await ViewAsync(state, ledger, includeLifted: false, cancellationToken))
+        return await accounts.FindViewForCallerAsync(parsed, user, cancellationToken) is { } view
+            ? TypedResults.Ok(AccountResponse.From(view.State, view.Restrictions))
             : ProblemResult.For(new ApiProblem(PlatformProblems.NotFound));
     }
 

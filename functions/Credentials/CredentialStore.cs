@@ -193,6 +193,17 @@ public sealed class CredentialStore(StorageResources storage)
         }
     }
 
+    /// <summary>Inserts many pairs and their due-index rows in entity-group batches (benchmarks and tests seed with it).</summary>
+    internal async Task BulkInsertAsync(IReadOnlyList<ClientCredential> pairs, CancellationToken cancellationToken)
+    {
+        var rows = pairs.Select(p => (Table: _table, Entity: ToEntity(p)))
+            .Concat(pairs.Select(p => (Table: _due, Entity: new TableEntity(CredentialRules.Day(p.BlockDay), p.ClientId))));
+        var batches = rows.GroupBy(r => (r.Table, r.Entity.PartitionKey))
+            .SelectMany(g => g.Chunk(100).Select(chunk => (g.Key.Table, Actions: chunk.Select(r => new TableTransactionAction(TableTransactionActionType.UpsertReplace, r.Entity)).ToList())));
+        await Parallel.ForEachAsync(batches, new ParallelOptions { MaxDegreeOfParallelism = 16, CancellationToken = cancellationToken },
+            async (batch, ct) => await batch.Table.SubmitTransactionAsync(batch.Actions, ct));
+    }
+
     private static TableEntity ToEntity(ClientCredential c) => new(c.CustomerId, PairRow(c.ClientId))
     {
         ["Name"] = c.Name,

@@ -7,8 +7,10 @@ var concurrency = (int)ArgValue("--concurrency", 32);
 var instances = (int)ArgValue("--instances", 3000);
 var accounts = (int)ArgValue("--accounts", 1000);
 var hotCallers = (int)ArgValue("--hot-callers", 128);
+var pairs = (int)ArgValue("--pairs", 100_000);
+var duePairs = (int)ArgValue("--due-pairs", 100);
 var onlyIndex = Array.IndexOf(args, "--only");
-var only = onlyIndex >= 0 && onlyIndex + 1 < args.Length ? args[onlyIndex + 1].Split(',') : ["workflows", "ledger"];
+var only = onlyIndex >= 0 && onlyIndex + 1 < args.Length ? args[onlyIndex + 1].Split(',') : ["workflows", "ledger", "credentials"];
 var connection = Environment.GetEnvironmentVariable("AzureWebJobsStorage")
     ?? throw new InvalidOperationException("Set AzureWebJobsStorage (./bench.sh does).");
 
@@ -44,6 +46,19 @@ if (only.Contains("ledger"))
     Console.WriteLine(ledger.Spread.Row(baseline.SingleInsert));
     Console.WriteLine(ledger.Hot.Row(baseline.SingleInsert) + " (goal >= 300/s)");
     Console.WriteLine($"| storage calls per posting: spread {ledger.SpreadCallsPerPosting:F2}, hot {ledger.HotCallsPerPosting:F2}; books balanced after the run: {(ledger.BooksBalanced ? "yes" : "NO")} |");
+}
+
+if (only.Contains("credentials"))
+{
+    Console.WriteLine();
+    Console.WriteLine($"Credentials over real HTTP (Kestrel on loopback), {concurrency} callers:");
+    Console.WriteLine(Measurement.Header.TrimEnd() + " vs single insert |");
+    Console.WriteLine(Measurement.Rule + "------------------|");
+    var credentials = await new CredentialThroughput(connection, TimeSpan.FromSeconds(seconds)).MeasureAsync(concurrency, pairs, duePairs);
+    Console.WriteLine(credentials.Tokens.Row(baseline.SingleInsert) + " (goal >= 1,000/s)");
+    Console.WriteLine(credentials.Reads.Row(baseline.SingleInsert) + " (goal >= 1,500/s)");
+    Console.WriteLine(credentials.UncachedReads.Row(baseline.SingleInsert) + " (2 accounts: 3 storage reads per request)");
+    Console.WriteLine($"| 90-day job over {credentials.Pairs:N0} pairs, {credentials.Due:N0} due: {credentials.JobStorageCalls:N0} storage calls ({(double)credentials.JobStorageCalls / Math.Max(1, credentials.Due):F1} per due pair), {credentials.Blocked:N0} blocked |");
 }
 
 double ArgValue(string name, double fallback)

@@ -107,3 +107,6 @@ public sealed record AccountState
         };
     }
 }
+
+/// <summary>An account as information services show it: its head and its active restrictions.</summary>
+public sealed record AccountView(AccountState State, IReadOnlyList<Restriction> Restrictions);

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Azure.Data.Tables;
+using Microsoft.Extensions.Options;
 
 namespace BusinessApi.Accounts.Ledger;
 
@@ -57,11 +58,14 @@ public sealed record RestrictionResult(LedgerChangeOutcome Outcome, Restriction?
 /// has one writer per process (<see cref="AccountLane"/>) that groups concurrent postings into one
 /// conditional write.
 /// </summary>
-public sealed partial class Ledger(LedgerStorage storage, ILogger<Ledger> logger)
+public sealed partial class Ledger(LedgerStorage storage, IOptions<LedgerOptions> options, ILogger<Ledger> logger)
 {
     private const int MaxLanes = 20_000;
 
     private readonly ConcurrentDictionary<LedgerAccountId, AccountLane> _lanes = new();
+
+    // Information services' views, kept for LedgerOptions.ViewCacheMilliseconds and dropped by any commit of this process.
+    private readonly ConcurrentDictionary<LedgerAccountId, (AccountView View, long ReadAt)> _views = new();
 
     internal LedgerStorage Storage => storage;
 
@@ -192,6 +196,58 @@ public sealed partial class Ledger(LedgerStorage storage, ILogger<Ledger> logger
         }
     }
 
+    /// <summary>
+    /// The account with its active restrictions, for information services: one range query over the head and
+    /// the restriction rows (<c>head</c> &lt; <c>h|</c> &lt; <c>o|</c> &lt; <c>r|</c> sort together), answered from a
+    /// cache for up to <see cref="LedgerOptions.ViewCacheMilliseconds"/>. Commits made by this process drop
+    /// the cached view at once; commits of other instances show within that time. Decisions about money never
+    /// use it: they are made on the head inside the commit.
+    /// </summary>
+    public async Task<AccountView?> GetAccountViewAsync(LedgerAccountId account, CancellationToken cancellationToken)
+    {
+        var now = Environment.TickCount64;
+        if (_views.TryGetValue(account, out var cached) && now - cached.ReadAt < options.Value.ViewCacheMilliseconds)
+        {
+            return cached.View;
+        }
+
+        var filter = TableClient.CreateQueryFilter(
+            $"PartitionKey eq {account.Value} and RowKey ge {LedgerRows.Head} and RowKey lt {LedgerRows.RestrictionsEnd}");
+        AccountState? state = null;
+        var restrictions = new List<Restriction>();
+        await foreach (var row in storage.Table.QueryAsync<TableEntity>(filter, cancellationToken: cancellationToken))
+        {
+            if (row.RowKey == LedgerRows.Head)
+            {
+                state = LedgerRows.ToState(row);
+            }
+            else if (row.RowKey.StartsWith(LedgerRows.RestrictionsStart, StringComparison.Ordinal)
+                     && LedgerRows.ToRestriction(row) is { Status: RestrictionStatus.Active } restriction)
+            {
+                restrictions.Add(restriction);
+            }
+        }
+
+        if (state is null)
+        {
+            _views.TryRemove(account, out _);
+            return null;
+        }
+
+        var view = new AccountView(state, [.. restrictions.OrderBy(r => r.AddedAt).ThenBy(r => r.Id, StringComparer.Ordinal)]);
+        if (options.Value.ViewCacheMilliseconds > 0)
+        {
+            if (_views.Count >= MaxLanes)
+            {
+                _views.Clear();
+            }
+
+            _views[account] = (view, now);
+        }
+
+        return view;
+    }
+
     /// <summary>The account's head as stored now: balance and available are exact at this instant.</summary>
     public async Task<AccountState?> GetAccountAsync(LedgerAccountId account, CancellationToken cancellationToken) =>
         (await storage.ReadHeadAsync(account, cancellationToken)).State;
@@ -314,7 +370,7 @@ public sealed partial class Ledger(LedgerStorage storage, ILogger<Ledger> logger
             }
         }
 
-        return _lanes.GetOrAdd(account, id => new AccountLane(id, storage, logger));
+        return _lanes.GetOrAdd(account, id => new AccountLane(id, storage, logger, changed => _views.TryRemove(changed, out _)));
     }
 
     private static LedgerChangeOutcome Change(CommandOutcome outcome) => outcome switch

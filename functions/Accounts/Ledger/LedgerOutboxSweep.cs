@@ -11,6 +11,12 @@ public sealed class LedgerOptions
 
     /// <summary>An outbox row younger than this is left to the process that wrote it.</summary>
     public int OutboxGraceSeconds { get; set; } = 30;
+
+    /// <summary>How long information services may show an account view read earlier (0: always read). Commits of this instance drop it at once.</summary>
+    public int ViewCacheMilliseconds { get; set; } = 1000;
+
+    /// <summary>How long the list of a customer's accounts is reused for information services. Openings in this instance drop it at once.</summary>
+    public int DirectoryCacheSeconds { get; set; } = 10;
 }
 
 /// <summary>

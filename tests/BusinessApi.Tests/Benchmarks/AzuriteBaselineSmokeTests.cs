@@ -30,3 +30,20 @@ public sealed class LedgerThroughputSmokeTests
         Assert.True(figures.BooksBalanced);
     }
 }
+
+/// <summary>Keeps the credentials benchmark runnable, and holds the 90-day job to O(due) storage calls.</summary>
+public sealed class CredentialThroughputSmokeTests
+{
+    [Fact]
+    public async Task ShortRun_IssuesTokensAndServesReads_AndTheJobTouchesOnlyDuePairs()
+    {
+        var figures = await new CredentialThroughput(Azurite.ConnectionString, TimeSpan.FromMilliseconds(200)).MeasureAsync(callers: 2, pairs: 3_000, due: 20);
+
+        Assert.True(figures.Tokens.Operations > 0);
+        Assert.True(figures.Reads.Operations > 0);
+        Assert.True(figures.UncachedReads.Operations > 0);
+        Assert.Equal(20, figures.Blocked);
+        // About six calls per due pair (read, block, journal, notice, index delete) and one query: never a call per pair of the 3,000.
+        Assert.InRange(figures.JobStorageCalls, 20, 20 * 8 + 5);
+    }
+}

@@ -1,0 +1,171 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
+using BusinessApi.Calendar;
+using BusinessApi.Credentials;
+using BusinessApi.Platform.Storage;
+using BusinessApi.Platform.Timers;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace BusinessApi.Benchmarks;
+
+/// <summary>
+/// The credential paths over real HTTP (Kestrel on loopback, the app in this process): access tokens
+/// issued per second at <c>POST /oauth/token</c>, authenticated <c>GET /accounts</c> per second with one
+/// token, and the storage calls of one 90-day job run over many pairs of which few are due.
+/// </summary>
+public sealed class CredentialThroughput(string connectionString, TimeSpan duration)
+{
+    public async Task<CredentialFigures> MeasureAsync(int callers, int pairs, int due, CancellationToken cancellationToken = default)
+    {
+        var prefix = "c" + Guid.NewGuid().ToString("N")[..10];
+        var operatorKey = "bench-" + Guid.NewGuid().ToString("N") + Guid.NewGuid().ToString("N");
+        var app = FunctionsApp.Create(
+            [
+                "--urls=http://127.0.0.1:0",
+                $"--AzureWebJobsStorage={connectionString}",
+                $"--Storage:TablePrefix={prefix}",
+                $"--Secrets:LocalPath={Path.Combine(Path.GetTempPath(), "business-api-bench", prefix, "secrets.json")}",
+                "--Logging:LogLevel:Default=Warning",
+                $"--Operations:ApiKeys={operatorKey}",
+                "--Http:RateLimiting:PermitsPerSecond=1000000",
+                "--Http:RateLimiting:Burst=1000000",
+                "--Timers:credential-inactivity:Schedule=",
+            ],
+            includeLocalSettings: false);
+        await app.StartAsync(cancellationToken);
+        try
+        {
+            var address = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
+            using var handler = new SocketsHttpHandler { MaxConnectionsPerServer = callers * 2, PooledConnectionLifetime = TimeSpan.FromMinutes(5) };
+            using var http = new HttpClient(handler) { BaseAddress = address };
+            var (_, clientId, secret) = await SetUpAsync(http, operatorKey, cancellationToken);
+
+            var basic = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(clientId + ":" + secret)));
+            var tokens = await Load.RunAsync("tokens issued (POST /oauth/token)", "tokens/s", callers, duration, async (_, _) =>
+            {
+                using var request = new HttpRequestMessage(HttpMethod.Post, "/api/v1/oauth/token")
+                {
+                    Content = new FormUrlEncodedContent(new Dictionary<string, string> { ["grant_type"] = "client_credentials" }),
+                };
+                request.Headers.Authorization = basic;
+                using var response = await http.SendAsync(request, cancellationToken);
+                return response.StatusCode == HttpStatusCode.OK ? 1 : 0;
+            }, cancellationToken);
+
+            var token = await TokenAsync(http, basic, cancellationToken);
+            var bearer = new AuthenticationHeaderValue("Bearer", token);
+            var reads = await Load.RunAsync("authenticated GET /accounts", "reads/s", callers, duration, async (_, _) =>
+            {
+                using var request = new HttpRequestMessage(HttpMethod.Get, "/api/v1/accounts");
+                request.Headers.Authorization = bearer;
+                using var response = await http.SendAsync(request, cancellationToken);
+                return response.StatusCode == HttpStatusCode.OK ? 1 : 0;
+            }, cancellationToken);
+
+            // The same reads with the account caches off: every request reads the directory and each account.
+            var ledgerOptions = app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<Accounts.Ledger.LedgerOptions>>().Value;
+            (ledgerOptions.ViewCacheMilliseconds, ledgerOptions.DirectoryCacheSeconds) = (0, 0);
+            var uncached = await Load.RunAsync("  the same, account caches off", "reads/s", callers, duration, async (_, _) =>
+            {
+                using var request = new HttpRequestMessage(HttpMethod.Get, "/api/v1/accounts");
+                request.Headers.Authorization = bearer;
+                using var response = await http.SendAsync(request, cancellationToken);
+                return response.StatusCode == HttpStatusCode.OK ? 1 : 0;
+            }, cancellationToken);
+
+            var (jobCalls, blocked) = await InactivityRunAsync(app.Services, pairs, due, cancellationToken);
+            return new CredentialFigures(tokens, reads, uncached, pairs, due, jobCalls, blocked);
+        }
+        finally
+        {
+            await app.StopAsync(CancellationToken.None);
+            await app.DisposeAsync();
+        }
+    }
+
+    /// <summary>Seeds <paramref name="pairs"/> pairs (<paramref name="due"/> of them unused for 90 days), then counts one job run's storage calls.</summary>
+    public static async Task<(long Calls, int Blocked)> InactivityRunAsync(IServiceProvider services, int pairs, int due, CancellationToken cancellationToken)
+    {
+        var store = services.GetRequiredService<CredentialStore>();
+        var time = services.GetRequiredService<TimeProvider>();
+        var now = time.GetUtcNow();
+        var today = KazakhstanTime.LocalDate(now);
+        var seeded = Enumerable.Range(0, pairs).Select(i =>
+        {
+            // Due ones were last used 90..99 days ago; the others 0..88 days ago, spread over the days.
+            var lastUsed = i < due ? today.AddDays(-90 - (i % 10)) : today.AddDays(-(i % 89));
+            var owner = "cus_" + (i % 1000).ToString("x20", CultureInfo.InvariantCulture);
+            return new ClientCredential(owner, CredentialRules.NewClientId(owner), "bench " + i.ToString(CultureInfo.InvariantCulture), ["accounts.read"], "v1", CredentialStatus.Active, now.AddDays(-100))
+            {
+                SecretHash = Convert.ToBase64String(new byte[32]),
+                SecretKeyVersion = "seeded",
+                LastUsedAt = KazakhstanTime.At(lastUsed, TimeSpan.FromHours(12)),
+                LastUsedDay = lastUsed,
+            };
+        }).ToList();
+        await store.BulkInsertAsync(seeded, cancellationToken);
+
+        var job = services.GetServices<IScheduledJob>().OfType<CredentialInactivityJob>().Single();
+        var monitor = services.GetRequiredService<StorageCallMonitor>();
+        var before = monitor.Calls;
+        await job.RunAsync(new ScheduledRun(now, false, null), cancellationToken);
+        var calls = monitor.Calls - before;
+
+        var blocked = 0;
+        foreach (var pair in seeded.Take(due + 5))
+        {
+            if ((await store.GetAsync(pair.ClientId, cancellationToken))?.Credential.Status == CredentialStatus.BlockedInactive)
+            {
+                blocked++;
+            }
+        }
+
+        return (calls, blocked);
+    }
+
+    private static async Task<(string Customer, string ClientId, string Secret)> SetUpAsync(HttpClient http, string operatorKey, CancellationToken cancellationToken)
+    {
+        async Task<JsonElement> PostAsync(string path, object body, string? actAs = null)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = JsonContent.Create(body) };
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", operatorKey);
+            if (actAs is not null)
+            {
+                request.Headers.Add("X-Act-As-Customer", actAs);
+            }
+
+            using var response = await http.SendAsync(request, cancellationToken);
+            response.EnsureSuccessStatusCode();
+            return await response.Content.ReadFromJsonAsync<JsonElement>(cancellationToken);
+        }
+
+        var customer = (await PostAsync("/api/v1/ops/customers", new { name = "ТОО Бенчмарк", bin = "000740000728" })).GetProperty("customerId").GetString()!;
+        for (var i = 0; i < 2; i++)
+        {
+            var bban = "998" + Random.Shared.NextInt64(1_000_000_000_000, 9_999_999_999_999).ToString(CultureInfo.InvariantCulture);
+            await PostAsync($"/api/v1/ops/customers/{customer}/accounts", new { iban = "KZ" + Accounts.Iban.CheckDigitsFor(bban) + bban, currency = "KZT" });
+        }
+
+        var pair = await PostAsync("/api/v1/credentials", new { name = "Benchmark ERP", scopes = new[] { "accounts.read", "statements.read" } }, customer);
+        return (customer, pair.GetProperty("clientId").GetString()!, pair.GetProperty("clientSecret").GetString()!);
+    }
+
+    private static async Task<string> TokenAsync(HttpClient http, AuthenticationHeaderValue basic, CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/v1/oauth/token")
+        {
+            Content = new FormUrlEncodedContent(new Dictionary<string, string> { ["grant_type"] = "client_credentials" }),
+        };
+        request.Headers.Authorization = basic;
+        using var response = await http.SendAsync(request, cancellationToken);
+        response.EnsureSuccessStatusCode();
+        return (await response.Content.ReadFromJsonAsync<JsonElement>(cancellationToken)).GetProperty("access_token").GetString()!;
+    }
+}
+
+public sealed record CredentialFigures(Measurement Tokens, Measurement Reads, Measurement UncachedReads, int Pairs, int Due, long JobStorageCalls, int Blocked);
