@@ -31,7 +31,7 @@ public sealed class AccessTokens(ISecretStore secrets, TimeProvider time, IOptio
     // Versions seen to exist. A token naming any other version may cost one store lookup, at most one per
     // UnknownKeyLookupInterval for the whole process, so forged kids cannot flood Key Vault.
     private readonly ConcurrentDictionary<string, bool> _knownVersions = new(StringComparer.Ordinal);
-    private long _lastUnknownLookupTicks = long.MinValue;
+    private long _lastUnknownLookupTicks;
     private static readonly TimeSpan UnknownKeyLookupInterval = TimeSpan.FromSeconds(5);
 
     public TimeSpan Lifetime => TimeSpan.FromSeconds(Math.Clamp(options.Value.AccessTokenLifetimeSeconds, 60, 3600));
