@@ -8,13 +8,37 @@ namespace BusinessApi.Tests.Platform;
 /// <summary>Every text exists in Russian, Kazakh and English, with the same placeholders .</summary>
 public sealed class ProblemTextsTests
 {
-    public static TheoryData<string> ResourceSets => new()
-    {
+    private static readonly string[] ResourceNames =
+    [
         "BusinessApi.Platform.Http.Resources.ProblemTexts",
         "BusinessApi.Calendar.Resources.CalendarTexts",
         "BusinessApi.Customers.Resources.CustomerTexts",
         "BusinessApi.Accounts.Resources.AccountTexts",
-    };
+        "BusinessApi.Credentials.Resources.CredentialTexts",
+    ];
+
+    public static TheoryData<string> ResourceSets => [.. ResourceNames];
+
+    [Fact]
+    public void EveryProblemType_HasATitleAndDetail_InEveryLanguage()
+    {
+        var managers = ResourceNames.Select(name => new ResourceManager(name, typeof(PlatformExtensions).Assembly)).ToList();
+        var types = typeof(PlatformExtensions).Assembly.GetTypes()
+            .SelectMany(t => t.GetFields(System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Static))
+            .Where(f => f.FieldType == typeof(BusinessApi.Platform.Http.ProblemType))
+            .Select(f => ((BusinessApi.Platform.Http.ProblemType)f.GetValue(null)!).Code)
+            .Distinct()
+            .ToList();
+        Assert.Contains("invalid_token", types);
+        foreach (var code in types)
+        {
+            foreach (var culture in new[] { CultureInfo.InvariantCulture, CultureInfo.GetCultureInfo("kk"), CultureInfo.GetCultureInfo("en") })
+            {
+                Assert.True(managers.Any(m => m.GetString(code + ".title", culture) is { Length: > 0 }), $"{code}.title missing ({culture.Name})");
+                Assert.True(managers.Any(m => m.GetString(code + ".detail", culture) is { Length: > 0 }), $"{code}.detail missing ({culture.Name})");
+            }
+        }
+    }
 
     [Theory]
     [MemberData(nameof(ResourceSets))]
