@@ -36,9 +36,16 @@ public sealed class HealthAndDocumentationTests(AppFixture fixture) : IClassFixt
             "/api/v1/ops/calendar/{year}",
             "/api/v1/ops/audit",
             "/api/v1/ops/audit/verification",
+            "/api/v1/oauth/token",
+            "/api/v1/credentials",
+            "/api/v1/credentials/{clientId}/compromise",
+            "/api/v1/notifications",
         }, paths);
         Assert.DoesNotContain("/healthz", paths);
         Assert.True(document.GetProperty("components").GetProperty("securitySchemes").TryGetProperty("Operator", out _));
+        Assert.True(document.GetProperty("components").GetProperty("securitySchemes").TryGetProperty("ClientToken", out _));
+        var tokenBody = document.GetProperty("paths").GetProperty("/api/v1/oauth/token").GetProperty("post").GetProperty("requestBody").GetProperty("content");
+        Assert.True(tokenBody.TryGetProperty("application/x-www-form-urlencoded", out _));
         Assert.True(document.GetProperty("components").GetProperty("schemas").TryGetProperty("OperationalDayResponse", out _));
     }
 
