@@ -274,6 +274,45 @@ public sealed class CredentialLifecycleTests
         Assert.All(logs.Messages, m => Assert.All(forbidden, f => Assert.DoesNotContain(f, m, StringComparison.Ordinal)));
     }
 
+    [Fact]
+    public async Task TwoInstancesRunningTheJobAtOnce_BlockEachDuePairOnce_WithOneJournalEntryAndOneNotice()
+    {
+        await using var first = await TestApp.StartAsync();
+        await using var second = await TestApp.StartAsync(new Dictionary<string, string>
+        {
+            ["Storage:TablePrefix"] = first.TablePrefix,
+            ["Operations:ApiKeys"] = first.OperatorKey,
+            ["Secrets:LocalPath"] = Path.Combine(Path.GetTempPath(), "business-api-tests", first.TablePrefix, "secrets.json"),
+        });
+        var customer = await first.CreateCustomerAsync();
+        var now = first.Time.GetUtcNow();
+        var today = BusinessApi.Calendar.KazakhstanTime.LocalDate(now);
+        var pairs = Enumerable.Range(0, 12).Select(i => new ClientCredential(customer, CredentialRules.NewClientId(customer), $"Product {i}", ["accounts.read"], "v1", CredentialStatus.Active, now.AddDays(-120))
+        {
+            SecretHash = Convert.ToBase64String(new byte[32]),
+            SecretKeyVersion = "seeded",
+            LastUsedAt = now.AddDays(-95 + i),
+            LastUsedDay = today.AddDays(-95 + i), // the first 6 are due (90 days or more), the others not yet
+        }).ToList();
+        await first.Services.GetRequiredService<CredentialStore>().BulkInsertAsync(pairs, CancellationToken.None);
+
+        await Task.WhenAll(RunInactivityJobAsync(first), RunInactivityJobAsync(second));
+
+        using var admin = first.AdminClient(customer);
+        foreach (var (pair, index) in pairs.Select((p, i) => (p, i)))
+        {
+            var view = await admin.GetFromJsonAsync<JsonElement>($"/api/v1/credentials/{pair.ClientId}");
+            var history = (await admin.GetFromJsonAsync<JsonElement>($"/api/v1/credentials/{pair.ClientId}/history?from=2026-01-01")).GetProperty("items").EnumerateArray();
+            var blocks = history.Count(e => e.GetProperty("action").GetString() == "credential.blocked_inactive");
+            Assert.Equal(index <= 5 ? ("blockedInactive", 1) : ("active", 0), (view.GetProperty("status").GetString(), blocks));
+        }
+
+        using var reader = await first.SoftwareClientAsync(customer, ["notifications.read"]);
+        var notices = (await reader.GetFromJsonAsync<JsonElement>("/api/v1/notifications")).GetProperty("items").EnumerateArray().ToList();
+        Assert.Equal(6, notices.Count(n => n.GetProperty("kind").GetString() == "credential_blocked_inactive"));
+        Assert.Equal(6, notices.Select(n => n.GetProperty("subject").GetString()).Distinct().Count());
+    }
+
     private static async Task RunInactivityJobAsync(TestApp app)
     {
         var job = app.Services.GetServices<IScheduledJob>().OfType<CredentialInactivityJob>().Single();
