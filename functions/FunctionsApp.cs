@@ -5,6 +5,7 @@ using BusinessApi.Customers;
 using BusinessApi.Notifications;
 using BusinessApi.Operations;
 using BusinessApi.Platform;
+using BusinessApi.Users;
 
 namespace BusinessApi;
 
@@ -20,6 +21,7 @@ public static class FunctionsApp
         builder.Services.AddAccounts(builder.Configuration);
         builder.Services.AddNotifications();
         builder.Services.AddCredentials(builder.Configuration);
+        builder.Services.AddUsers(builder.Configuration);
         configure?.Invoke(builder);
 
         var app = builder.Build();
@@ -30,6 +32,7 @@ public static class FunctionsApp
         ops.MapCustomers();
         api.MapAccounts(ops);
         api.MapCredentials();
+        api.MapUsers(ops);
         api.MapNotifications();
         ops.MapAuditJournal();
         ops.MapWorkflowOperations();

@@ -84,7 +84,7 @@ public sealed class AccountDirectory(StorageResources storage, Ledger.Ledger led
     {
         ArgumentNullException.ThrowIfNull(caller);
         var customerId = caller.CustomerId();
-        return customerId is not null && await ledger.GetAccountViewAsync(LedgerAccountId.ForIban(iban), cancellationToken) is { } view && view.State.CustomerId == customerId
+        return customerId is not null && caller.MayAccessAccount(iban.Value) && await ledger.GetAccountViewAsync(LedgerAccountId.ForIban(iban), cancellationToken) is { } view && view.State.CustomerId == customerId
             ? view
             : null;
     }
@@ -118,6 +118,11 @@ public sealed class AccountDirectory(StorageResources storage, Ledger.Ledger led
         ArgumentNullException.ThrowIfNull(caller);
         var customerId = caller.CustomerId();
         if (customerId is null)
+        {
+            return null;
+        }
+
+        if (!caller.MayAccessAccount(iban.Value))
         {
             return null;
         }

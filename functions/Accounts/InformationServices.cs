@@ -22,7 +22,7 @@ public static class InformationServices
     {
         ArgumentNullException.ThrowIfNull(user);
         var views = await accounts.ListViewsAsync(user.CustomerId()!, cancellationToken);
-        return TypedResults.Ok<IReadOnlyList<AccountResponse>>([.. views.Select(v => AccountResponse.From(v.State, v.Restrictions))]);
+        return TypedResults.Ok<IReadOnlyList<AccountResponse>>([.. views.Where(v => user.MayAccessAccount(v.State.Iban ?? "")).Select(v => AccountResponse.From(v.State, v.Restrictions))]);
     }
 
     /// <summary><c>GET /api/v1/accounts/{iban}</c>: 404 for an IBAN that is not the caller's, whether or not it exists.</summary>

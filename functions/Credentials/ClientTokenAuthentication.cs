@@ -23,9 +23,6 @@ public sealed class ClientTokenAuthenticationHandler(
 {
     public const string SchemeName = "ClientToken";
 
-    /// <summary>The default scheme: client tokens to <see cref="SchemeName"/>, anything else to the operator scheme.</summary>
-    public const string SelectorScheme = "Bearer";
-
     private const string FailureItem = "client-token-failure";
 
     protected override async Task<AuthenticateResult> HandleAuthenticateAsync()

@@ -23,6 +23,7 @@ public sealed class CredentialStore(StorageResources storage)
 
     private readonly TableClient _table = storage.Table(TableName);
     private readonly TableClient _due = storage.Table(DueTable);
+    private readonly DueIndex _dueIndex = new(storage.Table(DueTable));
 
     public static string PairRow(string clientId) => "c|" + clientId;
 
@@ -166,38 +167,18 @@ public sealed class CredentialStore(StorageResources storage)
     }
 
     /// <summary>Due-index rows of days up to and including <paramref name="today"/>: one range query over those partitions only.</summary>
-    public async IAsyncEnumerable<(DateOnly Day, string ClientId)> DueAsync(DateOnly today, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
-    {
-        var filter = TableClient.CreateQueryFilter($"PartitionKey le {CredentialRules.Day(today)}");
-        await foreach (var entity in _due.QueryAsync<TableEntity>(filter, maxPerPage: 1000, select: ["PartitionKey", "RowKey"], cancellationToken: cancellationToken))
-        {
-            if (DateOnly.TryParseExact(entity.PartitionKey, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var day))
-            {
-                yield return (day, entity.RowKey);
-            }
-        }
-    }
+    public IAsyncEnumerable<(DateOnly Day, string Key)> DueAsync(DateOnly today, CancellationToken cancellationToken) =>
+        _dueIndex.DueAsync(today, cancellationToken);
 
-    public async Task PutDueAsync(DateOnly day, string clientId, CancellationToken cancellationToken) =>
-        await _due.UpsertEntityAsync(new TableEntity(CredentialRules.Day(day), clientId), TableUpdateMode.Replace, cancellationToken);
+    public Task PutDueAsync(DateOnly day, string clientId, CancellationToken cancellationToken) => _dueIndex.PutAsync(day, clientId, cancellationToken);
 
-    public async Task DeleteDueAsync(DateOnly day, string clientId, CancellationToken cancellationToken)
-    {
-        try
-        {
-            await _due.DeleteEntityAsync(CredentialRules.Day(day), clientId, ETag.All, cancellationToken);
-        }
-        catch (RequestFailedException ex) when (ex.Status == 404)
-        {
-            // already gone
-        }
-    }
+    public Task DeleteDueAsync(DateOnly day, string clientId, CancellationToken cancellationToken) => _dueIndex.DeleteAsync(day, clientId, cancellationToken);
 
     /// <summary>Inserts many pairs and their due-index rows in entity-group batches (benchmarks and tests seed with it).</summary>
     internal async Task BulkInsertAsync(IReadOnlyList<ClientCredential> pairs, CancellationToken cancellationToken)
     {
         var rows = pairs.Select(p => (Table: _table, Entity: ToEntity(p)))
-            .Concat(pairs.Select(p => (Table: _due, Entity: new TableEntity(CredentialRules.Day(p.BlockDay), p.ClientId))));
+            .Concat(pairs.Select(p => (Table: _due, Entity: DueIndex.Row(p.BlockDay, p.ClientId))));
         var batches = rows.GroupBy(r => (r.Table, r.Entity.PartitionKey))
             .SelectMany(g => g.Chunk(100).Select(chunk => (g.Key.Table, Actions: chunk.Select(r => new TableTransactionAction(TableTransactionActionType.UpsertReplace, r.Entity)).ToList())));
         await Parallel.ForEachAsync(batches, new ParallelOptions { MaxDegreeOfParallelism = 16, CancellationToken = cancellationToken },

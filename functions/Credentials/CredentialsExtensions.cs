@@ -3,7 +3,6 @@ using BusinessApi.Platform.Http;
 using BusinessApi.Platform.Security;
 using BusinessApi.Platform.Storage;
 using BusinessApi.Platform.Timers;
-using Microsoft.AspNetCore.Authentication;
 using Microsoft.OpenApi;
 
 namespace BusinessApi.Credentials;
@@ -38,14 +37,7 @@ public static class CredentialsExtensions
             return Task.CompletedTask;
         }));
 
-        // One Authorization header, two kinds of bearer: client tokens (JWTs) and operator keys.
-        services.AddAuthentication(ClientTokenAuthenticationHandler.SelectorScheme)
-            .AddScheme<AuthenticationSchemeOptions, ClientTokenAuthenticationHandler>(ClientTokenAuthenticationHandler.SchemeName, null)
-            .AddPolicyScheme(ClientTokenAuthenticationHandler.SelectorScheme, "Client token or operator key", scheme =>
-                scheme.ForwardDefaultSelector = context =>
-                    ClientTokenAuthenticationHandler.BearerToken(context.Request) is { } token && AccessTokens.LooksLikeOurs(token)
-                        ? ClientTokenAuthenticationHandler.SchemeName
-                        : OperatorAuthenticationHandler.SchemeName);
+        services.AddBearerScheme<ClientTokenAuthenticationHandler>(ClientTokenAuthenticationHandler.SchemeName, AccessTokens.LooksLikeOurs);
         return services;
     }
 

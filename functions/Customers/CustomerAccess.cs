@@ -1,5 +1,4 @@
 using System.Security.Claims;
-using Microsoft.AspNetCore.Authentication;
 
 namespace BusinessApi.Customers;
 
@@ -12,10 +11,12 @@ public static class CustomerAccess
 {
     public const string CustomerIdClaim = "customer_id";
     public const string ScopeClaim = "scope";
-    public const string ActingOperatorClaim = "acting_operator";
 
     /// <summary>What a person may do for the customer in Internet-banking (the users issue's powers), one claim per function.</summary>
     public const string FunctionClaim = "customer_function";
+
+    /// <summary>The accounts a user may act on, space-separated IBANs or <c>*</c>; absent for a client token (all the customer's accounts).</summary>
+    public const string AccountsClaim = "accounts";
 
     /// <summary>The Client ID a request came in under, when it came with a client token.</summary>
     public const string ClientIdClaim = "client_id";
@@ -23,9 +24,6 @@ public static class CustomerAccess
     public const string ManageCredentials = "manageCredentials";
     public const string ManageUsers = "manageUsers";
     public const string PolicyName = "Customer";
-
-    /// <summary>Until client tokens exist, an operator may act as a customer by naming it in this header.</summary>
-    public const string ActAsHeader = "X-Act-As-Customer";
 
     public const string AccountsRead = "accounts.read";
     public const string StatementsRead = "statements.read";
@@ -61,11 +59,19 @@ public static class CustomerAccess
             .RequireClaim(CustomerIdClaim)
             .RequireAssertion(context => context.User.HasFunction(function)));
 
-    /// <summary>Who did it, for the journal: the acting operator, the client, or the user.</summary>
+    /// <summary>Whether the caller's powers cover the account: a client token covers all the customer's accounts.</summary>
+    public static bool MayAccessAccount(this ClaimsPrincipal user, string iban)
+    {
+        ArgumentNullException.ThrowIfNull(user);
+        var accounts = user.FindFirstValue(AccountsClaim);
+        return accounts is null || accounts.Split(' ', StringSplitOptions.RemoveEmptyEntries).Any(a => a == "*" || string.Equals(a, iban, StringComparison.Ordinal));
+    }
+
+    /// <summary>Who did it, for the journal: <c>operator:…</c>, <c>client:…</c> or <c>user:…</c>.</summary>
     public static string Actor(this ClaimsPrincipal user)
     {
         ArgumentNullException.ThrowIfNull(user);
-        return user.FindFirstValue(ActingOperatorClaim) ?? user.FindFirstValue(ClaimTypes.NameIdentifier) ?? "anonymous";
+        return user.FindFirstValue(ClaimTypes.NameIdentifier) ?? "anonymous";
     }
 
     /// <summary>Requires a customer identity holding <paramref name="scope"/>; without one the answer is 401 or 403.</summary>
@@ -75,34 +81,4 @@ public static class CustomerAccess
             .RequireAuthenticatedUser()
             .RequireClaim(CustomerIdClaim)
             .RequireAssertion(context => context.User.HasScope(scope)));
-}
-
-/// <summary>
-/// The interim way in for a customer admin, until users and portal sessions exist: an authenticated
-/// operator who sends <see cref="CustomerAccess.ActAsHeader"/> acts for that customer with the admin
-/// functions (managing API credentials), but with no API scope: information services take client
-/// tokens only. The acting operator stays in the claims, so audit entries name a person.
-/// </summary>
-public sealed class OperatorActingAsCustomer(IHttpContextAccessor accessor) : IClaimsTransformation
-{
-    public Task<ClaimsPrincipal> TransformAsync(ClaimsPrincipal principal)
-    {
-        ArgumentNullException.ThrowIfNull(principal);
-        var header = accessor.HttpContext?.Request.Headers[CustomerAccess.ActAsHeader].ToString();
-        if (string.IsNullOrEmpty(header) || !principal.IsInRole("operator") || principal.HasClaim(c => c.Type == CustomerAccess.CustomerIdClaim)
-            || !Customer.IsWellFormedId(header))
-        {
-            return Task.FromResult(principal);
-        }
-
-        var acting = new ClaimsIdentity(
-        [
-            new Claim(CustomerAccess.CustomerIdClaim, header),
-            new Claim(CustomerAccess.FunctionClaim, CustomerAccess.ManageCredentials),
-            new Claim(CustomerAccess.ActingOperatorClaim, principal.FindFirstValue(ClaimTypes.NameIdentifier) ?? "operator"),
-        ], "ActingAsCustomer");
-        var transformed = principal.Clone();
-        transformed.AddIdentity(acting);
-        return Task.FromResult(transformed);
-    }
 }

@@ -1,7 +1,6 @@
 using BusinessApi.Platform.Http;
 using BusinessApi.Platform.Http.Idempotency;
 using BusinessApi.Platform.Storage;
-using Microsoft.AspNetCore.Authentication;
 
 namespace BusinessApi.Customers;
 
@@ -12,8 +11,6 @@ public static class CustomersExtensions
         services.AddStorageTable(CustomerStore.TableName);
         services.AddStorageTable(CustomerStore.BinIndexTable);
         services.AddSingleton<CustomerStore>();
-        services.AddHttpContextAccessor();
-        services.AddTransient<IClaimsTransformation, OperatorActingAsCustomer>();
         services.AddSingleton(new ProblemTextResources(new System.Resources.ResourceManager(
             "BusinessApi.Customers.Resources.CustomerTexts", typeof(CustomersExtensions).Assembly)));
         return services;

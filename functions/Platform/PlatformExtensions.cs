@@ -60,8 +60,9 @@ public static class PlatformExtensions
 
         // Operators
         services.AddSingleton<OperatorKeys>();
-        services.AddAuthentication(OperatorAuthenticationHandler.SchemeName)
+        var authentication = services.AddAuthentication(BearerSchemes.SelectorScheme)
             .AddScheme<AuthenticationSchemeOptions, OperatorAuthenticationHandler>(OperatorAuthenticationHandler.SchemeName, null);
+        BearerSchemes.AddSelector(authentication);
         services.AddAuthorizationBuilder()
             .AddPolicy(OperatorAuthenticationHandler.PolicyName, policy => policy
                 .AddAuthenticationSchemes(OperatorAuthenticationHandler.SchemeName)

@@ -127,18 +127,21 @@ public sealed class CredentialThroughput(string connectionString, TimeSpan durat
 
     private static async Task<(string Customer, string ClientId, string Secret)> SetUpAsync(HttpClient http, string operatorKey, CancellationToken cancellationToken)
     {
-        async Task<JsonElement> PostAsync(string path, object body, string? actAs = null)
+        async Task<JsonElement> PostAsync(string path, object body, string? bearer = null, HttpStatusCode expected = HttpStatusCode.OK)
         {
             using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = JsonContent.Create(body) };
-            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", operatorKey);
-            if (actAs is not null)
+            if (bearer is not "")
             {
-                request.Headers.Add("X-Act-As-Customer", actAs);
+                request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", bearer ?? operatorKey);
             }
 
             using var response = await http.SendAsync(request, cancellationToken);
-            response.EnsureSuccessStatusCode();
-            return await response.Content.ReadFromJsonAsync<JsonElement>(cancellationToken);
+            if (response.StatusCode != expected)
+            {
+                response.EnsureSuccessStatusCode();
+            }
+
+            return response.StatusCode == HttpStatusCode.NoContent ? default : await response.Content.ReadFromJsonAsync<JsonElement>(cancellationToken);
         }
 
         var customer = (await PostAsync("/api/v1/ops/customers", new { name = "ТОО Бенчмарк", bin = "000740000728" })).GetProperty("customerId").GetString()!;
@@ -148,7 +151,22 @@ public sealed class CredentialThroughput(string connectionString, TimeSpan durat
             await PostAsync($"/api/v1/ops/customers/{customer}/accounts", new { iban = "KZ" + Accounts.Iban.CheckDigitsFor(bban) + bban, currency = "KZT" });
         }
 
-        var pair = await PostAsync("/api/v1/credentials", new { name = "Benchmark ERP", scopes = new[] { "accounts.read", "statements.read" } }, customer);
+        // The customer's first admin, created by the bank, changes the temporary password and signs in.
+        const string password = "Bench-Passw0rd!";
+        var admin = await PostAsync($"/api/v1/ops/customers/{customer}/users", new
+        {
+            login = "admin" + Guid.NewGuid().ToString("N")[..8],
+            fullName = "Бенчмарк Админ",
+            iin = "061211600012",
+            isAdmin = true,
+            permissions = new { accounts = new[] { "*" }, functions = new[] { "view", "manageCredentials" } },
+        }, expected: HttpStatusCode.Created);
+        var login = admin.GetProperty("user").GetProperty("login").GetString()!;
+        var first = await PostAsync("/api/v1/sessions", new { login, password = admin.GetProperty("temporaryPassword").GetString() }, bearer: "", expected: HttpStatusCode.Forbidden);
+        await PostAsync("/api/v1/users/me/password", new { currentPassword = admin.GetProperty("temporaryPassword").GetString(), newPassword = password },
+            first.GetProperty("sessionToken").GetString(), HttpStatusCode.NoContent);
+        var session = (await PostAsync("/api/v1/sessions", new { login, password }, bearer: "", expected: HttpStatusCode.Created)).GetProperty("sessionToken").GetString();
+        var pair = await PostAsync("/api/v1/credentials", new { name = "Benchmark ERP", scopes = new[] { "accounts.read", "statements.read" } }, session, HttpStatusCode.Created);
         return (customer, pair.GetProperty("clientId").GetString()!, pair.GetProperty("clientSecret").GetString()!);
     }
 

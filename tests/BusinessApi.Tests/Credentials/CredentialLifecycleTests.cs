@@ -40,7 +40,7 @@ public sealed class CredentialLifecycleTests
         var stored = await app.Services.GetRequiredService<CredentialStore>().GetAsync(untouched, CancellationToken.None);
         Assert.Equal(CredentialStatus.BlockedInactive, stored!.Credential.Status);
         Assert.Equal("system", stored.Credential.StatusChangedBy);
-        using var admin = app.AdminClient(customer);
+        using var admin = await app.AdminClientAsync(customer);
         Assert.Equal("blockedInactive", (await admin.GetFromJsonAsync<JsonElement>($"/api/v1/credentials/{untouched}")).GetProperty("status").GetString());
         var history = (await admin.GetFromJsonAsync<JsonElement>($"/api/v1/credentials/{untouched}/history")).GetProperty("items").EnumerateArray().ToList();
         Assert.Equal(["credential.generated", "credential.blocked_inactive"], history.Select(e => e.GetProperty("action").GetString()));
@@ -67,9 +67,8 @@ public sealed class CredentialLifecycleTests
         await using var app = await TestApp.StartAsync();
         var customer = await app.CreateCustomerAsync();
         var (clientId, secret) = await app.GenerateCredentialAsync(customer);
-        using var admin = app.AdminClient(customer);
-        async Task<DateTimeOffset> LastUsedAsync() =>
-            (await admin.GetFromJsonAsync<JsonElement>($"/api/v1/credentials/{clientId}")).GetProperty("lastUsedAt").GetDateTimeOffset();
+        var pairs = app.Services.GetRequiredService<CredentialStore>();
+        async Task<DateTimeOffset> LastUsedAsync() => (await pairs.GetAsync(clientId, CancellationToken.None))!.Credential.LastUsedAt;
         var created = await LastUsedAsync();
 
         app.Time.Advance(TimeSpan.FromMinutes(59));
@@ -84,6 +83,7 @@ public sealed class CredentialLifecycleTests
         app.Time.Advance(TimeSpan.FromDays(1));
         Assert.Equal(HttpStatusCode.OK, (await app.RequestTokenAsync(clientId, secret)).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await app.RequestTokenAsync(clientId, secret)).StatusCode);
+        using var admin = await app.AdminClientAsync(customer);
         var view = await admin.GetFromJsonAsync<JsonElement>($"/api/v1/credentials/{clientId}");
         Assert.Equal("2027-02-24", view.GetProperty("blockedInactiveFrom").GetString());
         var used = (await admin.GetFromJsonAsync<JsonElement>($"/api/v1/credentials/{clientId}/history")).GetProperty("items").EnumerateArray()
@@ -93,8 +93,8 @@ public sealed class CredentialLifecycleTests
         // The due index follows the pair: only the newest day holds it.
         var store = app.Services.GetRequiredService<CredentialStore>();
         var dueIn89Days = await store.DueAsync(new DateOnly(2027, 2, 23), CancellationToken.None).ToListAsync();
-        Assert.DoesNotContain(dueIn89Days, d => d.ClientId == clientId);
-        Assert.Contains(await store.DueAsync(new DateOnly(2027, 2, 24), CancellationToken.None).ToListAsync(), d => d.ClientId == clientId);
+        Assert.DoesNotContain(dueIn89Days, d => d.Key == clientId);
+        Assert.Contains(await store.DueAsync(new DateOnly(2027, 2, 24), CancellationToken.None).ToListAsync(), d => d.Key == clientId);
     }
 
     [Fact]
@@ -112,7 +112,7 @@ public sealed class CredentialLifecycleTests
         using var atSecond = second.BearerClient(await first.TokenAsync(clientId, secret));
         Assert.Equal(HttpStatusCode.OK, (await atSecond.GetAsync("/api/v1/accounts")).StatusCode);
 
-        using var admin = first.AdminClient(customer);
+        using var admin = await first.AdminClientAsync(customer);
         Assert.Equal(HttpStatusCode.OK, (await admin.PostAsync($"/api/v1/credentials/{clientId}/compromise", null)).StatusCode);
 
         second.Time.Advance(TimeSpan.FromSeconds(4.9));
@@ -162,7 +162,7 @@ public sealed class CredentialLifecycleTests
         Assert.Equal([2, 4, 8, 16, 32, 60, 60, 60, 60, 60], waits.Select(w => (int)w.TotalSeconds));
         app.Time.Advance(TimeSpan.FromSeconds(60));
         Assert.Equal(HttpStatusCode.OK, (await app.RequestTokenAsync(clientId, secret)).StatusCode);
-        using var admin = app.AdminClient(customer);
+        using var admin = await app.AdminClientAsync(customer);
         var history = (await admin.GetFromJsonAsync<JsonElement>($"/api/v1/credentials/{clientId}/history")).GetProperty("items").EnumerateArray();
         Assert.Contains(history, e => e.GetProperty("details").TryGetProperty("lockedForSeconds", out var s) && s.GetString() == "60");
     }
@@ -250,7 +250,7 @@ public sealed class CredentialLifecycleTests
         var typo = secret[..^1] + (secret[^1] == 'A' ? 'B' : 'A');
         await app.RequestTokenAsync(clientId, typo);
         await app.RequestTokenAsync(secret, secret); // a secret pasted as the Client ID
-        using var admin = app.AdminClient(customer);
+        using var admin = await app.AdminClientAsync(customer);
         var reissued = await (await admin.PostAsJsonAsync($"/api/v1/credentials/{clientId}/reissue", new { })).Content.ReadFromJsonAsync<JsonElement>();
         var secondSecret = reissued.GetProperty("clientSecret").GetString()!;
         var secondToken = await app.TokenAsync(reissued.GetProperty("clientId").GetString()!, secondSecret);
@@ -298,7 +298,7 @@ public sealed class CredentialLifecycleTests
 
         await Task.WhenAll(RunInactivityJobAsync(first), RunInactivityJobAsync(second));
 
-        using var admin = first.AdminClient(customer);
+        using var admin = await first.AdminClientAsync(customer);
         foreach (var (pair, index) in pairs.Select((p, i) => (p, i)))
         {
             var view = await admin.GetFromJsonAsync<JsonElement>($"/api/v1/credentials/{pair.ClientId}");

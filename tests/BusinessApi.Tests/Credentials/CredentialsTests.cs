@@ -17,7 +17,7 @@ public sealed class CredentialsTests(AppFixture fixture) : IClassFixture<AppFixt
     public async Task Generation_ShowsTheSecretOnce_AndTheTokenOpensInformationServices()
     {
         var customer = await App.CreateCustomerAsync();
-        using var admin = App.AdminClient(customer);
+        using var admin = await App.AdminClientAsync(customer);
 
         var created = await admin.PostAsJsonAsync("/api/v1/credentials", new { name = "1C:Бухгалтерия", scopes = new[] { "accounts.read", "statements.read" } });
         var body = await created.Content.ReadFromJsonAsync<JsonElement>();
@@ -63,7 +63,7 @@ public sealed class CredentialsTests(AppFixture fixture) : IClassFixture<AppFixt
     {
         var customer = await App.CreateCustomerAsync();
         var (first, _) = await App.GenerateCredentialAsync(customer, name: "Kaspi  ERP");
-        using var admin = App.AdminClient(customer);
+        using var admin = await App.AdminClientAsync(customer);
 
         var again = await Problem.ReadAsync(await admin.PostAsJsonAsync("/api/v1/credentials", new { name = " kaspi erp ", scopes = new[] { "accounts.read" } }));
         var other = await admin.PostAsJsonAsync("/api/v1/credentials", new { name = "Kaspi ERP 2", scopes = new[] { "accounts.read" } });
@@ -88,7 +88,7 @@ public sealed class CredentialsTests(AppFixture fixture) : IClassFixture<AppFixt
     public async Task BadGenerationRequests_AreFieldErrors_AndCreateNothing(string json, string field, string code)
     {
         var customer = await App.CreateCustomerAsync();
-        using var admin = App.AdminClient(customer);
+        using var admin = await App.AdminClientAsync(customer);
 
         var problem = await Problem.ReadAsync(await admin.PostAsync("/api/v1/credentials", new StringContent(json, Encoding.UTF8, "application/json")));
         var list = await admin.GetFromJsonAsync<JsonElement>("/api/v1/credentials");
@@ -104,7 +104,7 @@ public sealed class CredentialsTests(AppFixture fixture) : IClassFixture<AppFixt
         var customer = await App.CreateCustomerAsync();
         var stranger = await App.CreateCustomerAsync();
         var (clientId, _) = await App.GenerateCredentialAsync(customer);
-        using var strangerAdmin = App.AdminClient(stranger);
+        using var strangerAdmin = await App.AdminClientAsync(stranger);
 
         var tooLong = await Problem.ReadAsync(await strangerAdmin.PostAsJsonAsync("/api/v1/credentials", new { name = new string('x', 101), scopes = new[] { "accounts.read" } }));
         Assert.Contains(tooLong.Errors, e => e.Field == "name" && e.Code == "credential_name");
@@ -114,7 +114,7 @@ public sealed class CredentialsTests(AppFixture fixture) : IClassFixture<AppFixt
         }
 
         Assert.Equal("credential_not_found", (await Problem.ReadAsync(await strangerAdmin.PostAsync($"/api/v1/credentials/{clientId}/compromise", null))).Code);
-        using var admin = App.AdminClient(customer);
+        using var admin = await App.AdminClientAsync(customer);
         Assert.Equal("active", (await admin.GetFromJsonAsync<JsonElement>($"/api/v1/credentials/{clientId}")).GetProperty("status").GetString());
     }
 
@@ -125,7 +125,7 @@ public sealed class CredentialsTests(AppFixture fixture) : IClassFixture<AppFixt
         var (old, oldSecret) = await App.GenerateCredentialAsync(customer, ["accounts.read", "statements.read"], "Reissue ERP");
         using var oldSoftware = App.BearerClient(await App.TokenAsync(old, oldSecret));
         Assert.Equal(HttpStatusCode.OK, (await oldSoftware.GetAsync("/api/v1/accounts")).StatusCode);
-        using var admin = App.AdminClient(customer);
+        using var admin = await App.AdminClientAsync(customer);
 
         var reissued = await admin.PostAsJsonAsync($"/api/v1/credentials/{old}/reissue", new { scopes = new[] { "accounts.read", "notifications.read" } });
         var body = await reissued.Content.ReadFromJsonAsync<JsonElement>();
@@ -160,7 +160,7 @@ public sealed class CredentialsTests(AppFixture fixture) : IClassFixture<AppFixt
         var customer = await App.CreateCustomerAsync();
         var (clientId, secret) = await App.GenerateCredentialAsync(customer);
         using var software = App.BearerClient(await App.TokenAsync(clientId, secret));
-        using var admin = App.AdminClient(customer);
+        using var admin = await App.AdminClientAsync(customer);
 
         var reported = await admin.PostAsync($"/api/v1/credentials/{clientId}/compromise", null);
 
@@ -178,7 +178,7 @@ public sealed class CredentialsTests(AppFixture fixture) : IClassFixture<AppFixt
         var history = (await admin.GetFromJsonAsync<JsonElement>($"/api/v1/credentials/{clientId}/history")).GetProperty("items").EnumerateArray().ToList();
         var report = Assert.Single(history, e => e.GetProperty("action").GetString() == "credential.compromise_reported");
         Assert.Equal("blockedCompromised", report.GetProperty("details").GetProperty("status").GetString());
-        Assert.StartsWith("operator:", report.GetProperty("actor").GetString(), StringComparison.Ordinal);
+        Assert.StartsWith("user:usr_", report.GetProperty("actor").GetString(), StringComparison.Ordinal);
         Assert.Contains(history, e => e.GetProperty("action").GetString() == "credential.authentication" && e.GetProperty("outcome").GetString() == "denied");
     }
 
@@ -234,7 +234,7 @@ public sealed class CredentialsTests(AppFixture fixture) : IClassFixture<AppFixt
         Assert.All([wrongSecret, unknown, noAuth, wrongGrant, overWide], e => Assert.False(string.IsNullOrEmpty(e.Description)));
 
         // The failures are journaled: under the pair when the Client ID exists.
-        using var admin = App.AdminClient(customer);
+        using var admin = await App.AdminClientAsync(customer);
         var history = (await admin.GetFromJsonAsync<JsonElement>($"/api/v1/credentials/{clientId}/history")).GetProperty("items").EnumerateArray();
         Assert.Contains(history, e => e.GetProperty("action").GetString() == "credential.authentication"
             && e.GetProperty("details").GetProperty("reason").GetString() == "invalid_secret");
@@ -286,18 +286,19 @@ public sealed class CredentialsTests(AppFixture fixture) : IClassFixture<AppFixt
         var notices = await Problem.ReadAsync(await accountsOnly.GetAsync("/api/v1/notifications"));
         var statement = await Problem.ReadAsync(await accountsOnly.GetAsync("/api/v1/accounts/KZ86125KZT5004100100/statement?from=2026-11-01&to=2026-11-02"));
         var credentials = await Problem.ReadAsync(await accountsOnly.GetAsync("/api/v1/credentials"));
-        var ops = await Problem.ReadAsync(await accountsOnly.GetAsync("/api/v1/ops/customers/" + customer));
+        var opsAsClient = await Problem.ReadAsync(await accountsOnly.GetAsync("/api/v1/ops/customers/" + customer));
 
         Assert.Equal((HttpStatusCode.Forbidden, "insufficient_scope"), (accounts.Status, accounts.Code));
         Assert.Equal((HttpStatusCode.Forbidden, "insufficient_scope"), (notices.Status, notices.Code));
         Assert.Equal((HttpStatusCode.Forbidden, "insufficient_scope"), (statement.Status, statement.Code));
         Assert.Equal(HttpStatusCode.Forbidden, credentials.Status); // a client token is never a customer admin
-        Assert.Equal(HttpStatusCode.Unauthorized, ops.Status); // nor an operator
+        Assert.Equal(HttpStatusCode.Unauthorized, opsAsClient.Status); // nor an operator
         Assert.Equal(HttpStatusCode.OK, (await accountsOnly.GetAsync("/api/v1/accounts")).StatusCode);
 
-        // The operator acting for a customer manages credentials but reads no account data.
-        using var admin = App.AdminClient(customer);
-        Assert.Equal(HttpStatusCode.Forbidden, (await admin.GetAsync("/api/v1/accounts")).StatusCode);
+        // An operator is no customer: customer endpoints refuse the operator key.
+        using var ops = App.OperatorClient();
+        Assert.Equal(HttpStatusCode.Forbidden, (await ops.GetAsync("/api/v1/accounts")).StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, (await ops.GetAsync("/api/v1/credentials")).StatusCode);
     }
 
     [Fact]
@@ -307,12 +308,12 @@ public sealed class CredentialsTests(AppFixture fixture) : IClassFixture<AppFixt
             .OfType<Microsoft.AspNetCore.Routing.RouteEndpoint>()
             .Where(e => e.RoutePattern.RawText?.StartsWith("/api/", StringComparison.Ordinal) == true)
             .ToList();
-        string[] publicEndpoints = ["/api/v1/oauth/token", "/api/v1/operational-day"];
+        string[] publicEndpoints = ["/api/v1/oauth/token", "/api/v1/operational-day", "/api/v1/sessions"];
         using var noScopeForIt = await App.SoftwareClientAsync(await App.CreateCustomerAsync(), ["documents.read"]);
         using var anonymous = App.NewClient();
 
         Assert.NotEmpty(endpoints);
-        foreach (var endpoint in endpoints.Where(e => !publicEndpoints.Contains(e.RoutePattern.RawText)))
+        foreach (var endpoint in endpoints.Where(e => !publicEndpoints.Contains(e.RoutePattern.RawText!.TrimEnd('/'))))
         {
             var path = System.Text.RegularExpressions.Regex.Replace(endpoint.RoutePattern.RawText!, "{([a-zA-Z]+)(:[a-z]+)?}", m => m.Groups[1].Value switch
             {

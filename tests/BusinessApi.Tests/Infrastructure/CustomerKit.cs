@@ -19,17 +19,60 @@ public static class CustomerKit
         return (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("customerId").GetString()!;
     }
 
-    /// <summary>The customer's admin (for now: an operator acting for the customer).</summary>
-    public static HttpClient AdminClient(this TestApp app, string customerId, string? language = null)
+    public const string AdminPassword = "Adm1n-Passw0rd!";
+
+    /// <summary>
+    /// A customer admin in a portal session: the operator creates the user, who signs in with the
+    /// temporary password, must change it, and then holds a full session.
+    /// </summary>
+    public static async Task<HttpClient> AdminClientAsync(this TestApp app, string customerId, string? language = null)
     {
-        var client = app.OperatorClient(language);
-        client.DefaultRequestHeaders.Add(CustomerAccess.ActAsHeader, customerId);
-        return client;
+        var (login, _) = await app.CreateUserAsync(customerId, isAdmin: true, functions: ["view", "create", "sign", "manageUsers", "manageCredentials"]);
+        return app.BearerClient(await app.SignInAsync(login, AdminPassword), language);
+    }
+
+    /// <summary>A user created by the operator, whose first password change is done: the login and the user id.</summary>
+    public static async Task<(string Login, string UserId)> CreateUserAsync(this TestApp app, string customerId, bool isAdmin = false, string[]? functions = null, string[]? accounts = null, string password = AdminPassword)
+    {
+        var login = "u" + Guid.NewGuid().ToString("N")[..12];
+        using var ops = app.OperatorClient();
+        var created = await ops.PostAsJsonAsync($"/api/v1/ops/customers/{customerId}/users", new
+        {
+            login,
+            fullName = "Тестов Тест",
+            iin = "061211600012",
+            isAdmin,
+            permissions = new { accounts = accounts ?? ["*"], functions = functions ?? ["view"] },
+        });
+        Assert.Equal(System.Net.HttpStatusCode.Created, created.StatusCode);
+        var body = await created.Content.ReadFromJsonAsync<JsonElement>();
+        var temporary = body.GetProperty("temporaryPassword").GetString()!;
+        var first = await app.RequestSessionAsync(login, temporary);
+        Assert.Equal(System.Net.HttpStatusCode.Forbidden, first.StatusCode);
+        var restricted = (await first.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("sessionToken").GetString()!;
+        using var changer = app.BearerClient(restricted);
+        var changed = await changer.PostAsJsonAsync("/api/v1/users/me/password", new { currentPassword = temporary, newPassword = password });
+        Assert.Equal(System.Net.HttpStatusCode.NoContent, changed.StatusCode);
+        return (login, body.GetProperty("userId").GetString()!);
+    }
+
+    public static async Task<HttpResponseMessage> RequestSessionAsync(this TestApp app, string login, string password, string? clientToken = null)
+    {
+        using var client = clientToken is null ? app.NewClient() : app.BearerClient(clientToken);
+        return await client.PostAsJsonAsync("/api/v1/sessions", new { login, password });
+    }
+
+    /// <summary>A full session's token.</summary>
+    public static async Task<string> SignInAsync(this TestApp app, string login, string password, string? clientToken = null)
+    {
+        var response = await app.RequestSessionAsync(login, password, clientToken);
+        Assert.Equal(System.Net.HttpStatusCode.Created, response.StatusCode);
+        return (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("sessionToken").GetString()!;
     }
 
     public static async Task<(string ClientId, string Secret)> GenerateCredentialAsync(this TestApp app, string customerId, string[]? scopes = null, string? name = null)
     {
-        using var admin = app.AdminClient(customerId);
+        using var admin = await app.AdminClientAsync(customerId);
         var response = await admin.PostAsJsonAsync("/api/v1/credentials", new { name = name ?? "ERP " + Guid.NewGuid().ToString("N")[..8], scopes = scopes ?? AllScopes });
         Assert.Equal(System.Net.HttpStatusCode.Created, response.StatusCode);
         var body = await response.Content.ReadFromJsonAsync<JsonElement>();

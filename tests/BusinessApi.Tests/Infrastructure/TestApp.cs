@@ -62,6 +62,7 @@ public sealed class TestApp : IAsyncDisposable
             ["Logging:LogLevel:Default"] = "Warning",
             ["Http:RateLimiting:PermitsPerSecond"] = "100000",
             ["Http:RateLimiting:Burst"] = "100000",
+            ["Users:PasswordHashIterations"] = "1000", // the default (600,000) has its own test; here speed matters
         };
         foreach (var (key, value) in settings ?? new Dictionary<string, string>())
         {

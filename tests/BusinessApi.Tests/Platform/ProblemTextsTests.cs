@@ -15,6 +15,7 @@ public sealed class ProblemTextsTests
         "BusinessApi.Customers.Resources.CustomerTexts",
         "BusinessApi.Accounts.Resources.AccountTexts",
         "BusinessApi.Credentials.Resources.CredentialTexts",
+        "BusinessApi.Users.Resources.UserTexts",
     ];
 
     public static TheoryData<string> ResourceSets => [.. ResourceNames];

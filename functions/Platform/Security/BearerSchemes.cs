@@ -1,0 +1,45 @@
+using Microsoft.AspNetCore.Authentication;
+
+namespace BusinessApi.Platform.Security;
+
+/// <summary>A kind of bearer token a capability understands, recognised by its shape.</summary>
+public sealed record BearerScheme(string SchemeName, Func<string, bool> Recognises);
+
+/// <summary>
+/// One <c>Authorization: Bearer</c> header carries several kinds of token (client tokens, user sessions,
+/// operator keys). The default scheme forwards each request to the scheme that recognises its token, and
+/// to the operator scheme when none does.
+/// </summary>
+public static class BearerSchemes
+{
+    public const string SelectorScheme = "Bearer";
+
+    public static IServiceCollection AddBearerScheme<THandler>(this IServiceCollection services, string schemeName, Func<string, bool> recognises)
+        where THandler : AuthenticationHandler<AuthenticationSchemeOptions>
+    {
+        services.AddSingleton(new BearerScheme(schemeName, recognises));
+        services.AddAuthentication(SelectorScheme)
+            .AddScheme<AuthenticationSchemeOptions, THandler>(schemeName, null);
+        return services;
+    }
+
+    internal static void AddSelector(AuthenticationBuilder authentication) =>
+        authentication.AddPolicyScheme(SelectorScheme, "By the bearer token's shape", scheme =>
+            scheme.ForwardDefaultSelector = context =>
+            {
+                var header = context.Request.Headers.Authorization.ToString();
+                if (header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
+                {
+                    var token = header["Bearer ".Length..].Trim();
+                    foreach (var candidate in context.RequestServices.GetServices<BearerScheme>())
+                    {
+                        if (candidate.Recognises(token))
+                        {
+                            return candidate.SchemeName;
+                        }
+                    }
+                }
+
+                return OperatorAuthenticationHandler.SchemeName;
+            });
+}

@@ -1,0 +1,48 @@
+using System.Globalization;
+using Azure;
+using Azure.Data.Tables;
+
+namespace BusinessApi.Platform.Storage;
+
+/// <summary>
+/// An index of items by the local day they fall due: one partition per day (<c>yyyy-MM-dd</c>), one row per
+/// item. A timer job reads only the partitions up to today with one range query, so its cost follows the
+/// number of due items, never the size of the table it indexes. Writers put the new row before pointing
+/// the item at it and delete the old one after, so an item is never without its row; stale rows are
+/// recognised by the job (the item names another day) and removed.
+/// </summary>
+public sealed class DueIndex(TableClient table)
+{
+    public static string Day(DateOnly day) => day.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+
+    public async Task PutAsync(DateOnly day, string key, CancellationToken cancellationToken) =>
+        await table.UpsertEntityAsync(new TableEntity(Day(day), key), TableUpdateMode.Replace, cancellationToken);
+
+    public async Task DeleteAsync(DateOnly day, string key, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await table.DeleteEntityAsync(Day(day), key, ETag.All, cancellationToken);
+        }
+        catch (RequestFailedException ex) when (ex.Status == 404)
+        {
+            // already gone
+        }
+    }
+
+    /// <summary>Rows of days up to and including <paramref name="today"/>.</summary>
+    public async IAsyncEnumerable<(DateOnly Day, string Key)> DueAsync(DateOnly today, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var filter = TableClient.CreateQueryFilter($"PartitionKey le {Day(today)}");
+        await foreach (var entity in table.QueryAsync<TableEntity>(filter, maxPerPage: 1000, select: ["PartitionKey", "RowKey"], cancellationToken: cancellationToken))
+        {
+            if (DateOnly.TryParseExact(entity.PartitionKey, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var day))
+            {
+                yield return (day, entity.RowKey);
+            }
+        }
+    }
+
+    /// <summary>The row of <paramref name="key"/> for <paramref name="day"/>, as a batch action (bulk imports).</summary>
+    public static TableEntity Row(DateOnly day, string key) => new(Day(day), key);
+}

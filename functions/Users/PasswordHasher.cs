@@ -1,0 +1,54 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.Extensions.Options;
+
+namespace BusinessApi.Users;
+
+/// <summary>
+/// PBKDF2-HMAC-SHA256 with a 16-byte random salt, at OWASP's current strength (600,000 iterations) by
+/// default. The stored form names its parameters (<c>pbkdf2-sha256$iterations$salt$hash</c>), so a change
+/// of <see cref="UserOptions.PasswordHashIterations"/> applies to new hashes without breaking old ones.
+/// Checking a login that does not exist does the same work against a decoy, so timing tells nothing.
+/// </summary>
+public sealed class PasswordHasher(IOptions<UserOptions> options)
+{
+    private const string Scheme = "pbkdf2-sha256";
+    private const int SaltBytes = 16;
+    private const int HashBytes = 32;
+
+    private readonly Lazy<string> _decoy = new(() => HashWith("decoy-" + Guid.NewGuid(), Math.Max(1, options.Value.PasswordHashIterations)));
+
+    public int Iterations => Math.Max(1, options.Value.PasswordHashIterations);
+
+    public string Hash(string password)
+    {
+        ArgumentNullException.ThrowIfNull(password);
+        return HashWith(password, Iterations);
+    }
+
+    /// <summary>True when <paramref name="password"/> matches <paramref name="stored"/>; a null <paramref name="stored"/> checks a decoy (and is false).</summary>
+    public bool Verify(string password, string? stored)
+    {
+        ArgumentNullException.ThrowIfNull(password);
+        var target = stored ?? _decoy.Value;
+        var parts = target.Split('$');
+        if (parts.Length != 4 || parts[0] != Scheme
+            || !int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out var iterations) || iterations < 1)
+        {
+            return false;
+        }
+
+        var salt = Convert.FromBase64String(parts[2]);
+        var expected = Convert.FromBase64String(parts[3]);
+        var actual = Rfc2898DeriveBytes.Pbkdf2(Encoding.UTF8.GetBytes(password), salt, iterations, HashAlgorithmName.SHA256, expected.Length);
+        return CryptographicOperations.FixedTimeEquals(actual, expected) && stored is not null;
+    }
+
+    private static string HashWith(string password, int iterations)
+    {
+        var salt = RandomNumberGenerator.GetBytes(SaltBytes);
+        var hash = Rfc2898DeriveBytes.Pbkdf2(Encoding.UTF8.GetBytes(password), salt, iterations, HashAlgorithmName.SHA256, HashBytes);
+        return string.Create(CultureInfo.InvariantCulture, $"{Scheme}${iterations}${Convert.ToBase64String(salt)}${Convert.ToBase64String(hash)}");
+    }
+}

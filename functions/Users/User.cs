@@ -1,0 +1,129 @@
+using System.Security.Cryptography;
+using BusinessApi.Customers;
+
+namespace BusinessApi.Users;
+
+public enum UserStatus
+{
+    Active,
+
+    /// <summary>Blocked by the customer admin or an operator (6.2.4–6.2.5); unblocked the same way.</summary>
+    Blocked,
+
+    /// <summary>No activity for more than 30 calendar days; unblocked by the customer admin or an operator.</summary>
+    BlockedInactive,
+}
+
+/// <summary>The functions a customer gives a user; the admin flag adds managing users and API credentials.</summary>
+public static class UserFunctions
+{
+    public const string View = "view";
+    public const string Create = "create";
+    public const string Sign = "sign";
+    public const string ManageUsers = CustomerAccess.ManageUsers;
+    public const string ManageCredentials = CustomerAccess.ManageCredentials;
+
+    public static readonly IReadOnlyList<string> All = [View, Create, Sign, ManageUsers, ManageCredentials];
+
+    /// <summary>The API scopes a user's functions allow: viewing reads everything, creating or signing writes documents.</summary>
+    public static IReadOnlyList<string> Scopes(IReadOnlyCollection<string> functions)
+    {
+        ArgumentNullException.ThrowIfNull(functions);
+        var scopes = new List<string>();
+        if (functions.Contains(View))
+        {
+            scopes.AddRange([CustomerAccess.AccountsRead, CustomerAccess.StatementsRead, CustomerAccess.DocumentsRead, CustomerAccess.NotificationsRead]);
+        }
+
+        if (functions.Contains(Create) || functions.Contains(Sign))
+        {
+            scopes.Add(CustomerAccess.DocumentsWrite);
+        }
+
+        return [.. CustomerAccess.AllScopes.Where(scopes.Contains)];
+    }
+}
+
+/// <summary>Which accounts (IBANs, or <c>*</c> for all) and which functions a user has .</summary>
+public sealed record UserPowers(IReadOnlyList<string> Accounts, IReadOnlyList<string> Functions)
+{
+    public const string AllAccounts = "*";
+
+    public bool MayAccess(string iban) => Accounts.Contains(AllAccounts) || Accounts.Contains(iban, StringComparer.Ordinal);
+
+    /// <summary>The functions in effect: the admin flag adds managing users and credentials.</summary>
+    public IReadOnlyList<string> EffectiveFunctions(bool isAdmin) =>
+        [.. UserFunctions.All.Where(f => Functions.Contains(f) || (isAdmin && f is UserFunctions.ManageUsers or UserFunctions.ManageCredentials))];
+}
+
+/// <summary>A person who acts for a customer: login, password state, powers, lockout and activity.</summary>
+public sealed record User(
+    string CustomerId,
+    string UserId,
+    string Login,
+    string FullName,
+    string Iin,
+    bool IsAdmin,
+    UserStatus Status,
+    UserPowers Powers,
+    DateTimeOffset CreatedAt)
+{
+    public const string IdPrefix = "usr_";
+
+    private static readonly System.Buffers.SearchValues<char> LowerHex = System.Buffers.SearchValues.Create("0123456789abcdef");
+
+    /// <summary>The current password's hash (see <see cref="PasswordHasher"/>).</summary>
+    public required string PasswordHash { get; init; }
+
+    /// <summary>The last passwords' hashes, newest (the current one) first; at most <see cref="PasswordPolicy.HistoryDepth"/>.</summary>
+    public IReadOnlyList<string> PasswordHistory { get; init; } = [];
+
+    public DateTimeOffset PasswordSetAt { get; init; }
+
+    /// <summary>Set by an admin (or first issued): the next sign-in yields only a password change .</summary>
+    public bool MustChangePassword { get; init; }
+
+    public int FailedAttempts { get; init; }
+
+    /// <summary>Until when sign-in is refused after five wrong passwords in a row .</summary>
+    public DateTimeOffset? LockedUntil { get; init; }
+
+    public DateTimeOffset LastActivityAt { get; init; }
+
+    /// <summary>The local day of the last activity; more than 30 calendar days after it the user is blocked .</summary>
+    public DateOnly LastActivityDay { get; init; }
+
+    /// <summary>Raised to end every open session of the user at once (block, password reset, sign-out everywhere).</summary>
+    public int SessionEpoch { get; init; }
+
+    public DateTimeOffset? StatusChangedAt { get; init; }
+
+    public string? StatusChangedBy { get; init; }
+
+    /// <summary>The first local day on which the user counts as inactive for more than 30 days.</summary>
+    public DateOnly InactiveBlockDay => LastActivityDay.AddDays(PasswordPolicy.InactivityDays + 1);
+
+    public UserStatus EffectiveStatus(DateOnly today) =>
+        Status == UserStatus.Active && today >= InactiveBlockDay ? UserStatus.BlockedInactive : Status;
+
+    public IReadOnlyList<string> Functions => Powers.EffectiveFunctions(IsAdmin);
+
+    /// <summary>A user id carries its customer's id, so the user's partition is known from the id alone.</summary>
+    public static string NewId(string customerId) =>
+        Customer.IsWellFormedId(customerId)
+            ? IdPrefix + customerId["cus_".Length..] + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6))
+            : throw new ArgumentException("Not a customer id.", nameof(customerId));
+
+    public static bool IsWellFormedId(string? userId) =>
+        userId is { Length: 36 } && userId.StartsWith(IdPrefix, StringComparison.Ordinal) && !userId.AsSpan(4).ContainsAnyExcept(LowerHex);
+
+    public static string CustomerIdOf(string userId) =>
+        IsWellFormedId(userId) ? string.Concat("cus_", userId.AsSpan(4, 20)) : throw new ArgumentException("Not a user id.", nameof(userId));
+
+    /// <summary>Logins compare without case (R-20: unique).</summary>
+    public static string LoginKey(string login)
+    {
+        ArgumentNullException.ThrowIfNull(login);
+        return login.Trim().ToUpperInvariant();
+    }
+}

@@ -1,0 +1,538 @@
+using System.Collections.Concurrent;
+using BusinessApi.Calendar;
+using BusinessApi.Credentials;
+using BusinessApi.Notifications;
+using BusinessApi.Platform.Audit;
+using Microsoft.Extensions.Options;
+
+namespace BusinessApi.Users;
+
+public enum SignInOutcome
+{
+    SignedIn,
+    PasswordChangeRequired,
+    InvalidCredentials,
+    Locked,
+    Blocked,
+}
+
+/// <summary>The answer to a sign-in: a session (full or password-change only), or why not.</summary>
+public sealed record SignInResult(SignInOutcome Outcome)
+{
+    public string? Token { get; init; }
+
+    public Session? Session { get; init; }
+
+    public User? User { get; init; }
+
+    public DateTimeOffset? LockedUntil { get; init; }
+
+    public IReadOnlyList<string> Warnings { get; init; } = [];
+
+    public int? PasswordDaysLeft { get; init; }
+}
+
+/// <summary>A valid session with its user, as a request sees it.</summary>
+public sealed record SessionContext(Session Session, User User, bool PasswordChangeOnly, IReadOnlyList<string> Scopes);
+
+/// <summary>The client token a Software Product session is opened with.</summary>
+public sealed record SessionClient(string ClientId, string CustomerId, IReadOnlyList<string> Scopes);
+
+/// <summary>
+/// Users, passwords and sessions under clause 3.5.1 (R-20..R-29). Each state change is journaled under the
+/// user's id. Requests ask <see cref="ValidateAsync"/>, which trusts stored session and user state for
+/// <see cref="UserOptions.CacheSeconds"/> and keeps each session's last activity exactly in memory,
+/// writing it to storage at most every <see cref="UserOptions.ActivityWriteSeconds"/>.
+/// </summary>
+public sealed partial class UserService(
+    UserStore users,
+    SessionStore sessions,
+    PasswordHasher hasher,
+    CalendarProvider calendars,
+    CredentialService credentials,
+    AuditJournal audit,
+    NoticeStore notices,
+    TimeProvider time,
+    IOptions<UserOptions> options,
+    ILogger<UserService> logger)
+{
+    public const string SystemActor = "system";
+    private const int MaxCached = 50_000;
+
+    private readonly ConcurrentDictionary<string, (Session Session, DateTimeOffset FetchedAt)> _sessions = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, (StoredUser User, DateTimeOffset FetchedAt)> _users = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, DateTimeOffset> _lastSeen = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, byte> _recording = new(StringComparer.Ordinal);
+
+    public DateOnly Today => KazakhstanTime.LocalDate(time.GetUtcNow());
+
+    private TimeSpan IdleTimeout => TimeSpan.FromSeconds(Math.Clamp(options.Value.IdleTimeoutSeconds, 60, 1800));
+
+    public Task<StoredUser?> GetAsync(string userId, CancellationToken cancellationToken) => users.GetAsync(userId, cancellationToken);
+
+    public Task<IReadOnlyList<User>> ListAsync(string customerId, CancellationToken cancellationToken) => users.ListAsync(customerId, cancellationToken);
+
+    /// <summary>Creates a user with a temporary password that must be changed at the first sign-in .</summary>
+    public async Task<(User? User, string? TemporaryPassword, User? Conflict)> CreateAsync(
+        string customerId, string login, string fullName, string iin, bool isAdmin, UserPowers powers, string actor, string? correlationId, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        var temporary = PasswordPolicy.NewTemporaryPassword();
+        var hash = hasher.Hash(temporary);
+        var user = new User(customerId, User.NewId(customerId), login.Trim(), fullName.Trim(), iin, isAdmin, UserStatus.Active, powers, now)
+        {
+            PasswordHash = hash,
+            PasswordHistory = [hash],
+            PasswordSetAt = now,
+            MustChangePassword = true,
+            LastActivityAt = now,
+            LastActivityDay = KazakhstanTime.LocalDate(now),
+        };
+        var (created, holder) = await users.CreateAsync(user, cancellationToken);
+        if (!created)
+        {
+            return (null, null, holder?.User);
+        }
+
+        await AuditAsync(user.UserId, actor, "user.created", AuditOutcome.Success, correlationId, new()
+        {
+            ["login"] = user.Login,
+            ["isAdmin"] = isAdmin ? "true" : "false",
+            ["functions"] = string.Join(' ', user.Functions),
+            ["accounts"] = string.Join(' ', powers.Accounts),
+        }, cancellationToken);
+        return (user, temporary, null);
+    }
+
+    /// <summary>
+    /// Signs in (R-20, R-24..R-27). The hash work is the same for an unknown login; a locked user is told
+    /// only that it is locked, whether or not the password was right.
+    /// </summary>
+    public async Task<SignInResult> SignInAsync(string login, string password, SessionClient? client, string address, string? correlationId, CancellationToken cancellationToken)
+    {
+        var stored = await users.FindByLoginAsync(login, cancellationToken);
+        var verified = hasher.Verify(password, stored?.User.PasswordHash);
+        var now = time.GetUtcNow();
+        if (stored is null || (client is not null && !string.Equals(client.CustomerId, stored.User.CustomerId, StringComparison.Ordinal)))
+        {
+            await audit.AppendAsync(new AuditRecord(AuditJournal.SystemSubject, "anonymous", "user.sign_in", AuditOutcome.Denied)
+            {
+                CorrelationId = correlationId,
+                Details = new Dictionary<string, string> { ["reason"] = stored is null ? "unknown_login" : "other_customers_client", ["address"] = address },
+            }, cancellationToken);
+            return new SignInResult(SignInOutcome.InvalidCredentials);
+        }
+
+        var user = stored.User;
+        if (user.LockedUntil is { } until && until > now)
+        {
+            await AuditAsync(user.UserId, "anonymous", "user.sign_in", AuditOutcome.Denied, correlationId, new() { ["reason"] = "locked", ["address"] = address }, cancellationToken);
+            return new SignInResult(SignInOutcome.Locked) { LockedUntil = until };
+        }
+
+        if (!verified)
+        {
+            return await RecordFailureAsync(stored, now, address, correlationId, cancellationToken);
+        }
+
+        var today = KazakhstanTime.LocalDate(now);
+        if (user.EffectiveStatus(today) != UserStatus.Active)
+        {
+            if (user.Status == UserStatus.Active)
+            {
+                await BlockInactiveAsync(stored, correlationId, cancellationToken);
+            }
+
+            await AuditAsync(user.UserId, "user:" + user.UserId, "user.sign_in", AuditOutcome.Denied, correlationId,
+                new() { ["reason"] = StatusText(user.EffectiveStatus(today)), ["address"] = address }, cancellationToken);
+            return new SignInResult(SignInOutcome.Blocked) { User = user };
+        }
+
+        if (client is not null && (await credentials.GetForRequestAsync(client.ClientId, cancellationToken))?.Credential.EffectiveStatus(credentials.Today) != CredentialStatus.Active)
+        {
+            return new SignInResult(SignInOutcome.InvalidCredentials);
+        }
+
+        // Success: forget failures, count the activity.
+        var current = await users.UpdateAsync(stored, u => u.FailedAttempts == 0 && u.LockedUntil is null ? null : u with { FailedAttempts = 0, LockedUntil = null }, cancellationToken) ?? stored;
+        current = await RecordActivityAsync(current, now, cancellationToken);
+        user = current.User;
+
+        var passwordChangeOnly = user.MustChangePassword || PasswordPolicy.IsExpired(user.PasswordSetAt, now);
+        var token = Session.NewToken();
+        var session = new Session(Session.IdOf(token), user.UserId, user.CustomerId, client is null ? SessionKind.Portal : SessionKind.Software,
+            now, now + TimeSpan.FromHours(Math.Max(1, options.Value.AbsoluteLifetimeHours)), user.SessionEpoch)
+        {
+            ClientId = client?.ClientId,
+            ClientScopes = client?.Scopes ?? [],
+            PasswordChangeOnly = passwordChangeOnly,
+            LastSeenAt = now,
+        };
+        await sessions.AddAsync(session, cancellationToken);
+        Remember(_lastSeen, session.Id, now);
+
+        var warnings = new List<string>();
+        var daysLeft = passwordChangeOnly ? null : PasswordPolicy.DaysLeftToWarn(user.PasswordSetAt, now);
+        if (daysLeft is not null)
+        {
+            warnings.Add("password_expires_soon");
+            await notices.AddAsync(user.CustomerId, "password_expires_soon", $"password-expiry:{user.UserId}:{user.PasswordSetAt.UtcTicks}", now, user.UserId,
+                [user.Login, DateOnlyText(PasswordPolicy.ExpiryDay(user.PasswordSetAt)), daysLeft.Value], cancellationToken);
+        }
+
+        await AuditAsync(user.UserId, "user:" + user.UserId, "user.signed_in", AuditOutcome.Success, correlationId, new()
+        {
+            ["kind"] = session.Kind.ToString().ToLowerInvariant(),
+            ["clientId"] = client?.ClientId ?? "",
+            ["changeOnly"] = passwordChangeOnly ? "true" : "false",
+            ["address"] = address,
+        }, cancellationToken);
+        return new SignInResult(passwordChangeOnly ? SignInOutcome.PasswordChangeRequired : SignInOutcome.SignedIn)
+        {
+            Token = token,
+            Session = session,
+            User = user,
+            Warnings = warnings,
+            PasswordDaysLeft = daysLeft,
+        };
+    }
+
+    /// <summary>
+    /// The session behind a request's token, if still valid: not past its absolute lifetime, idle for less
+    /// than the idle timeout (R-28, exactly: the last activity is kept in memory), its user active with the
+    /// same session epoch, its pair (for a software session) active. Counts the request as activity.
+    /// </summary>
+    public async ValueTask<(SessionContext? Context, string? Failure)> ValidateAsync(string token, CancellationToken cancellationToken)
+    {
+        var id = Session.IdOf(token);
+        var now = time.GetUtcNow();
+        var cache = TimeSpan.FromSeconds(Math.Max(0, options.Value.CacheSeconds));
+        Session? session;
+        if (_sessions.TryGetValue(id, out var cached) && now - cached.FetchedAt < cache)
+        {
+            session = cached.Session;
+        }
+        else
+        {
+            session = await sessions.GetAsync(id, cancellationToken);
+            if (session is null)
+            {
+                Forget(id);
+                return (null, "The session does not exist or has ended.");
+            }
+
+            Remember(_sessions, id, (session, now));
+        }
+
+        var lastSeen = _lastSeen.TryGetValue(id, out var seen) && seen > session.LastSeenAt ? seen : session.LastSeenAt;
+        if (now >= session.ExpiresAt || now - lastSeen >= IdleTimeout)
+        {
+            await EndAsync(session, now >= session.ExpiresAt ? "absolute_lifetime" : "idle_timeout", cancellationToken);
+            return (null, "The session has ended (more than 30 minutes without activity, or its lifetime is over).");
+        }
+
+        var stored = await GetUserCachedAsync(session.UserId, now, cache, cancellationToken);
+        var today = KazakhstanTime.LocalDate(now);
+        if (stored is null || stored.User.SessionEpoch != session.Epoch)
+        {
+            return (null, "The session was closed.");
+        }
+
+        if (stored.User.EffectiveStatus(today) != UserStatus.Active)
+        {
+            if (stored.User.Status == UserStatus.Active)
+            {
+                await BlockInactiveAsync(stored, null, cancellationToken);
+            }
+
+            return (null, "The user is blocked.");
+        }
+
+        IReadOnlyList<string> scopes = UserFunctions.Scopes(stored.User.Functions);
+        if (session.Kind == SessionKind.Software)
+        {
+            var pair = await credentials.GetForRequestAsync(session.ClientId ?? "", cancellationToken);
+            if (pair is null || pair.Credential.EffectiveStatus(today) != CredentialStatus.Active)
+            {
+                return (null, "The session's Client ID is blocked.");
+            }
+
+            scopes = [.. scopes.Where(s => session.ClientScopes.Contains(s, StringComparer.Ordinal))];
+        }
+
+        // Activity: exact in memory, written when the stored value is old; the user's day for R-26.
+        Remember(_lastSeen, id, now);
+        if (now - session.LastSeenAt >= TimeSpan.FromSeconds(Math.Max(1, options.Value.ActivityWriteSeconds)) && _recording.TryAdd(id, 0))
+        {
+            try
+            {
+                await sessions.TouchAsync(id, now, cancellationToken);
+                Remember(_sessions, id, (session with { LastSeenAt = now }, now));
+            }
+            finally
+            {
+                _recording.TryRemove(id, out _);
+            }
+        }
+
+        if (today > stored.User.LastActivityDay)
+        {
+            stored = await RecordActivityAsync(stored, now, cancellationToken);
+        }
+
+        var passwordChangeOnly = session.PasswordChangeOnly || stored.User.MustChangePassword || PasswordPolicy.IsExpired(stored.User.PasswordSetAt, now);
+        return (new SessionContext(session, stored.User, passwordChangeOnly, scopes), null);
+    }
+
+    /// <summary>The user's own change (R-21..R-25): every broken rule at once, by code; the session becomes a full one.</summary>
+    public async Task<(bool Changed, IReadOnlyList<string> Broken, SignInOutcome? Refusal)> ChangePasswordAsync(
+        SessionContext context, string currentPassword, string newPassword, string? correlationId, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var stored = await users.GetAsync(context.User.UserId, cancellationToken);
+        if (stored is null)
+        {
+            return (false, [], SignInOutcome.InvalidCredentials);
+        }
+
+        var now = time.GetUtcNow();
+        if (stored.User.LockedUntil is { } until && until > now)
+        {
+            return (false, [], SignInOutcome.Locked);
+        }
+
+        if (!hasher.Verify(currentPassword, stored.User.PasswordHash))
+        {
+            var failure = await RecordFailureAsync(stored, now, "session", correlationId, cancellationToken);
+            return (false, [], failure.Outcome);
+        }
+
+        var broken = new List<string>(PasswordPolicy.CheckComposition(newPassword));
+        if (newPassword.Length <= PasswordPolicy.MaxLength && stored.User.PasswordHistory.Take(PasswordPolicy.HistoryDepth).Any(h => hasher.Verify(newPassword, h)))
+        {
+            broken.Add("password_reused");
+        }
+
+        var calendar = await calendars.GetAsync(cancellationToken);
+        if (!stored.User.MustChangePassword && now < PasswordPolicy.EarliestChange(stored.User.PasswordSetAt, calendar))
+        {
+            broken.Add("password_too_recent");
+        }
+
+        if (broken.Count > 0)
+        {
+            await AuditAsync(stored.User.UserId, "user:" + stored.User.UserId, "user.password_change", AuditOutcome.Denied, correlationId,
+                new() { ["rules"] = string.Join(' ', broken) }, cancellationToken);
+            return (false, broken, null);
+        }
+
+        var hash = hasher.Hash(newPassword);
+        var updated = await users.UpdateAsync(stored, u => u with
+        {
+            PasswordHash = hash,
+            PasswordHistory = [hash, .. u.PasswordHistory.Take(PasswordPolicy.HistoryDepth - 1)],
+            PasswordSetAt = now,
+            MustChangePassword = false,
+            FailedAttempts = 0,
+            LockedUntil = null,
+        }, cancellationToken);
+        Remember(_users, stored.User.UserId, (updated!, now));
+        if (context.Session.PasswordChangeOnly)
+        {
+            var full = context.Session with { PasswordChangeOnly = false };
+            await sessions.ReplaceAsync(full, cancellationToken);
+            Remember(_sessions, full.Id, (full, now));
+        }
+
+        await AuditAsync(stored.User.UserId, "user:" + stored.User.UserId, "user.password_changed", AuditOutcome.Success, correlationId, [], cancellationToken);
+        return (true, [], null);
+    }
+
+    /// <summary>An admin's or operator's change of a user: powers, name, admin flag, status, or a password reset.</summary>
+    public async Task<StoredUser?> ChangeAsync(StoredUser read, Func<User, User?> change, string action, string actor, string? correlationId,
+        Dictionary<string, string> details, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        var updated = await users.UpdateAsync(read, change, cancellationToken);
+        if (updated is not null)
+        {
+            Remember(_users, updated.User.UserId, (updated, now));
+        }
+
+        await AuditAsync(read.User.UserId, actor, action, AuditOutcome.Success, correlationId, details, cancellationToken);
+        return updated;
+    }
+
+    /// <summary>A new temporary password set by an admin: every session ends and the next sign-in must change it .</summary>
+    public async Task<(StoredUser? User, string Temporary)> ResetPasswordAsync(StoredUser read, string actor, string? correlationId, CancellationToken cancellationToken)
+    {
+        var temporary = PasswordPolicy.NewTemporaryPassword();
+        var hash = hasher.Hash(temporary);
+        var now = time.GetUtcNow();
+        var updated = await ChangeAsync(read, u => u with
+        {
+            PasswordHash = hash,
+            PasswordHistory = [hash, .. u.PasswordHistory.Take(PasswordPolicy.HistoryDepth - 1)],
+            PasswordSetAt = now,
+            MustChangePassword = true,
+            FailedAttempts = 0,
+            LockedUntil = null,
+            SessionEpoch = u.SessionEpoch + 1,
+        }, "user.password_reset", actor, correlationId, [], cancellationToken);
+        return (updated, temporary);
+    }
+
+    /// <summary>Ends the session .</summary>
+    public async Task SignOutAsync(Session session, string? correlationId, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(session);
+        await sessions.DeleteAsync(session.Id, cancellationToken);
+        Forget(session.Id);
+        await AuditAsync(session.UserId, "user:" + session.UserId, "user.signed_out", AuditOutcome.Success, correlationId,
+            new() { ["kind"] = session.Kind.ToString().ToLowerInvariant() }, cancellationToken);
+    }
+
+    /// <summary>The 30-day block of a user found due: status, journal, a notice to the customer.</summary>
+    public async Task<StoredUser?> BlockInactiveAsync(StoredUser read, string? correlationId, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(read);
+        var now = time.GetUtcNow();
+        var today = KazakhstanTime.LocalDate(now);
+        var changed = false;
+        var stored = await users.UpdateAsync(read, u =>
+        {
+            changed = false;
+            if (u.Status != UserStatus.Active || today < u.InactiveBlockDay)
+            {
+                return null;
+            }
+
+            changed = true;
+            return u with { Status = UserStatus.BlockedInactive, StatusChangedAt = now, StatusChangedBy = SystemActor, SessionEpoch = u.SessionEpoch + 1 };
+        }, cancellationToken);
+        if (stored is null)
+        {
+            return null;
+        }
+
+        Remember(_users, stored.User.UserId, (stored, now));
+        var user = stored.User;
+        if (changed)
+        {
+            LogBlockedInactive(logger, user.UserId, user.LastActivityDay);
+            await AuditAsync(user.UserId, SystemActor, "user.blocked_inactive", AuditOutcome.Success, correlationId,
+                new() { ["lastActivityDay"] = DateOnlyText(user.LastActivityDay) }, cancellationToken);
+        }
+
+        if (user.Status == UserStatus.BlockedInactive && string.Equals(user.StatusChangedBy, SystemActor, StringComparison.Ordinal))
+        {
+            await notices.AddAsync(user.CustomerId, "user_blocked_inactive", $"user-blocked-inactive:{user.UserId}:{user.StatusChangedAt?.UtcTicks}",
+                user.StatusChangedAt ?? now, user.UserId, [user.Login, DateOnlyText(user.LastActivityDay), PasswordPolicy.InactivityDays], cancellationToken);
+        }
+
+        return stored;
+    }
+
+    public Task AuditAsync(string userId, string actor, string action, AuditOutcome outcome, string? correlationId, Dictionary<string, string> details, CancellationToken cancellationToken) =>
+        audit.AppendAsync(new AuditRecord(userId, actor, action, outcome)
+        {
+            Target = "users/" + userId,
+            CorrelationId = correlationId,
+            Details = details,
+        }, cancellationToken);
+
+    public static string StatusText(UserStatus status) => System.Text.Json.JsonNamingPolicy.CamelCase.ConvertName(status.ToString());
+
+    private async Task<SignInResult> RecordFailureAsync(StoredUser stored, DateTimeOffset now, string address, string? correlationId, CancellationToken cancellationToken)
+    {
+        DateTimeOffset? lockedUntil = null;
+        var updated = await users.UpdateAsync(stored, u =>
+        {
+            var failures = u.FailedAttempts + 1;
+            lockedUntil = failures >= PasswordPolicy.MaxConsecutiveFailures ? now + TimeSpan.FromMinutes(Math.Max(1, options.Value.LockoutMinutes)) : null;
+            return u with { FailedAttempts = lockedUntil is null ? failures : 0, LockedUntil = lockedUntil ?? u.LockedUntil };
+        }, cancellationToken);
+        if (updated is not null)
+        {
+            Remember(_users, updated.User.UserId, (updated, now));
+        }
+
+        await AuditAsync(stored.User.UserId, "anonymous", "user.sign_in", AuditOutcome.Denied, correlationId, new()
+        {
+            ["reason"] = "wrong_password",
+            ["address"] = address,
+            ["locked"] = lockedUntil is null ? "false" : "true",
+        }, cancellationToken);
+        return lockedUntil is null
+            ? new SignInResult(SignInOutcome.InvalidCredentials)
+            : new SignInResult(SignInOutcome.Locked) { LockedUntil = lockedUntil };
+    }
+
+    private async Task<StoredUser> RecordActivityAsync(StoredUser stored, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var today = KazakhstanTime.LocalDate(now);
+        if (today <= stored.User.LastActivityDay || !_recording.TryAdd(stored.User.UserId, 0))
+        {
+            return stored;
+        }
+
+        try
+        {
+            var moved = await users.MoveLastActivityAsync(stored, now, today, cancellationToken) ?? stored;
+            Remember(_users, moved.User.UserId, (moved, now));
+            return moved;
+        }
+        finally
+        {
+            _recording.TryRemove(stored.User.UserId, out _);
+        }
+    }
+
+    private async ValueTask<StoredUser?> GetUserCachedAsync(string userId, DateTimeOffset now, TimeSpan cache, CancellationToken cancellationToken)
+    {
+        if (_users.TryGetValue(userId, out var cached) && now - cached.FetchedAt < cache)
+        {
+            return cached.User;
+        }
+
+        var stored = await users.GetAsync(userId, cancellationToken);
+        if (stored is null)
+        {
+            _users.TryRemove(userId, out _);
+        }
+        else
+        {
+            Remember(_users, userId, (stored, now));
+        }
+
+        return stored;
+    }
+
+    private async Task EndAsync(Session session, string reason, CancellationToken cancellationToken)
+    {
+        Forget(session.Id);
+        await sessions.DeleteAsync(session.Id, cancellationToken);
+        await AuditAsync(session.UserId, SystemActor, "user.session_ended", AuditOutcome.Success, null, new() { ["reason"] = reason }, cancellationToken);
+    }
+
+    private void Forget(string sessionId)
+    {
+        _sessions.TryRemove(sessionId, out _);
+        _lastSeen.TryRemove(sessionId, out _);
+    }
+
+    private static void Remember<T>(ConcurrentDictionary<string, T> cache, string key, T value)
+    {
+        if (cache.Count >= MaxCached)
+        {
+            cache.Clear();
+        }
+
+        cache[key] = value;
+    }
+
+    private static string DateOnlyText(DateOnly day) => day.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "User {UserId} blocked: no activity since {LastActivityDay}")]
+    private static partial void LogBlockedInactive(ILogger logger, string userId, DateOnly lastActivityDay);
+}
