@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
-using Azure;
 using Azure.Data.Tables;
 using BusinessApi.Platform.Http;
 using BusinessApi.Platform.Storage;
@@ -17,12 +16,16 @@ public sealed record Notice(string NoticeId, string CustomerId, string Kind, Dat
 
 /// <summary>
 /// Table <c>Notices</c>, one partition per customer, ordered by creation time. A notice's id is derived
-/// from what it is about, so a retried step adds it once. This is the record the notification channel
+/// from what it is about, and a marker row keyed by that id is added in the same transaction, so a notice
+/// about one thing is added once, however often (or whenever) the step that adds it runs. This is the record the notification channel
 /// (feed, webhooks, deadlines) is built on.
 /// </summary>
 public sealed class NoticeStore(StorageResources storage, ProblemTexts texts)
 {
     public const string TableName = "Notices";
+
+    private const string MarkerPrefix = "k|";
+    private const string FeedEnd = ":"; // cursors start with digits; ':' sorts right after '9', before the markers
 
     private static readonly string[] Languages = ["ru", "kk", "en"];
     private readonly TableClient _table = storage.Table(TableName);
@@ -51,13 +54,17 @@ public sealed class NoticeStore(StorageResources storage, ProblemTexts texts)
             entity["Text_" + language] = text;
         }
 
+        // The marker row makes the notice's id unique whatever its time; both rows go in one transaction.
+        var marker = new TableEntity(customerId, MarkerPrefix + notice.NoticeId) { ["Cursor"] = notice.Cursor };
         try
         {
-            await _table.AddEntityAsync(entity, cancellationToken);
+            await _table.SubmitTransactionAsync(
+                [new TableTransactionAction(TableTransactionActionType.Add, marker), new TableTransactionAction(TableTransactionActionType.Add, entity)],
+                cancellationToken);
         }
-        catch (RequestFailedException ex) when (ex.Status == 409)
+        catch (TableTransactionFailedException ex) when (ex.Status == 409)
         {
-            // added by an earlier attempt of the same step
+            // a notice about the same thing exists already (an earlier attempt, or an earlier occasion)
         }
 
         return notice;
@@ -67,8 +74,8 @@ public sealed class NoticeStore(StorageResources storage, ProblemTexts texts)
     public async Task<IReadOnlyList<Notice>> ReadAsync(string customerId, string? after, int pageSize, CancellationToken cancellationToken)
     {
         var filter = after is null
-            ? TableClient.CreateQueryFilter($"PartitionKey eq {customerId}")
-            : TableClient.CreateQueryFilter($"PartitionKey eq {customerId} and RowKey gt {after}");
+            ? TableClient.CreateQueryFilter($"PartitionKey eq {customerId} and RowKey lt {FeedEnd}")
+            : TableClient.CreateQueryFilter($"PartitionKey eq {customerId} and RowKey gt {after} and RowKey lt {FeedEnd}");
         var result = new List<Notice>();
         await foreach (var entity in _table.QueryAsync<TableEntity>(filter, maxPerPage: pageSize, cancellationToken: cancellationToken))
         {
