@@ -1,5 +1,3 @@
-using System.Globalization;
-using System.Text.Json;
 using BusinessApi.Customers;
 using BusinessApi.Platform.Audit;
 using BusinessApi.Platform.Http;
@@ -124,39 +122,19 @@ public static class ManageCredentials
     }
 
     /// <summary>The pair's history from the audit journal: generation, re-issue, first use of each day, blocks, failed authentications.</summary>
-    public static async Task<Results<Ok<CredentialHistoryResponse>, ProblemResult>> HistoryAsync(
+    public static async Task<Results<Ok<HistoryResponse>, ProblemResult>> HistoryAsync(
         string clientId, DateOnly? from, DateOnly? to, int? pageSize, string? continuation,
         HttpContext context, CredentialService credentials, AuditJournal audit, CancellationToken cancellationToken)
     {
-        var errors = new ValidationErrors();
-        var (size, storageToken) = Paging.Read(errors, pageSize, continuation);
         var stored = await FindAsync(clientId, context, credentials, cancellationToken);
         if (stored is null)
         {
             return NotFound();
         }
 
-        var first = from ?? Calendar.KazakhstanTime.LocalDate(stored.Credential.CreatedAt);
-        var last = to ?? credentials.Today;
-        if (last < first)
-        {
-            errors.Add("to", "before_from");
-        }
-
-        if (errors.Count > 0)
-        {
-            return ProblemResult.For(new ApiProblem(PlatformProblems.ValidationFailed) { Errors = [.. errors] });
-        }
-
-        var (entries, next) = await audit.ReadSubjectAsync(stored.Credential.ClientId, first, last, storageToken, size, cancellationToken);
-        return TypedResults.Ok(new CredentialHistoryResponse(
-            [.. entries.Select(e => new CredentialEvent(
-                DateTimeOffset.Parse(e.At, CultureInfo.InvariantCulture),
-                e.Action,
-                e.Outcome,
-                e.Actor,
-                JsonSerializer.Deserialize<Dictionary<string, string>>(e.Details) ?? []))],
-            Paging.Continuation(next)));
+        var (history, problem) = await SubjectHistory.ReadAsync(audit, stored.Credential.ClientId,
+            from ?? Calendar.KazakhstanTime.LocalDate(stored.Credential.CreatedAt), to ?? credentials.Today, pageSize, continuation, cancellationToken);
+        return history is null ? problem! : TypedResults.Ok(history);
     }
 
     private static async Task<StoredCredential?> FindAsync(string clientId, HttpContext context, CredentialService credentials, CancellationToken cancellationToken)
@@ -261,10 +239,6 @@ internal static class CredentialValidation
 }
 
 public sealed record CredentialListResponse(IReadOnlyList<CredentialResponse> Items);
-
-public sealed record CredentialEvent(DateTimeOffset At, string Action, string Outcome, string Actor, IReadOnlyDictionary<string, string> Details);
-
-public sealed record CredentialHistoryResponse(IReadOnlyList<CredentialEvent> Items, string? Continuation);
 
 public static class CredentialProblems
 {

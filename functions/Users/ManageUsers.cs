@@ -1,6 +1,7 @@
 using System.Security.Claims;
 using BusinessApi.Accounts;
 using BusinessApi.Customers;
+using BusinessApi.Platform.Audit;
 using BusinessApi.Platform.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 
@@ -115,6 +116,22 @@ public static class ManageUsers
         var (_, temporary) = await users.ResetPasswordAsync(stored, context.User.Actor(), context.TraceIdentifier, cancellationToken);
         context.Response.Headers.CacheControl = "no-store";
         return TypedResults.Ok(new TemporaryPasswordResponse(stored.User.UserId, temporary));
+    }
+
+    /// <summary>The user's journal (sign-ins, failures, lockouts, password changes, power changes, blocks).</summary>
+    public static async Task<Results<Ok<HistoryResponse>, ProblemResult>> HistoryAsync(
+        string userId, DateOnly? from, DateOnly? to, int? pageSize, string? continuation,
+        HttpContext context, UserService users, AuditJournal audit, CancellationToken cancellationToken)
+    {
+        var stored = await FindAsync(userId, context.User, users, cancellationToken);
+        if (stored is null)
+        {
+            return NotFound();
+        }
+
+        var (history, problem) = await SubjectHistory.ReadAsync(audit, stored.User.UserId,
+            from ?? Calendar.KazakhstanTime.LocalDate(stored.User.CreatedAt), to ?? users.Today, pageSize, continuation, cancellationToken);
+        return history is null ? problem! : TypedResults.Ok(history);
     }
 
     /// <summary><c>POST /api/v1/ops/users/{userId}/unblock</c>: an operator lifts a block or a lockout.</summary>

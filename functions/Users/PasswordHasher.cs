@@ -11,7 +11,7 @@ namespace BusinessApi.Users;
 /// of <see cref="UserOptions.PasswordHashIterations"/> applies to new hashes without breaking old ones.
 /// Checking a login that does not exist does the same work against a decoy, so timing tells nothing.
 /// </summary>
-public sealed class PasswordHasher(IOptions<UserOptions> options)
+public sealed class PasswordHasher(IOptions<UserOptions> options) : IDisposable
 {
     private const string Scheme = "pbkdf2-sha256";
     private const int SaltBytes = 16;
@@ -20,6 +20,38 @@ public sealed class PasswordHasher(IOptions<UserOptions> options)
     private readonly Lazy<string> _decoy = new(() => HashWith("decoy-" + Guid.NewGuid(), Math.Max(1, options.Value.PasswordHashIterations)));
 
     public int Iterations => Math.Max(1, options.Value.PasswordHashIterations);
+
+    // Hashing is deliberately slow CPU work: at most one per core at a time, the rest wait without holding a
+    // thread, so a burst of sign-ins cannot starve every other request of the thread pool.
+    private readonly SemaphoreSlim _gate = new(Environment.ProcessorCount, Environment.ProcessorCount);
+
+    public async Task<string> HashAsync(string password, CancellationToken cancellationToken)
+    {
+        await _gate.WaitAsync(cancellationToken);
+        try
+        {
+            return Hash(password);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    public async Task<bool> VerifyAsync(string password, string? stored, CancellationToken cancellationToken)
+    {
+        await _gate.WaitAsync(cancellationToken);
+        try
+        {
+            return Verify(password, stored);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    public void Dispose() => _gate.Dispose();
 
     public string Hash(string password)
     {

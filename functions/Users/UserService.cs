@@ -78,7 +78,7 @@ public sealed partial class UserService(
     {
         var now = time.GetUtcNow();
         var temporary = PasswordPolicy.NewTemporaryPassword();
-        var hash = hasher.Hash(temporary);
+        var hash = await hasher.HashAsync(temporary, cancellationToken);
         var user = new User(customerId, User.NewId(customerId), login.Trim(), fullName.Trim(), iin, isAdmin, UserStatus.Active, powers, now)
         {
             PasswordHash = hash,
@@ -111,7 +111,7 @@ public sealed partial class UserService(
     public async Task<SignInResult> SignInAsync(string login, string password, SessionClient? client, string address, string? correlationId, CancellationToken cancellationToken)
     {
         var stored = await users.FindByLoginAsync(login, cancellationToken);
-        var verified = hasher.Verify(password, stored?.User.PasswordHash);
+        var verified = await hasher.VerifyAsync(password, stored?.User.PasswordHash, cancellationToken);
         var now = time.GetUtcNow();
         if (stored is null || (client is not null && !string.Equals(client.CustomerId, stored.User.CustomerId, StringComparison.Ordinal)))
         {
@@ -301,16 +301,23 @@ public sealed partial class UserService(
             return (false, [], SignInOutcome.Locked);
         }
 
-        if (!hasher.Verify(currentPassword, stored.User.PasswordHash))
+        if (!await hasher.VerifyAsync(currentPassword, stored.User.PasswordHash, cancellationToken))
         {
             var failure = await RecordFailureAsync(stored, now, "session", correlationId, cancellationToken);
             return (false, [], failure.Outcome);
         }
 
         var broken = new List<string>(PasswordPolicy.CheckComposition(newPassword));
-        if (newPassword.Length <= PasswordPolicy.MaxLength && stored.User.PasswordHistory.Take(PasswordPolicy.HistoryDepth).Any(h => hasher.Verify(newPassword, h)))
+        if (newPassword.Length <= PasswordPolicy.MaxLength)
         {
-            broken.Add("password_reused");
+            foreach (var previous in stored.User.PasswordHistory.Take(PasswordPolicy.HistoryDepth))
+            {
+                if (await hasher.VerifyAsync(newPassword, previous, cancellationToken))
+                {
+                    broken.Add("password_reused");
+                    break;
+                }
+            }
         }
 
         var calendar = await calendars.GetAsync(cancellationToken);
@@ -326,7 +333,7 @@ public sealed partial class UserService(
             return (false, broken, null);
         }
 
-        var hash = hasher.Hash(newPassword);
+        var hash = await hasher.HashAsync(newPassword, cancellationToken);
         var updated = await users.UpdateAsync(stored, u => u with
         {
             PasswordHash = hash,
@@ -367,7 +374,7 @@ public sealed partial class UserService(
     public async Task<(StoredUser? User, string Temporary)> ResetPasswordAsync(StoredUser read, string actor, string? correlationId, CancellationToken cancellationToken)
     {
         var temporary = PasswordPolicy.NewTemporaryPassword();
-        var hash = hasher.Hash(temporary);
+        var hash = await hasher.HashAsync(temporary, cancellationToken);
         var now = time.GetUtcNow();
         var updated = await ChangeAsync(read, u => u with
         {

@@ -74,6 +74,9 @@ public static class UsersExtensions
             .ProducesValidationProblem().ProducesProblem(StatusCodes.Status409Conflict);
         admin.MapGet("/", ManageUsers.ListAsync).WithName("ListUsers").WithSummary("The customer's users.");
         admin.MapGet("/{userId}", ManageUsers.GetAsync).WithName("GetUser").ProducesProblem(StatusCodes.Status404NotFound);
+        admin.MapGet("/{userId}/history", ManageUsers.HistoryAsync).WithName("GetUserHistory")
+            .WithSummary("The user's journal: sign-ins, failures, lockouts, password changes, power changes, blocks.")
+            .ProducesValidationProblem().ProducesProblem(StatusCodes.Status404NotFound);
         admin.MapPatch("/{userId}", ManageUsers.UpdateAsync).WithName("UpdateUser")
             .WithSummary("Change a user's powers, name or admin flag; open sessions follow at once.")
             .ProducesValidationProblem().ProducesProblem(StatusCodes.Status404NotFound);

@@ -43,7 +43,7 @@ public sealed class CredentialThroughput(string connectionString, TimeSpan durat
             var address = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
             using var handler = new SocketsHttpHandler { MaxConnectionsPerServer = callers * 2, PooledConnectionLifetime = TimeSpan.FromMinutes(5) };
             using var http = new HttpClient(handler) { BaseAddress = address, Timeout = TimeSpan.FromSeconds(30) };
-            var (_, clientId, secret) = await SetUpAsync(http, operatorKey, cancellationToken);
+            var (_, clientId, secret, login, password) = await SetUpAsync(http, operatorKey, cancellationToken);
 
             var basic = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(clientId + ":" + secret)));
             var tokens = await Load.RunAsync("tokens issued (POST /oauth/token)", "tokens/s", callers, duration, async (_, _) =>
@@ -65,6 +65,28 @@ public sealed class CredentialThroughput(string connectionString, TimeSpan durat
                 return await SendCountingAsync(http, request, cancellationToken);
             }, cancellationToken);
 
+            // Sign-ins are bound by the password hash (PBKDF2-HMAC-SHA256, 600,000 iterations) by design.
+            var signIns = await Load.RunAsync("sign-ins (POST /sessions, portal)", "sign-ins/s", callers, duration, async (_, _) =>
+            {
+                using var request = new HttpRequestMessage(HttpMethod.Post, "/api/v1/sessions") { Content = JsonContent.Create(new { login, password }) };
+                using var response = await http.SendAsync(request, cancellationToken);
+                return response.StatusCode == HttpStatusCode.Created ? 1 : 0;
+            }, cancellationToken);
+            var hashCost = System.Diagnostics.Stopwatch.StartNew();
+            _ = System.Security.Cryptography.Rfc2898DeriveBytes.Pbkdf2("Bench-Passw0rd!"u8, new byte[16], 600_000, System.Security.Cryptography.HashAlgorithmName.SHA256, 32);
+            var hashMs = hashCost.Elapsed.TotalMilliseconds;
+
+            using var sessionRequest = new HttpRequestMessage(HttpMethod.Post, "/api/v1/sessions") { Content = JsonContent.Create(new { login, password }) };
+            using var sessionResponse = await http.SendAsync(sessionRequest, cancellationToken);
+            var sessionToken = (await sessionResponse.Content.ReadFromJsonAsync<JsonElement>(cancellationToken)).GetProperty("sessionToken").GetString()!;
+            var sessionBearer = new AuthenticationHeaderValue("Bearer", sessionToken);
+            var sessionReads = await Load.RunAsync("session-authenticated GET /accounts", "reads/s", callers, duration, async (_, _) =>
+            {
+                using var request = new HttpRequestMessage(HttpMethod.Get, "/api/v1/accounts");
+                request.Headers.Authorization = sessionBearer;
+                return await SendCountingAsync(http, request, cancellationToken);
+            }, cancellationToken);
+
             // The same reads with the account caches off: every request reads the directory and each account.
             var ledgerOptions = app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<Accounts.Ledger.LedgerOptions>>().Value;
             (ledgerOptions.ViewCacheMilliseconds, ledgerOptions.DirectoryCacheSeconds) = (0, 0);
@@ -76,7 +98,7 @@ public sealed class CredentialThroughput(string connectionString, TimeSpan durat
             }, cancellationToken);
 
             var (jobCalls, blocked) = await InactivityRunAsync(app.Services, pairs, due, cancellationToken);
-            return new CredentialFigures(tokens, reads, uncached, pairs, due, jobCalls, blocked, FailedRequests);
+            return new CredentialFigures(tokens, reads, uncached, pairs, due, jobCalls, blocked, FailedRequests) { SignIns = signIns, HashMilliseconds = hashMs, SessionReads = sessionReads };
         }
         finally
         {
@@ -125,7 +147,7 @@ public sealed class CredentialThroughput(string connectionString, TimeSpan durat
         return (calls, blocked);
     }
 
-    private static async Task<(string Customer, string ClientId, string Secret)> SetUpAsync(HttpClient http, string operatorKey, CancellationToken cancellationToken)
+    private static async Task<(string Customer, string ClientId, string Secret, string Login, string Password)> SetUpAsync(HttpClient http, string operatorKey, CancellationToken cancellationToken)
     {
         async Task<JsonElement> PostAsync(string path, object body, string? bearer = null, HttpStatusCode expected = HttpStatusCode.OK)
         {
@@ -167,7 +189,7 @@ public sealed class CredentialThroughput(string connectionString, TimeSpan durat
             first.GetProperty("sessionToken").GetString(), HttpStatusCode.NoContent);
         var session = (await PostAsync("/api/v1/sessions", new { login, password }, bearer: "", expected: HttpStatusCode.Created)).GetProperty("sessionToken").GetString();
         var pair = await PostAsync("/api/v1/credentials", new { name = "Benchmark ERP", scopes = new[] { "accounts.read", "statements.read" } }, session, HttpStatusCode.Created);
-        return (customer, pair.GetProperty("clientId").GetString()!, pair.GetProperty("clientSecret").GetString()!);
+        return (customer, pair.GetProperty("clientId").GetString()!, pair.GetProperty("clientSecret").GetString()!, login, password);
     }
 
     private long _failedRequests;
@@ -202,4 +224,12 @@ public sealed class CredentialThroughput(string connectionString, TimeSpan durat
     }
 }
 
-public sealed record CredentialFigures(Measurement Tokens, Measurement Reads, Measurement UncachedReads, int Pairs, int Due, long JobStorageCalls, int Blocked, long FailedRequests);
+public sealed record CredentialFigures(Measurement Tokens, Measurement Reads, Measurement UncachedReads, int Pairs, int Due, long JobStorageCalls, int Blocked, long FailedRequests)
+{
+    public required Measurement SignIns { get; init; }
+
+    /// <summary>One PBKDF2-HMAC-SHA256 hash at 600,000 iterations on this machine, single-threaded.</summary>
+    public required double HashMilliseconds { get; init; }
+
+    public required Measurement SessionReads { get; init; }
+}

@@ -58,6 +58,8 @@ if (only.Contains("credentials"))
     Console.WriteLine(credentials.Tokens.Row(baseline.SingleInsert) + " (goal >= 1,000/s)");
     Console.WriteLine(credentials.Reads.Row(baseline.SingleInsert) + " (goal >= 1,500/s)");
     Console.WriteLine(credentials.UncachedReads.Row(baseline.SingleInsert) + " (2 accounts: 3 storage reads per request)");
+    Console.WriteLine(credentials.SignIns.Row(baseline.SingleInsert) + $" (bound by the hash: {credentials.HashMilliseconds:F0} ms per PBKDF2-SHA256 x 600,000 on one core)");
+    Console.WriteLine(credentials.SessionReads.Row(baseline.SingleInsert));
     Console.WriteLine($"| 90-day job over {credentials.Pairs:N0} pairs, {credentials.Due:N0} due: {credentials.JobStorageCalls:N0} storage calls ({(double)credentials.JobStorageCalls / Math.Max(1, credentials.Due):F1} per due pair), {credentials.Blocked:N0} blocked; requests without an answer in 30 s: {credentials.FailedRequests:N0} |");
 }
 

@@ -42,6 +42,8 @@ public sealed class CredentialThroughputSmokeTests
         Assert.True(figures.Tokens.Operations > 0);
         Assert.True(figures.Reads.Operations > 0);
         Assert.True(figures.UncachedReads.Operations > 0);
+        Assert.True(figures.SignIns.Operations > 0);
+        Assert.True(figures.SessionReads.Operations > 0);
         Assert.Equal(20, figures.Blocked);
         // About six calls per due pair (read, block, journal, notice, index delete) and one query: never a call per pair of the 3,000.
         Assert.InRange(figures.JobStorageCalls, 20, 20 * 8 + 5);

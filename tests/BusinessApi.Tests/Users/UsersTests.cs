@@ -266,6 +266,53 @@ public sealed class UsersTests
         Assert.Equal(HttpStatusCode.Unauthorized, (await again.GetAsync("/api/v1/users/me")).StatusCode);
         Assert.Equal("password_change_required", (await Problem.ReadAsync(await app.RequestSessionAsync(login, reset.GetProperty("temporaryPassword").GetString()!))).Code);
         Assert.Equal("invalid_credentials", (await Problem.ReadAsync(await app.RequestSessionAsync(login, Password))).Code);
+
+        var history = (await admin.GetFromJsonAsync<JsonElement>($"/api/v1/users/{userId}/history")).GetProperty("items").EnumerateArray()
+            .Select(e => (e.GetProperty("action").GetString(), e.GetProperty("outcome").GetString())).ToList();
+        Assert.Equal(("user.created", "success"), history[0]);
+        Assert.Contains(("user.password_changed", "success"), history);
+        Assert.Contains(("user.blocked", "success"), history);
+        Assert.Contains(("user.sign_in", "denied"), history);
+        Assert.Contains(("user.unblocked", "success"), history);
+        Assert.Contains(("user.password_reset", "success"), history);
+        Assert.Contains(("user.signed_in", "success"), history);
+    }
+
+    [Fact]
+    public async Task Passwords_AndSessionTokens_NeverReachATable_OrALog()
+    {
+        var logs = new CapturingLoggerProvider();
+        await using var app = await TestApp.StartAsync(
+            new Dictionary<string, string> { ["Logging:LogLevel:Default"] = "Trace" },
+            services: s => s.AddSingleton<Microsoft.Extensions.Logging.ILoggerProvider>(logs));
+        var customer = await app.CreateCustomerAsync();
+        using var ops = app.OperatorClient();
+        var created = await (await ops.PostAsJsonAsync($"/api/v1/ops/customers/{customer}/users", new
+        {
+            login = "secretive", fullName = "С", iin = "061211600012", permissions = new { accounts = new[] { "*" }, functions = new[] { "view" } },
+        })).Content.ReadFromJsonAsync<JsonElement>();
+        var temporary = created.GetProperty("temporaryPassword").GetString()!;
+        var restricted = (await Problem.ReadAsync(await app.RequestSessionAsync("secretive", temporary))).Body.GetProperty("sessionToken").GetString()!;
+        using var changer = app.BearerClient(restricted);
+        await changer.PostAsJsonAsync("/api/v1/users/me/password", new { currentPassword = temporary, newPassword = "Very-Secret-42" });
+        await changer.PostAsJsonAsync("/api/v1/users/me/password", new { currentPassword = "Very-Secret-42", newPassword = "short" });
+        await app.RequestSessionAsync("secretive", "Wrong-Secret-43");
+        var session = await app.SignInAsync("secretive", "Very-Secret-42");
+        using var user = app.BearerClient(session);
+        await user.GetAsync("/api/v1/accounts");
+
+        string[] forbidden = [temporary, "Very-Secret-42", "Wrong-Secret-43", restricted, session];
+        var service = new Azure.Data.Tables.TableServiceClient(Azurite.ConnectionString);
+        await foreach (var table in service.QueryAsync(t => t.Name.CompareTo(app.TablePrefix) >= 0 && t.Name.CompareTo(app.TablePrefix + "~") < 0))
+        {
+            await foreach (var entity in service.GetTableClient(table.Name).QueryAsync<Azure.Data.Tables.TableEntity>())
+            {
+                var text = string.Join("\n", entity.Select(p => p.Key + "=" + Convert.ToString(p.Value, System.Globalization.CultureInfo.InvariantCulture)));
+                Assert.All(forbidden, f => Assert.DoesNotContain(f, text, StringComparison.Ordinal));
+            }
+        }
+
+        Assert.All(logs.Messages, m => Assert.All(forbidden, f => Assert.DoesNotContain(f, m, StringComparison.Ordinal)));
     }
 
     [Fact]
