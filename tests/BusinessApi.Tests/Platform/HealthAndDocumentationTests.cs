@@ -44,6 +44,9 @@ public sealed class HealthAndDocumentationTests(AppFixture fixture) : IClassFixt
         Assert.DoesNotContain("/healthz", paths);
         Assert.True(document.GetProperty("components").GetProperty("securitySchemes").TryGetProperty("Operator", out _));
         Assert.True(document.GetProperty("components").GetProperty("securitySchemes").TryGetProperty("ClientToken", out _));
+        Assert.True(document.GetProperty("components").GetProperty("securitySchemes").TryGetProperty("Session", out _));
+        Assert.Contains("/api/v1/users/me/password", paths);
+        Assert.Contains("/api/v1/ops/customers/{customerId}/users", paths);
         var tokenBody = document.GetProperty("paths").GetProperty("/api/v1/oauth/token").GetProperty("post").GetProperty("requestBody").GetProperty("content");
         Assert.True(tokenBody.TryGetProperty("application/x-www-form-urlencoded", out _));
         Assert.True(document.GetProperty("components").GetProperty("schemas").TryGetProperty("OperationalDayResponse", out _));
