@@ -244,6 +244,65 @@ public sealed class UsersTests
     }
 
     [Fact]
+    public async Task TheInactivityJob_ReadsOnlyDueUsers_AndTwoInstancesBlockEachOnce()
+    {
+        await using var first = await TestApp.StartAsync();
+        await using var second = await TestApp.StartAsync(new Dictionary<string, string>
+        {
+            ["Storage:TablePrefix"] = first.TablePrefix,
+            ["Operations:ApiKeys"] = first.OperatorKey,
+            ["Secrets:LocalPath"] = Path.Combine(Path.GetTempPath(), "business-api-tests", first.TablePrefix, "secrets.json"),
+        });
+        var customer = await first.CreateCustomerAsync();
+        var due = new List<string>();
+        for (var i = 0; i < 3; i++)
+        {
+            due.Add((await first.CreateUserAsync(customer)).UserId);
+        }
+
+        // 2,000 users who are not due: index rows on later days, which the job must never read.
+        var index = new Azure.Data.Tables.TableServiceClient(Azurite.ConnectionString).GetTableClient(first.TablePrefix + UserStore.DueTable);
+        foreach (var day in Enumerable.Range(40, 20))
+        {
+            var partition = new DateOnly(2026, 11, 25).AddDays(day).ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture);
+            await index.SubmitTransactionAsync(Enumerable.Range(0, 100).Select(n => new Azure.Data.Tables.TableTransactionAction(
+                Azure.Data.Tables.TableTransactionActionType.UpsertReplace, new Azure.Data.Tables.TableEntity(partition, $"usr_{day:x2}{n:x30}"))));
+        }
+
+        first.Time.SetUtcNow(new DateTimeOffset(2026, 12, 26, 1, 0, 0, TimeSpan.FromHours(5))); // day 31
+        second.Time.SetUtcNow(first.Time.GetUtcNow());
+        Assert.Equal(3, await first.Services.GetRequiredService<UserStore>().DueAsync(new DateOnly(2026, 12, 26), CancellationToken.None).CountAsync());
+        var calls = 0;
+        foreach (var app in new[] { first, second })
+        {
+            app.Services.GetRequiredService<BusinessApi.Platform.Storage.StorageCallMonitor>().Plan = call =>
+            {
+                if (call.Uri.Contains(first.TablePrefix + "Users", StringComparison.Ordinal))
+                {
+                    Interlocked.Increment(ref calls);
+                }
+
+                return BusinessApi.Platform.Storage.StorageFault.None;
+            };
+        }
+
+        await Task.WhenAll(RunJobAsync(first), RunJobAsync(second));
+
+        // Per instance: one query of the due days, then a read, a conditional write and an index delete per due user.
+        Assert.InRange(calls, 3, 2 * (1 + (3 * 5)));
+        using var admin = await first.AdminClientAsync(customer);
+        foreach (var userId in due)
+        {
+            Assert.Equal("blockedInactive", (await admin.GetFromJsonAsync<JsonElement>($"/api/v1/users/{userId}")).GetProperty("status").GetString());
+            var history = (await admin.GetFromJsonAsync<JsonElement>($"/api/v1/users/{userId}/history")).GetProperty("items").EnumerateArray();
+            Assert.Equal(1, history.Count(e => e.GetProperty("action").GetString() == "user.blocked_inactive"));
+        }
+
+        static Task RunJobAsync(TestApp app) => app.Services.GetServices<IScheduledJob>().OfType<UserInactivityJob>().Single()
+            .RunAsync(new ScheduledRun(app.Time.GetUtcNow(), false, null), CancellationToken.None);
+    }
+
+    [Fact]
     public async Task BlockingAUser_EndsTheirSessionsAtOnce_AndAnOperatorOrAdminUnblocks()
     {
         await using var app = await TestApp.StartAsync();
