@@ -19,7 +19,7 @@ public sealed class CredentialStore(StorageResources storage)
 {
     public const string TableName = "Credentials";
     public const string DueTable = "CredentialsDue";
-    private const int MaxAttempts = 20;
+    private const int MaxAttempts = OptimisticUpdate.MaxAttempts;
 
     private readonly TableClient _table = storage.Table(TableName);
     private readonly TableClient _due = storage.Table(DueTable);
@@ -120,30 +120,10 @@ public sealed class CredentialStore(StorageResources storage)
         StoredCredential read, Func<ClientCredential, ClientCredential?> change, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(read);
-        ArgumentNullException.ThrowIfNull(change);
-        var current = read;
-        for (var attempt = 1; ; attempt++)
-        {
-            var changed = change(current.Credential);
-            if (changed is null)
-            {
-                return current;
-            }
-
-            try
-            {
-                var response = await _table.UpdateEntityAsync(ToEntity(changed), current.ETag, TableUpdateMode.Replace, cancellationToken);
-                return new StoredCredential(changed, response.Headers.ETag ?? default);
-            }
-            catch (RequestFailedException ex) when (ex.Status is 412 or 0 && attempt < MaxAttempts)
-            {
-                current = await GetAsync(read.Credential.ClientId, cancellationToken);
-                if (current is null)
-                {
-                    return null;
-                }
-            }
-        }
+        var result = await OptimisticUpdate.ApplyAsync(read.Credential, read.ETag, change,
+            async (changed, etag) => (await _table.UpdateEntityAsync(ToEntity(changed), etag, TableUpdateMode.Replace, cancellationToken)).Headers.ETag ?? default,
+            async () => await GetAsync(read.Credential.ClientId, cancellationToken) is { } fresh ? (fresh.Credential, fresh.ETag) : null);
+        return result is { } stored ? new StoredCredential(stored.Value, stored.ETag) : null;
     }
 
     /// <summary>Moves the pair's due-index row to <paramref name="day"/>: the new row first, the pair second, the old row last.</summary>

@@ -23,19 +23,8 @@ public static class CredentialsExtensions
         services.AddSingleton(new ProblemTextResources(new System.Resources.ResourceManager(
             "BusinessApi.Credentials.Resources.CredentialTexts", typeof(CredentialsExtensions).Assembly)));
 
-        services.Configure<Microsoft.AspNetCore.OpenApi.OpenApiOptions>("v1", openApi => openApi.AddDocumentTransformer((document, _, _) =>
-        {
-            document.Components ??= new OpenApiComponents();
-            document.Components.SecuritySchemes ??= new Dictionary<string, IOpenApiSecurityScheme>();
-            document.Components.SecuritySchemes[ClientTokenAuthenticationHandler.SchemeName] = new OpenApiSecurityScheme
-            {
-                Type = SecuritySchemeType.Http,
-                Scheme = "bearer",
-                BearerFormat = "JWT",
-                Description = "Client token from POST /api/v1/oauth/token (client credentials grant); scopes: " + string.Join(", ", CustomerAccess.AllScopes) + ".",
-            };
-            return Task.CompletedTask;
-        }));
+        services.AddOpenApiBearerScheme(ClientTokenAuthenticationHandler.SchemeName,
+            "Client token from POST /api/v1/oauth/token (client credentials grant); scopes: " + string.Join(", ", CustomerAccess.AllScopes) + ".", "JWT");
 
         services.AddBearerScheme<ClientTokenAuthenticationHandler>(ClientTokenAuthenticationHandler.SchemeName, AccessTokens.LooksLikeOurs);
         return services;

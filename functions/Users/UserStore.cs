@@ -21,7 +21,6 @@ public sealed class UserStore(StorageResources storage)
     public const string TableName = "Users";
     public const string LoginTable = "UserLogins";
     public const string DueTable = "UsersDue";
-    private const int MaxAttempts = 20;
 
     private readonly TableClient _users = storage.Table(TableName);
     private readonly TableClient _logins = storage.Table(LoginTable);
@@ -104,30 +103,10 @@ public sealed class UserStore(StorageResources storage)
     public async Task<StoredUser?> UpdateAsync(StoredUser read, Func<User, User?> change, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(read);
-        ArgumentNullException.ThrowIfNull(change);
-        var current = read;
-        for (var attempt = 1; ; attempt++)
-        {
-            var changed = change(current.User);
-            if (changed is null)
-            {
-                return current;
-            }
-
-            try
-            {
-                var response = await _users.UpdateEntityAsync(ToEntity(changed), current.ETag, TableUpdateMode.Replace, cancellationToken);
-                return new StoredUser(changed, response.Headers.ETag ?? default);
-            }
-            catch (RequestFailedException ex) when (ex.Status is 412 or 0 && attempt < MaxAttempts)
-            {
-                current = await GetAsync(read.User.UserId, cancellationToken);
-                if (current is null)
-                {
-                    return null;
-                }
-            }
-        }
+        var result = await OptimisticUpdate.ApplyAsync(read.User, read.ETag, change,
+            async (changed, etag) => (await _users.UpdateEntityAsync(ToEntity(changed), etag, TableUpdateMode.Replace, cancellationToken)).Headers.ETag ?? default,
+            async () => await GetAsync(read.User.UserId, cancellationToken) is { } fresh ? (fresh.User, fresh.ETag) : null);
+        return result is { } stored ? new StoredUser(stored.Value, stored.ETag) : null;
     }
 
     /// <summary>Records activity on a new local day: the due row for the new block day first, the user second, the old row last.</summary>

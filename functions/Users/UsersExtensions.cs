@@ -28,18 +28,8 @@ public static class UsersExtensions
             .RequireClaim(SessionAuthenticationHandler.UserIdClaim));
         services.AddSingleton(new ProblemTextResources(new System.Resources.ResourceManager(
             "BusinessApi.Users.Resources.UserTexts", typeof(UsersExtensions).Assembly)));
-        services.Configure<Microsoft.AspNetCore.OpenApi.OpenApiOptions>("v1", openApi => openApi.AddDocumentTransformer((document, _, _) =>
-        {
-            document.Components ??= new Microsoft.OpenApi.OpenApiComponents();
-            document.Components.SecuritySchemes ??= new Dictionary<string, Microsoft.OpenApi.IOpenApiSecurityScheme>();
-            document.Components.SecuritySchemes[SessionAuthenticationHandler.SchemeName] = new Microsoft.OpenApi.OpenApiSecurityScheme
-            {
-                Type = Microsoft.OpenApi.SecuritySchemeType.Http,
-                Scheme = "bearer",
-                Description = "User session token (bapi_ss_…) from POST /api/v1/sessions: a portal session, or with a client token a Software Product session.",
-            };
-            return Task.CompletedTask;
-        }));
+        services.AddOpenApiBearerScheme(SessionAuthenticationHandler.SchemeName,
+            "User session token (bapi_ss_…) from POST /api/v1/sessions: a portal session, or with a client token a Software Product session.");
         return services;
     }
 

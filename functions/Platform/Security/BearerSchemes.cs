@@ -23,6 +23,22 @@ public static class BearerSchemes
         return services;
     }
 
+    /// <summary>Describes a bearer scheme in the OpenAPI document.</summary>
+    public static IServiceCollection AddOpenApiBearerScheme(this IServiceCollection services, string schemeName, string description, string? bearerFormat = null) =>
+        services.Configure<Microsoft.AspNetCore.OpenApi.OpenApiOptions>("v1", openApi => openApi.AddDocumentTransformer((document, _, _) =>
+        {
+            document.Components ??= new Microsoft.OpenApi.OpenApiComponents();
+            document.Components.SecuritySchemes ??= new Dictionary<string, Microsoft.OpenApi.IOpenApiSecurityScheme>();
+            document.Components.SecuritySchemes[schemeName] = new Microsoft.OpenApi.OpenApiSecurityScheme
+            {
+                Type = Microsoft.OpenApi.SecuritySchemeType.Http,
+                Scheme = "bearer",
+                BearerFormat = bearerFormat,
+                Description = description,
+            };
+            return Task.CompletedTask;
+        }));
+
     internal static void AddSelector(AuthenticationBuilder authentication) =>
         authentication.AddPolicyScheme(SelectorScheme, "By the bearer token's shape", scheme =>
             scheme.ForwardDefaultSelector = context =>

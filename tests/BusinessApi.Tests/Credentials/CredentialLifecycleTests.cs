@@ -101,12 +101,7 @@ public sealed class CredentialLifecycleTests
     public async Task APairBlockedThroughAnotherInstance_StopsWorkingHereWithinTheStatusCacheTime()
     {
         await using var first = await TestApp.StartAsync();
-        await using var second = await TestApp.StartAsync(new Dictionary<string, string>
-        {
-            ["Storage:TablePrefix"] = first.TablePrefix,
-            ["Operations:ApiKeys"] = first.OperatorKey,
-            ["Secrets:LocalPath"] = Path.Combine(Path.GetTempPath(), "business-api-tests", first.TablePrefix, "secrets.json"),
-        });
+        await using var second = await first.StartSiblingAsync();
         var customer = await first.CreateCustomerAsync();
         var (clientId, secret) = await first.GenerateCredentialAsync(customer);
         using var atSecond = second.BearerClient(await first.TokenAsync(clientId, secret));
@@ -278,12 +273,7 @@ public sealed class CredentialLifecycleTests
     public async Task TwoInstancesRunningTheJobAtOnce_BlockEachDuePairOnce_WithOneJournalEntryAndOneNotice()
     {
         await using var first = await TestApp.StartAsync();
-        await using var second = await TestApp.StartAsync(new Dictionary<string, string>
-        {
-            ["Storage:TablePrefix"] = first.TablePrefix,
-            ["Operations:ApiKeys"] = first.OperatorKey,
-            ["Secrets:LocalPath"] = Path.Combine(Path.GetTempPath(), "business-api-tests", first.TablePrefix, "secrets.json"),
-        });
+        await using var second = await first.StartSiblingAsync();
         var customer = await first.CreateCustomerAsync();
         var now = first.Time.GetUtcNow();
         var today = BusinessApi.Calendar.KazakhstanTime.LocalDate(now);

@@ -85,6 +85,14 @@ public sealed class TestApp : IAsyncDisposable
         return new TestApp(app, time, values["Storage:TablePrefix"], values["Operations:ApiKeys"], new Uri(address));
     }
 
+    /// <summary>A second app instance on the same storage, secrets and operator key, with its own clock (a scaled-out deployment).</summary>
+    public Task<TestApp> StartSiblingAsync() => StartAsync(new Dictionary<string, string>
+    {
+        ["Storage:TablePrefix"] = TablePrefix,
+        ["Operations:ApiKeys"] = OperatorKey,
+        ["Secrets:LocalPath"] = Path.Combine(Path.GetTempPath(), "business-api-tests", TablePrefix, "secrets.json"),
+    });
+
     public HttpClient NewClient(string? language = null)
     {
         var client = new HttpClient { BaseAddress = BaseAddress };

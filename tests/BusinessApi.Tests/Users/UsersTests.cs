@@ -247,12 +247,7 @@ public sealed class UsersTests
     public async Task TheInactivityJob_ReadsOnlyDueUsers_AndTwoInstancesBlockEachOnce()
     {
         await using var first = await TestApp.StartAsync();
-        await using var second = await TestApp.StartAsync(new Dictionary<string, string>
-        {
-            ["Storage:TablePrefix"] = first.TablePrefix,
-            ["Operations:ApiKeys"] = first.OperatorKey,
-            ["Secrets:LocalPath"] = Path.Combine(Path.GetTempPath(), "business-api-tests", first.TablePrefix, "secrets.json"),
-        });
+        await using var second = await first.StartSiblingAsync();
         var customer = await first.CreateCustomerAsync();
         var due = new List<string>();
         for (var i = 0; i < 3; i++)
