@@ -127,23 +127,12 @@ public sealed class CredentialStore(StorageResources storage)
     }
 
     /// <summary>Moves the pair's due-index row to <paramref name="day"/>: the new row first, the pair second, the old row last.</summary>
-    public async Task<StoredCredential?> MoveLastUseAsync(StoredCredential read, DateTimeOffset now, DateOnly day, CancellationToken cancellationToken)
+    public Task<StoredCredential?> MoveLastUseAsync(StoredCredential read, DateTimeOffset now, DateOnly day, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(read);
-        var before = read.Credential.BlockDay;
-        var newBlockDay = day.AddDays(CredentialRules.InactivityDays);
-        if (newBlockDay > before)
-        {
-            await PutDueAsync(newBlockDay, read.Credential.ClientId, cancellationToken);
-        }
-
-        var stored = await UpdateAsync(read, c => c.LastUsedDay >= day ? null : c with { LastUsedAt = now, LastUsedDay = day }, cancellationToken);
-        if (stored is not null && stored.Credential.BlockDay != before)
-        {
-            await DeleteDueAsync(before, read.Credential.ClientId, cancellationToken);
-        }
-
-        return stored;
+        return _dueIndex.MoveAsync(read.Credential.ClientId, read.Credential.BlockDay, day.AddDays(CredentialRules.InactivityDays),
+            () => UpdateAsync(read, c => c.LastUsedDay >= day ? null : c with { LastUsedAt = now, LastUsedDay = day }, cancellationToken),
+            stored => stored.Credential.BlockDay, cancellationToken);
     }
 
     /// <summary>Due-index rows of days up to and including <paramref name="today"/>: one range query over those partitions only.</summary>

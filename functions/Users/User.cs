@@ -72,11 +72,11 @@ public sealed record User(
 
     private static readonly System.Buffers.SearchValues<char> LowerHex = System.Buffers.SearchValues.Create("0123456789abcdef");
 
-    /// <summary>The current password's hash (see <see cref="PasswordHasher"/>).</summary>
-    public required string PasswordHash { get; init; }
+    /// <summary>The last passwords' hashes (see <see cref="PasswordHasher"/>), newest (the current one) first; at most <see cref="PasswordPolicy.HistoryDepth"/>.</summary>
+    public required IReadOnlyList<string> PasswordHistory { get; init; }
 
-    /// <summary>The last passwords' hashes, newest (the current one) first; at most <see cref="PasswordPolicy.HistoryDepth"/>.</summary>
-    public IReadOnlyList<string> PasswordHistory { get; init; } = [];
+    /// <summary>The current password's hash: the newest of the history.</summary>
+    public string? PasswordHash => PasswordHistory.Count > 0 ? PasswordHistory[0] : null;
 
     public DateTimeOffset PasswordSetAt { get; init; }
 

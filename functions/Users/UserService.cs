@@ -81,7 +81,6 @@ public sealed partial class UserService(
         var hash = await hasher.HashAsync(temporary, cancellationToken);
         var user = new User(customerId, User.NewId(customerId), login.Trim(), fullName.Trim(), iin, isAdmin, UserStatus.Active, powers, now)
         {
-            PasswordHash = hash,
             PasswordHistory = [hash],
             PasswordSetAt = now,
             MustChangePassword = true,
@@ -336,7 +335,6 @@ public sealed partial class UserService(
         var hash = await hasher.HashAsync(newPassword, cancellationToken);
         var updated = await users.UpdateAsync(stored, u => u with
         {
-            PasswordHash = hash,
             PasswordHistory = [hash, .. u.PasswordHistory.Take(PasswordPolicy.HistoryDepth - 1)],
             PasswordSetAt = now,
             MustChangePassword = false,
@@ -378,7 +376,6 @@ public sealed partial class UserService(
         var now = time.GetUtcNow();
         var updated = await ChangeAsync(read, u => u with
         {
-            PasswordHash = hash,
             PasswordHistory = [hash, .. u.PasswordHistory.Take(PasswordPolicy.HistoryDepth - 1)],
             PasswordSetAt = now,
             MustChangePassword = true,

@@ -110,18 +110,12 @@ public sealed class UserStore(StorageResources storage)
     }
 
     /// <summary>Records activity on a new local day: the due row for the new block day first, the user second, the old row last.</summary>
-    public async Task<StoredUser?> MoveLastActivityAsync(StoredUser read, DateTimeOffset now, DateOnly day, CancellationToken cancellationToken)
+    public Task<StoredUser?> MoveLastActivityAsync(StoredUser read, DateTimeOffset now, DateOnly day, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(read);
-        var before = read.User.InactiveBlockDay;
-        await _due.PutAsync(day.AddDays(PasswordPolicy.InactivityDays + 1), read.User.UserId, cancellationToken);
-        var stored = await UpdateAsync(read, u => u.LastActivityDay >= day ? null : u with { LastActivityAt = now, LastActivityDay = day }, cancellationToken);
-        if (stored is not null && stored.User.InactiveBlockDay != before)
-        {
-            await _due.DeleteAsync(before, read.User.UserId, cancellationToken);
-        }
-
-        return stored;
+        return _due.MoveAsync(read.User.UserId, read.User.InactiveBlockDay, day.AddDays(PasswordPolicy.InactivityDays + 1),
+            () => UpdateAsync(read, u => u.LastActivityDay >= day ? null : u with { LastActivityAt = now, LastActivityDay = day }, cancellationToken),
+            stored => stored.User.InactiveBlockDay, cancellationToken);
     }
 
     public IAsyncEnumerable<(DateOnly Day, string Key)> DueAsync(DateOnly today, CancellationToken cancellationToken) => _due.DueAsync(today, cancellationToken);
@@ -138,7 +132,6 @@ public sealed class UserStore(StorageResources storage)
         ["Accounts"] = JsonSerializer.Serialize(u.Powers.Accounts),
         ["Functions"] = JsonSerializer.Serialize(u.Powers.Functions),
         ["CreatedAt"] = u.CreatedAt,
-        ["PasswordHash"] = u.PasswordHash,
         ["PasswordHistory"] = JsonSerializer.Serialize(u.PasswordHistory),
         ["PasswordSetAt"] = u.PasswordSetAt,
         ["MustChangePassword"] = u.MustChangePassword,
@@ -164,7 +157,6 @@ public sealed class UserStore(StorageResources storage)
             JsonSerializer.Deserialize<string[]>(e.GetString("Functions") ?? "[]") ?? []),
         e.GetDateTimeOffset("CreatedAt") ?? default)
     {
-        PasswordHash = e.GetString("PasswordHash") ?? "",
         PasswordHistory = JsonSerializer.Deserialize<string[]>(e.GetString("PasswordHistory") ?? "[]") ?? [],
         PasswordSetAt = e.GetDateTimeOffset("PasswordSetAt") ?? default,
         MustChangePassword = e.GetBoolean("MustChangePassword") ?? true,

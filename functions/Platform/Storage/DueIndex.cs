@@ -30,6 +30,30 @@ public sealed class DueIndex(TableClient table)
         }
     }
 
+    /// <summary>
+    /// Moves <paramref name="key"/> from <paramref name="before"/> to <paramref name="after"/> around the item's own
+    /// write (<paramref name="update"/>): the new row first, so the item never names a day without a row, and the
+    /// old row last, once the stored item names another day.
+    /// </summary>
+    public async Task<T?> MoveAsync<T>(string key, DateOnly before, DateOnly after, Func<Task<T?>> update, Func<T, DateOnly> dueDayOf, CancellationToken cancellationToken)
+        where T : class
+    {
+        ArgumentNullException.ThrowIfNull(update);
+        ArgumentNullException.ThrowIfNull(dueDayOf);
+        if (after > before)
+        {
+            await PutAsync(after, key, cancellationToken);
+        }
+
+        var stored = await update();
+        if (stored is not null && dueDayOf(stored) != before)
+        {
+            await DeleteAsync(before, key, cancellationToken);
+        }
+
+        return stored;
+    }
+
     /// <summary>Rows of days up to and including <paramref name="today"/>.</summary>
     public async IAsyncEnumerable<(DateOnly Day, string Key)> DueAsync(DateOnly today, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
     {
