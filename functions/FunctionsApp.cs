@@ -2,6 +2,7 @@ using BusinessApi.Accounts;
 using BusinessApi.Calendar;
 using BusinessApi.Credentials;
 using BusinessApi.Customers;
+using BusinessApi.Documents;
 using BusinessApi.Notifications;
 using BusinessApi.Operations;
 using BusinessApi.Platform;
@@ -22,6 +23,7 @@ public static class FunctionsApp
         builder.Services.AddNotifications();
         builder.Services.AddCredentials(builder.Configuration);
         builder.Services.AddUsers(builder.Configuration);
+        builder.Services.AddDocuments(builder.Configuration);
         configure?.Invoke(builder);
 
         var app = builder.Build();
@@ -34,6 +36,7 @@ public static class FunctionsApp
         api.MapCredentials();
         api.MapUsers(ops);
         api.MapNotifications();
+        api.MapDocuments(ops);
         ops.MapAuditJournal();
         ops.MapWorkflowOperations();
         return app;

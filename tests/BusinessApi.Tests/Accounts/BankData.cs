@@ -16,6 +16,19 @@ public static class BankData
         return Iban.Parse("KZ" + Iban.CheckDigitsFor(bban) + bban);
     }
 
+    /// <summary>A valid IIN of a person born in 1960–1999 (check digit per decree 565).</summary>
+    public static string NewIin()
+    {
+        while (true)
+        {
+            var eleven = $"{RandomNumberGenerator.GetInt32(60, 100):D2}{RandomNumberGenerator.GetInt32(1, 13):D2}{RandomNumberGenerator.GetInt32(1, 29):D2}{RandomNumberGenerator.GetInt32(3, 5)}{RandomNumberGenerator.GetInt32(0, 10000):D4}";
+            if (TaxIdentifierCheck.ControlDigit(eleven) is { } digit)
+            {
+                return eleven + digit;
+            }
+        }
+    }
+
     public static string NewBin()
     {
         while (true)

@@ -32,7 +32,7 @@ public static class CustomerKit
     }
 
     /// <summary>A user created by the operator, whose first password change is done: the login and the user id.</summary>
-    public static async Task<(string Login, string UserId)> CreateUserAsync(this TestApp app, string customerId, bool isAdmin = false, string[]? functions = null, string[]? accounts = null, string password = AdminPassword)
+    public static async Task<(string Login, string UserId)> CreateUserAsync(this TestApp app, string customerId, bool isAdmin = false, string[]? functions = null, string[]? accounts = null, string password = AdminPassword, string iin = "061211600012")
     {
         var login = "u" + Guid.NewGuid().ToString("N")[..12];
         using var ops = app.OperatorClient();
@@ -40,7 +40,7 @@ public static class CustomerKit
         {
             login,
             fullName = "Тестов Тест",
-            iin = "061211600012",
+            iin,
             isAdmin,
             permissions = new { accounts = accounts ?? ["*"], functions = functions ?? ["view"] },
         });

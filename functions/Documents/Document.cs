@@ -1,0 +1,156 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text.Json.Serialization;
+using BusinessApi.Documents.Signatures;
+using BusinessApi.Platform.Http;
+
+namespace BusinessApi.Documents;
+
+[JsonConverter(typeof(JsonStringEnumConverter<DocumentStatus>))]
+public enum DocumentStatus
+{
+    /// <summary>Taken in; identification and the EDS not yet verified.</summary>
+    [JsonStringEnumMemberName("received")]
+    Received,
+
+    /// <summary>Identification and EDS verified, the document accepted; waiting for or in execution.</summary>
+    [JsonStringEnumMemberName("processing")]
+    Processing,
+
+    [JsonStringEnumMemberName("executed")]
+    Executed,
+
+    [JsonStringEnumMemberName("refused")]
+    Refused,
+}
+
+/// <summary>The refusal reasons of R-36 (clause 5.2.8) and R-37, as stable codes (<c>reasonCode</c>).</summary>
+public static class RefusalReasons
+{
+    public const string InsufficientFunds = "insufficient_funds";
+    public const string InvalidDocument = "invalid_document";
+    public const string AccountRestricted = "account_restricted";
+    public const string AuthenticationFailed = "authentication_failed";
+    public const string CredentialsCompromised = "credentials_compromised";
+    public const string Aml = "aml";
+    public const string ServiceSuspended = "service_suspended";
+    public const string ServiceTerminated = "service_terminated";
+
+    public static readonly IReadOnlyList<string> All =
+        [InsufficientFunds, InvalidDocument, AccountRestricted, AuthenticationFailed, CredentialsCompromised, Aml, ServiceSuspended, ServiceTerminated];
+}
+
+/// <summary>What a document is waiting for while it is <c>processing</c>.</summary>
+public static class DocumentWaits
+{
+    public const string OperationalDay = "operationalDay";
+    public const string AmlReview = "amlReview";
+}
+
+/// <summary>One status change, with its time .</summary>
+public sealed record DocumentStatusChange(DocumentStatus Status, DateTimeOffset At)
+{
+    public string? ReasonCode { get; init; }
+
+    /// <summary>The precise check that failed (e.g. <c>certificate_revoked</c>), under the broad <see cref="ReasonCode"/>.</summary>
+    public string? Failure { get; init; }
+
+    public string? Note { get; init; }
+}
+
+/// <summary>The document's money side, once validated: what was (or will be) posted.</summary>
+public sealed record DocumentSummary(
+    string Number,
+    DateOnly Date,
+    decimal Amount,
+    string Currency,
+    string PayerIban,
+    string BeneficiaryName,
+    string BeneficiaryIdn,
+    string BeneficiaryIban,
+    string BeneficiaryBic,
+    string PurposeCode,
+    string Purpose,
+    DateOnly ValueDate,
+    string Route)
+{
+    public decimal? Commission { get; init; }
+
+    public static DocumentSummary Of(PaymentOrder order, bool internalBeneficiary) => new(
+        order.Number, order.Date, order.Amount, order.Currency.ToString(), order.Payer.Iban!, order.Beneficiary.Name!, order.Beneficiary.Idn!, order.Beneficiary.Iban!,
+        order.Beneficiary.Bic!, order.PurposeCode, order.Purpose, order.ValueDate, internalBeneficiary ? PaymentRoutes.Internal : PaymentRoutes.Interbank);
+}
+
+public static class PaymentRoutes
+{
+    public const string Internal = "internal";
+    public const string Interbank = "interbank";
+}
+
+/// <summary>A stored document as the API shows it.</summary>
+public sealed record Document(string DocumentId, string CustomerId, string Type, DocumentStatus Status, DateTimeOffset ReceivedAt, DateOnly OperationalDate)
+{
+    public required string UserId { get; init; }
+
+    public required string ClientId { get; init; }
+
+    /// <summary>R-36: a refusal must reach the customer by the end of the operational day of receipt.</summary>
+    public required DateTimeOffset RefusalDeadline { get; init; }
+
+    /// <summary>R-33: not refused by then, the document counts as executed.</summary>
+    public required DateTimeOffset DeemedExecutedAt { get; init; }
+
+    public required string CmsSha256 { get; init; }
+
+    public IReadOnlyList<DocumentStatusChange> StatusHistory { get; init; } = [];
+
+    public string? WaitingFor { get; init; }
+
+    public DocumentSummary? Summary { get; init; }
+
+    public SignatureFacts? Signer { get; init; }
+
+    public IReadOnlyList<FieldError> Errors { get; init; } = [];
+
+    public string? TransactionId { get; init; }
+
+    public string? ArchiveSha256 { get; init; }
+
+    public string? ReceiptSha256 { get; init; }
+
+    /// <summary>Set by the deadline job (its own column): not terminal by <see cref="DeemedExecutedAt"/>, escalated to operators.</summary>
+    [JsonIgnore]
+    public DateTimeOffset? OverdueSince { get; init; }
+
+    /// <summary>The operator released the document after an anti-money-laundering hold.</summary>
+    public bool AmlReleased { get; init; }
+
+    [JsonIgnore]
+    public DocumentStatusChange? Last => StatusHistory.Count > 0 ? StatusHistory[^1] : null;
+
+    [JsonIgnore]
+    public bool IsTerminal => Status is DocumentStatus.Executed or DocumentStatus.Refused;
+}
+
+/// <summary>Document ids: <c>doc_</c>, the customer id's 20 hex digits, 12 hex digits of the receipt time in ms, 8 random.</summary>
+public static class DocumentIds
+{
+    public const string Prefix = "doc_";
+    public const int Length = 44;
+
+    private static readonly System.Buffers.SearchValues<char> HexDigits = System.Buffers.SearchValues.Create("0123456789abcdef");
+
+    public static string New(string customerId, DateTimeOffset receivedAt) =>
+        Prefix + customerId[4..] + TimeKey(receivedAt) + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(4));
+
+    /// <summary>The id prefix of documents of <paramref name="customerId"/> received from <paramref name="at"/> on; ids sort by receipt.</summary>
+    public static string Floor(string customerId, DateTimeOffset at) => Prefix + customerId[4..] + TimeKey(at);
+
+    public static bool IsWellFormed(string? id) =>
+        id is { Length: Length } && id.StartsWith(Prefix, StringComparison.Ordinal) && !id.AsSpan(4).ContainsAnyExcept(HexDigits);
+
+    public static string CustomerOf(string documentId) => "cus_" + documentId[4..24];
+
+    private static string TimeKey(DateTimeOffset at) =>
+        Math.Clamp(at.ToUnixTimeMilliseconds(), 0, 0xFFFF_FFFF_FFFFL).ToString("x12", CultureInfo.InvariantCulture);
+}

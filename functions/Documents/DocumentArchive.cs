@@ -1,0 +1,121 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using Azure;
+using Azure.Storage.Blobs;
+using Azure.Storage.Blobs.Models;
+using BusinessApi.Calendar;
+using BusinessApi.Platform.Storage;
+
+namespace BusinessApi.Documents;
+
+/// <summary>An archived blob was changed behind the app's back: its bytes no longer match the SHA-256 kept in Tables.</summary>
+public sealed class ArchiveIntegrityException(string path) : Exception($"Archived blob '{path}' does not match its recorded SHA-256.");
+
+/// <summary>An attempt to overwrite or delete an archived blob before its retention ends.</summary>
+public sealed class ArchiveRetentionException(string path, DateTimeOffset retainUntil)
+    : Exception($"Archived blob '{path}' is retained until {retainUntil:O}; it cannot be overwritten or deleted before then.");
+
+/// <summary>
+/// The 5-year archive of signed documents and their receipts (R-39, clause 5.1.6) in Blob storage, under
+/// <c>{customerId}/{yyyy}/{MM}/{dd}/{documentId}/…</c> by the local date of receipt. Every blob is written
+/// once (<c>If-None-Match: *</c>); a second write of the same bytes is a no-op (W2), of other bytes is
+/// refused, and nothing is deleted before its retain-until date. In Azure the container's locked
+/// time-based immutability policy enforces the same below the app (infra); Azurite cannot, so the app
+/// refuses on its own.
+/// </summary>
+public sealed class DocumentArchive(StorageResources storage, TimeProvider time)
+{
+    public const string ContainerName = "archive";
+    public const string OriginalName = "original.p7s";
+    public const string ReceiptName = "receipt.json";
+    public static readonly TimeSpan Retention = TimeSpan.FromDays((5 * 365) + 2); // 5 years, leap days included
+
+    private const string Sha256Metadata = "sha256";
+    private const string RetainUntilMetadata = "retainuntil";
+
+    private readonly BlobContainerClient _container = storage.Container(ContainerName);
+
+    public static string PathOf(Document document, string name)
+    {
+        ArgumentNullException.ThrowIfNull(document);
+        var day = KazakhstanTime.LocalDate(document.ReceivedAt);
+        return string.Create(CultureInfo.InvariantCulture, $"{document.CustomerId}/{day:yyyy}/{day:MM}/{day:dd}/{document.DocumentId}/{name}");
+    }
+
+    public static string Sha256(ReadOnlySpan<byte> content) => Convert.ToHexStringLower(SHA256.HashData(content));
+
+    /// <summary>Writes <paramref name="content"/> once; the bytes already archived there when an earlier attempt got in first.</summary>
+    /// <returns>The SHA-256 of what is archived, and the archived bytes when they differ from <paramref name="content"/>.</returns>
+    public async Task<(string Sha256, byte[]? Existing)> WriteOnceAsync(string path, byte[] content, CancellationToken cancellationToken)
+    {
+        var hash = Sha256(content);
+        var blob = _container.GetBlobClient(path);
+        try
+        {
+            await blob.UploadAsync(new BinaryData(content), new BlobUploadOptions
+            {
+                Conditions = new BlobRequestConditions { IfNoneMatch = ETag.All },
+                HttpHeaders = new BlobHttpHeaders { ContentType = path.EndsWith(".json", StringComparison.Ordinal) ? "application/json" : "application/pkcs7-mime", ContentHash = MD5Of(content) },
+                Metadata = new Dictionary<string, string>
+                {
+                    [Sha256Metadata] = hash,
+                    [RetainUntilMetadata] = (time.GetUtcNow() + Retention).ToString("O", CultureInfo.InvariantCulture),
+                },
+            }, cancellationToken);
+            return (hash, null);
+        }
+        catch (RequestFailedException ex) when (ex.Status is 409 or 412)
+        {
+            var existing = (await blob.DownloadContentAsync(cancellationToken)).Value.Content.ToArray();
+            return Sha256(existing) == hash ? (hash, null) : (Sha256(existing), existing);
+        }
+    }
+
+    /// <summary>The archived bytes, checked against the SHA-256 recorded when they were written.</summary>
+    public async Task<byte[]?> ReadAsync(string path, string expectedSha256, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var content = (await _container.GetBlobClient(path).DownloadContentAsync(cancellationToken)).Value.Content.ToArray();
+            return Sha256(content) == expectedSha256 ? content : throw new ArchiveIntegrityException(path);
+        }
+        catch (RequestFailedException ex) when (ex.Status == 404)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Replacing an archived blob is never allowed through the app; this says so (and is what a misguided caller gets).</summary>
+    public async Task OverwriteAsync(string path, byte[] content, CancellationToken cancellationToken)
+    {
+        var (_, existing) = await WriteOnceAsync(path, content, cancellationToken);
+        if (existing is not null)
+        {
+            throw new ArchiveRetentionException(path, await RetainUntilAsync(path, cancellationToken));
+        }
+    }
+
+    /// <summary>Deletes an archived blob once its retention has ended; before that, refuses.</summary>
+    public async Task DeleteAsync(string path, CancellationToken cancellationToken)
+    {
+        var until = await RetainUntilAsync(path, cancellationToken);
+        if (time.GetUtcNow() < until)
+        {
+            throw new ArchiveRetentionException(path, until);
+        }
+
+        await _container.GetBlobClient(path).DeleteIfExistsAsync(cancellationToken: cancellationToken);
+    }
+
+    private async Task<DateTimeOffset> RetainUntilAsync(string path, CancellationToken cancellationToken)
+    {
+        var properties = (await _container.GetBlobClient(path).GetPropertiesAsync(cancellationToken: cancellationToken)).Value;
+        return properties.Metadata.TryGetValue(RetainUntilMetadata, out var text) && DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind, out var until)
+            ? until
+            : DateTimeOffset.MaxValue; // no date recorded: keep it
+    }
+
+#pragma warning disable CA5351 // Content-MD5 is the transport checksum Blob storage verifies on upload, not a security hash (SHA-256 is kept for that).
+    private static byte[] MD5Of(byte[] content) => MD5.HashData(content);
+#pragma warning restore CA5351
+}

@@ -1,0 +1,376 @@
+using System.Buffers;
+using System.Globalization;
+using System.Security.Claims;
+using System.Security.Cryptography;
+using System.Security.Cryptography.Pkcs;
+using System.Text.Json;
+using BusinessApi.Calendar;
+using BusinessApi.Customers;
+using BusinessApi.Documents.Signatures;
+using BusinessApi.Platform.Http;
+using BusinessApi.Platform.Http.Idempotency;
+using BusinessApi.Platform.Workflows;
+using BusinessApi.Users;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
+
+namespace BusinessApi.Documents;
+
+/// <summary>
+/// Payment services for client software: <c>POST /documents</c> takes a signed payment order in; reads show
+/// status, history and the archived original. Intake checks only the envelope (media type, size, base64,
+/// a CMS SignedData at all) and answers 202: identification, the EDS and the rules of form are the
+/// workflow's, so every accepted request ends in <c>executed</c> or <c>refused</c> with its reason.
+/// </summary>
+public static class DocumentEndpoints
+{
+    public static async Task<IResult> SubmitAsync(
+        HttpContext context,
+        DocumentStore store,
+        WorkflowEngine engine,
+        DocumentWorkflow workflow,
+        CalendarProvider calendars,
+        IOptions<SignatureOptions> signatures,
+        TimeProvider time,
+        CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var caller = context.User;
+        if (caller.FindFirstValue(SessionAuthenticationHandler.UserIdClaim) is not { } userId
+            || caller.FindFirstValue(CustomerAccess.ClientIdClaim) is not { Length: > 0 } clientId)
+        {
+            return ProblemResult.For(DocumentProblems.SoftwareSessionRequired);
+        }
+
+        var key = context.Request.Headers[IdempotencyMiddleware.HeaderName].ToString();
+        if (key.Length == 0)
+        {
+            return ProblemResult.For(PlatformProblems.IdempotencyKeyRequired);
+        }
+
+        if (key.Length > 255 || !key.All(c => c is > ' ' and <= '~'))
+        {
+            return ProblemResult.For(PlatformProblems.IdempotencyKeyInvalid);
+        }
+
+        if (!IsJson(context.Request.ContentType))
+        {
+            return ProblemResult.For(PlatformProblems.UnsupportedMediaType);
+        }
+
+        var maxCms = signatures.Value.MaxCmsBytes;
+        var body = await ReadBodyAsync(context.Request, MaxBodyBytes(maxCms), cancellationToken);
+        if (body is null)
+        {
+            return ProblemResult.For(DocumentProblems.DocumentTooLarge, maxCms);
+        }
+
+        var (cms, problem) = ReadEnvelope(body, maxCms);
+        if (problem is not null)
+        {
+            return problem;
+        }
+
+        var customerId = caller.CustomerId()!;
+        var keyHash = DocumentStore.KeyHash(key);
+        var requestHash = DocumentArchive.Sha256(cms);
+        var receivedAt = time.GetUtcNow();
+        var calendar = await calendars.GetAsync(cancellationToken);
+        var operationalDate = calendar.OperationalDayOfReceipt(receivedAt);
+        var document = new Document(DocumentIds.New(customerId, receivedAt), customerId, PaymentOrder.Type, DocumentStatus.Received, receivedAt, operationalDate)
+        {
+            UserId = userId,
+            ClientId = clientId,
+            RefusalDeadline = calendar.EndOfOperationalDay(operationalDate),
+            DeemedExecutedAt = calendar.EndOfOperationalDay(calendar.NextWorkingDay(operationalDate)),
+            CmsSha256 = requestHash,
+            StatusHistory = [new DocumentStatusChange(DocumentStatus.Received, receivedAt)],
+        };
+
+        // The R-33 deadline's index row goes first: a document is never without it (a stale one is dropped by the job).
+        await store.Due.PutAsync(KazakhstanTime.LocalDate(document.DeemedExecutedAt), document.DocumentId, cancellationToken);
+        var started = await engine.StartAsync(workflow, DocumentStore.Location(document.DocumentId), document.DocumentId, document,
+            DocumentStore.IntakeRows(document, cms, keyHash, requestHash), cancellationToken);
+        if (!started)
+        {
+            await store.Due.DeleteAsync(KazakhstanTime.LocalDate(document.DeemedExecutedAt), document.DocumentId, cancellationToken);
+            if (await store.FindByKeyAsync(customerId, keyHash, cancellationToken) is not { } first)
+            {
+                throw new InvalidOperationException("A document's intake collided with rows that are not its Idempotency-Key's.");
+            }
+
+            if (!CryptographicOperations.FixedTimeEquals(Convert.FromHexString(first.RequestSha256), Convert.FromHexString(requestHash)))
+            {
+                return ProblemResult.For(PlatformProblems.IdempotencyKeyMismatch);
+            }
+
+            // The same request again (a retry after a lost answer): the first answer, for the first document.
+            context.Response.Headers[IdempotencyMiddleware.ReplayedHeaderName] = "true";
+            document = await store.GetAsync(first.DocumentId, cancellationToken) ?? throw new InvalidOperationException("An Idempotency-Key names a missing document.");
+        }
+
+        return TypedResults.Accepted($"/api/v1/documents/{document.DocumentId}",
+            new DocumentAccepted(document.DocumentId, DocumentStatus.Received, document.ReceivedAt, document.OperationalDate, document.RefusalDeadline));
+    }
+
+    public static async Task<Results<Ok<DocumentResponse>, ProblemResult>> GetAsync(
+        string documentId, HttpContext context, DocumentStore store, ProblemTexts texts, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var document = await FindForCallerAsync(documentId, context.User, store, cancellationToken);
+        return document is null
+            ? ProblemResult.For(DocumentProblems.DocumentNotFound)
+            : TypedResults.Ok(DocumentResponse.Of(document, texts, ApiLanguages.Resolve(context.Request).Culture()));
+    }
+
+    public static async Task<Results<Ok<DocumentListResponse>, ProblemResult>> ListAsync(
+        HttpContext context, DocumentStore store, ProblemTexts texts, TimeProvider time,
+        string? status, DateOnly? from, DateOnly? to, int? pageSize, string? continuation, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var errors = new ValidationErrors();
+        var (size, token) = Paging.Read(errors, pageSize, continuation);
+        DocumentStatus? wanted = null;
+        if (status is not null)
+        {
+            if (Enum.GetValues<DocumentStatus>().FirstOrDefault(s => DocumentStore.StatusText(s) == status) is var parsed && DocumentStore.StatusText(parsed) == status)
+            {
+                wanted = parsed;
+            }
+            else
+            {
+                errors.Add("status", "invalid_value");
+            }
+        }
+
+        var today = KazakhstanTime.LocalDate(time.GetUtcNow());
+        var first = from ?? today.AddDays(-30);
+        var last = to ?? today;
+        if (last < first)
+        {
+            errors.Add("to", "before_from");
+        }
+
+        if (errors.Count > 0)
+        {
+            return ProblemResult.For(new ApiProblem(PlatformProblems.ValidationFailed) { Errors = [.. errors] });
+        }
+
+        var (items, next) = await store.ListAsync(context.User.CustomerId()!, KazakhstanTime.At(first, TimeSpan.Zero), KazakhstanTime.At(last.AddDays(1), TimeSpan.Zero),
+            wanted, size, token, cancellationToken);
+        var culture = ApiLanguages.Resolve(context.Request).Culture();
+        return TypedResults.Ok(new DocumentListResponse(
+            [.. items.Where(d => MayRead(context.User, d)).Select(d => DocumentResponse.Of(d, texts, culture))],
+            Paging.Continuation(next)));
+    }
+
+    public static async Task<IResult> GetArchiveAsync(
+        string documentId, HttpContext context, DocumentStore store, DocumentArchive archive, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var document = await FindForCallerAsync(documentId, context.User, store, cancellationToken);
+        if (document is null)
+        {
+            return ProblemResult.For(DocumentProblems.DocumentNotFound);
+        }
+
+        if (document.ArchiveSha256 is not { } sha || await archive.ReadAsync(DocumentArchive.PathOf(document, DocumentArchive.OriginalName), sha, cancellationToken) is not { } bytes)
+        {
+            return ProblemResult.For(DocumentProblems.NotArchived);
+        }
+
+        context.Response.Headers["Digest"] = "sha-256=" + Convert.ToBase64String(Convert.FromHexString(sha));
+        return TypedResults.File(bytes, "application/pkcs7-mime", document.DocumentId + ".p7s");
+    }
+
+    public static async Task<IResult> GetReceiptAsync(
+        string documentId, HttpContext context, DocumentStore store, DocumentArchive archive, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var document = await FindForCallerAsync(documentId, context.User, store, cancellationToken);
+        if (document is null)
+        {
+            return ProblemResult.For(DocumentProblems.DocumentNotFound);
+        }
+
+        if (document.ReceiptSha256 is not { } sha || await archive.ReadAsync(DocumentArchive.PathOf(document, DocumentArchive.ReceiptName), sha, cancellationToken) is not { } bytes)
+        {
+            return ProblemResult.For(DocumentProblems.NotArchived);
+        }
+
+        return TypedResults.File(bytes, "application/json");
+    }
+
+    /// <summary>The document when it is the caller's customer's and within the caller's account powers; else null, as for a missing one.</summary>
+    private static async Task<Document?> FindForCallerAsync(string documentId, ClaimsPrincipal caller, DocumentStore store, CancellationToken cancellationToken)
+    {
+        if (!DocumentIds.IsWellFormed(documentId) || DocumentIds.CustomerOf(documentId) != caller.CustomerId())
+        {
+            return null;
+        }
+
+        var document = await store.GetAsync(documentId, cancellationToken);
+        return document is not null && MayRead(caller, document) ? document : null;
+    }
+
+    private static bool MayRead(ClaimsPrincipal caller, Document document) =>
+        document.Summary is { } summary ? caller.MayAccessAccount(summary.PayerIban)
+        : caller.FindFirstValue(CustomerAccess.AccountsClaim) is null or "*" || caller.FindFirstValue(SessionAuthenticationHandler.UserIdClaim) == document.UserId;
+
+    private static bool IsJson(string? contentType) =>
+        contentType is not null && Microsoft.Net.Http.Headers.MediaTypeHeaderValue.TryParse(contentType, out var media)
+        && (media.MediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase) || media.Suffix.Equals("json", StringComparison.OrdinalIgnoreCase));
+
+    private static int MaxBodyBytes(int maxCms) => (((maxCms + 2) / 3) * 4) + 1024;
+
+    private static async Task<byte[]?> ReadBodyAsync(HttpRequest request, int limit, CancellationToken cancellationToken)
+    {
+        if (request.ContentLength > limit)
+        {
+            return null;
+        }
+
+        var buffer = new ArrayBufferWriter<byte>(Math.Min(limit, 16_384));
+        while (true)
+        {
+            var memory = buffer.GetMemory(8192);
+            var read = await request.Body.ReadAsync(memory, cancellationToken);
+            if (read == 0)
+            {
+                return buffer.WrittenSpan.ToArray();
+            }
+
+            buffer.Advance(read);
+            if (buffer.WrittenCount > limit)
+            {
+                return null;
+            }
+        }
+    }
+
+    /// <summary>The body's <c>cms</c>: base64 of a CMS SignedData no larger than the limit; else the 400 or 413 to answer.</summary>
+    private static (byte[] Cms, ProblemResult? Problem) ReadEnvelope(byte[] body, int maxCms)
+    {
+        string? text;
+        try
+        {
+            using var json = JsonDocument.Parse(body);
+            if (json.RootElement.ValueKind != JsonValueKind.Object)
+            {
+                return ([], ProblemResult.For(PlatformProblems.MalformedJson));
+            }
+
+            text = json.RootElement.TryGetProperty("cms", out var cms) && cms.ValueKind == JsonValueKind.String ? cms.GetString() : null;
+        }
+        catch (JsonException)
+        {
+            return ([], ProblemResult.For(PlatformProblems.MalformedJson));
+        }
+
+        if (string.IsNullOrEmpty(text))
+        {
+            return ([], Invalid("cms", "required"));
+        }
+
+        var bytes = new byte[(text.Length / 4 * 3) + 3];
+        if (!Convert.TryFromBase64String(text, bytes, out var length))
+        {
+            return ([], Invalid("cms", "cms_not_base64"));
+        }
+
+        if (length > maxCms)
+        {
+            return ([], ProblemResult.For(DocumentProblems.DocumentTooLarge, maxCms));
+        }
+
+        var cmsBytes = bytes.AsSpan(0, length).ToArray();
+        try
+        {
+            new SignedCms().Decode(cmsBytes);
+        }
+        catch (CryptographicException)
+        {
+            return ([], Invalid("cms", "cms_malformed"));
+        }
+
+        return (cmsBytes, null);
+    }
+
+    private static ProblemResult Invalid(string field, string code) =>
+        ProblemResult.For(new ApiProblem(PlatformProblems.ValidationFailed) { Errors = [new FieldError(field, code)] });
+}
+
+public static class DocumentProblems
+{
+    public static readonly ProblemType SoftwareSessionRequired = new("software_session_required", StatusCodes.Status403Forbidden);
+    public static readonly ProblemType DocumentNotFound = new("document_not_found", StatusCodes.Status404NotFound);
+    public static readonly ProblemType NotArchived = new("document_not_archived", StatusCodes.Status404NotFound);
+    public static readonly ProblemType DocumentTooLarge = new("document_too_large", StatusCodes.Status413PayloadTooLarge);
+    public static readonly ProblemType DocumentNotHeld = new("document_not_held", StatusCodes.Status409Conflict);
+    public static readonly ProblemType ArchiveIntegrity = new("archive_integrity_failed", StatusCodes.Status500InternalServerError);
+    public static readonly ProblemType TrustMaterialRejected = new("trust_material_rejected", StatusCodes.Status422UnprocessableEntity);
+}
+
+/// <summary>POST /documents's answer: the document is in, its fate is in its status.</summary>
+public sealed record DocumentAccepted(string DocumentId, DocumentStatus Status, DateTimeOffset ReceivedAt, DateOnly OperationalDate, DateTimeOffset RefusalDeadline);
+
+public sealed record DocumentListResponse(IReadOnlyList<DocumentResponse> Items, string? Continuation);
+
+public sealed record StatusChangeResponse(DocumentStatus Status, DateTimeOffset At, string? ReasonCode, string? Failure, string? Reason, string? Note);
+
+public sealed record FieldErrorResponse(string Field, string Code, string Message);
+
+public sealed record SignerResponse(string? Iin, string? Bin, string Subject, string Issuer, string SerialNumber, string Algorithm, DateTimeOffset? SigningTime);
+
+/// <summary>A document as customers read it: status with its history, the reason in the caller's language, and what was paid.</summary>
+public sealed record DocumentResponse(
+    string DocumentId,
+    string Type,
+    DocumentStatus Status,
+    IReadOnlyList<StatusChangeResponse> StatusHistory,
+    DateTimeOffset ReceivedAt,
+    DateOnly OperationalDate,
+    DateTimeOffset RefusalDeadline,
+    DateTimeOffset DeemedExecutedAt,
+    string? ReasonCode,
+    string? Failure,
+    string? Reason,
+    IReadOnlyList<FieldErrorResponse> Errors,
+    string? WaitingFor,
+    bool DeemedExecuted,
+    DateTimeOffset? OverdueSince,
+    DocumentSummary? PaymentOrder,
+    SignerResponse? Signer,
+    string? TransactionId,
+    string CmsSha256,
+    string? ArchiveSha256,
+    string? ReceiptSha256,
+    string UserId,
+    string ClientId)
+{
+    public static DocumentResponse Of(Document document, ProblemTexts texts, CultureInfo culture)
+    {
+        ArgumentNullException.ThrowIfNull(document);
+        ArgumentNullException.ThrowIfNull(texts);
+        var history = document.StatusHistory.Select(c => new StatusChangeResponse(c.Status, c.At, c.ReasonCode, c.Failure, ReasonText(c, texts, culture), c.Note)).ToList();
+        var last = document.IsTerminal ? history[^1] : null;
+        return new DocumentResponse(document.DocumentId, document.Type, document.Status, history, document.ReceivedAt, document.OperationalDate,
+            document.RefusalDeadline, document.DeemedExecutedAt, last?.ReasonCode, last?.Failure, last?.Reason,
+            [.. document.Errors.Select(e => new FieldErrorResponse(e.Field, e.Code, texts.Format("field." + e.Code, culture, e.Arguments, e.Code)!))],
+            document.WaitingFor, !document.IsTerminal && document.OverdueSince is not null, document.OverdueSince,
+            document.Summary,
+            document.Signer is { } s ? new SignerResponse(s.SignerIin, s.SignerBin, s.Subject, s.Issuer, s.SerialNumber, s.Algorithm, s.SigningTime) : null,
+            document.TransactionId, document.CmsSha256, document.ArchiveSha256, document.ReceiptSha256, document.UserId, document.ClientId);
+    }
+
+    private static string? ReasonText(DocumentStatusChange change, ProblemTexts texts, CultureInfo culture)
+    {
+        if (change.ReasonCode is null)
+        {
+            return null;
+        }
+
+        var reason = texts.Find("reason." + change.ReasonCode, culture) ?? change.ReasonCode;
+        return change.Failure is { } failure && texts.Find("failure." + failure, culture) is { } detail ? $"{reason}: {detail}" : reason;
+    }
+}

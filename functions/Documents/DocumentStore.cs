@@ -1,0 +1,151 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Azure;
+using Azure.Data.Tables;
+using BusinessApi.Platform;
+using BusinessApi.Platform.Storage;
+using BusinessApi.Platform.Workflows;
+
+namespace BusinessApi.Documents;
+
+/// <summary>
+/// Documents in table <c>Documents</c>, one partition per customer: the document (<c>d|id</c>), its signed
+/// bytes (<c>c|id</c>), its workflow (<c>w|id</c>) and one marker per Idempotency-Key (<c>k|hash</c>), so
+/// intake writes all of them in one entity-group transaction (W1) and a retried request finds its
+/// document whatever happened to the first answer. Ids sort by receipt time, so a period is one range.
+/// </summary>
+public sealed class DocumentStore(StorageResources storage)
+{
+    public const string TableName = "Documents";
+    public const string DueTable = "DocumentsDue";
+    public const string AlertsTable = "DocumentAlerts";
+
+    private readonly TableClient _table = storage.Table(TableName);
+    private readonly TableClient _alerts = storage.Table(AlertsTable);
+
+    public DueIndex Due { get; } = new(storage.Table(DueTable));
+
+    public static string DocumentRow(string documentId) => "d|" + documentId;
+
+    public static WorkflowLocation Location(string documentId) =>
+        new(TableName, DocumentIds.CustomerOf(documentId), "w|" + documentId);
+
+    public static string KeyHash(string idempotencyKey) =>
+        Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(idempotencyKey)));
+
+    /// <summary>The rows intake adds beside the workflow: the document, its signed bytes, the key's marker.</summary>
+    public static IEnumerable<TableTransactionAction> IntakeRows(Document document, byte[] cms, string keyHash, string requestHash)
+    {
+        ArgumentNullException.ThrowIfNull(document);
+        yield return new(TableTransactionActionType.Add, DocumentEntity(document));
+        yield return new(TableTransactionActionType.Add, new TableEntity(document.CustomerId, "c|" + document.DocumentId) { ["Cms"] = cms });
+        yield return new(TableTransactionActionType.Add, new TableEntity(document.CustomerId, "k|" + keyHash)
+        {
+            ["DocumentId"] = document.DocumentId,
+            ["RequestSha256"] = requestHash,
+        });
+    }
+
+    /// <summary>The document row as a workflow step writes it (merge: the deadline job's column stays).</summary>
+    public static TableTransactionAction Update(Document document) =>
+        new(TableTransactionActionType.UpdateMerge, DocumentEntity(document), ETag.All);
+
+    public async Task<Document?> GetAsync(string documentId, CancellationToken cancellationToken)
+    {
+        var response = await _table.GetEntityIfExistsAsync<TableEntity>(DocumentIds.CustomerOf(documentId), DocumentRow(documentId), cancellationToken: cancellationToken);
+        return response.HasValue ? FromEntity(response.Value!) : null;
+    }
+
+    public async Task<byte[]?> GetCmsAsync(string documentId, CancellationToken cancellationToken)
+    {
+        var response = await _table.GetEntityIfExistsAsync<TableEntity>(DocumentIds.CustomerOf(documentId), "c|" + documentId, cancellationToken: cancellationToken);
+        return response.HasValue ? response.Value!.GetBinary("Cms") : null;
+    }
+
+    /// <summary>The document an Idempotency-Key of the customer made, with the hash of the request that made it.</summary>
+    public async Task<(string DocumentId, string RequestSha256)?> FindByKeyAsync(string customerId, string keyHash, CancellationToken cancellationToken)
+    {
+        var response = await _table.GetEntityIfExistsAsync<TableEntity>(customerId, "k|" + keyHash, cancellationToken: cancellationToken);
+        return response.HasValue ? (response.Value!.GetString("DocumentId"), response.Value.GetString("RequestSha256")) : null;
+    }
+
+    /// <summary>The customer's documents received in [<paramref name="from"/>, <paramref name="to"/>), oldest first, optionally of one status.</summary>
+    public async Task<(IReadOnlyList<Document> Items, string? Continuation)> ListAsync(
+        string customerId, DateTimeOffset from, DateTimeOffset to, DocumentStatus? status, int pageSize, string? continuation, CancellationToken cancellationToken)
+    {
+        var filter = TableClient.CreateQueryFilter(
+            $"PartitionKey eq {customerId} and RowKey ge {DocumentRow(DocumentIds.Floor(customerId, from))} and RowKey lt {DocumentRow(DocumentIds.Floor(customerId, to))}");
+        if (status is { } s)
+        {
+            filter += " and " + TableClient.CreateQueryFilter($"Status eq {StatusText(s)}");
+        }
+
+        await foreach (var page in _table.QueryAsync<TableEntity>(filter, maxPerPage: pageSize, cancellationToken: cancellationToken).AsPages(continuation, pageSize))
+        {
+            return ([.. page.Values.Select(FromEntity)], page.ContinuationToken);
+        }
+
+        return ([], null);
+    }
+
+    /// <summary>Marks a document that is not terminal by its R-33 instant (its own column: the workflow's writes leave it).</summary>
+    public async Task MarkOverdueAsync(string documentId, DateTimeOffset since, CancellationToken cancellationToken) =>
+        await _table.UpdateEntityAsync(new TableEntity(DocumentIds.CustomerOf(documentId), DocumentRow(documentId)) { ["OverdueSince"] = since },
+            ETag.All, TableUpdateMode.Merge, cancellationToken);
+
+    /// <summary>An entry in the operators' work list (<c>aml</c> holds, <c>overdue</c> documents).</summary>
+    public async Task PutAlertAsync(string kind, Document document, DateTimeOffset at, string? detail, CancellationToken cancellationToken) =>
+        await _alerts.UpsertEntityAsync(new TableEntity(kind, document.DocumentId)
+        {
+            ["CustomerId"] = document.CustomerId,
+            ["At"] = at,
+            ["Amount"] = document.Summary?.Amount.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["Currency"] = document.Summary?.Currency,
+            ["Detail"] = detail,
+        }, TableUpdateMode.Replace, cancellationToken);
+
+    public async Task DeleteAlertAsync(string kind, string documentId, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await _alerts.DeleteEntityAsync(kind, documentId, ETag.All, cancellationToken);
+        }
+        catch (RequestFailedException ex) when (ex.Status == 404)
+        {
+            // not listed
+        }
+    }
+
+    public async Task<IReadOnlyList<DocumentAlert>> ListAlertsAsync(string kind, int take, CancellationToken cancellationToken)
+    {
+        var alerts = new List<DocumentAlert>();
+        await foreach (var row in _alerts.QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"PartitionKey eq {kind}"), maxPerPage: take, cancellationToken: cancellationToken))
+        {
+            alerts.Add(new DocumentAlert(kind, row.RowKey, row.GetString("CustomerId"), row.GetDateTimeOffset("At") ?? default, row.GetString("Amount"), row.GetString("Currency"), row.GetString("Detail")));
+            if (alerts.Count >= take)
+            {
+                break;
+            }
+        }
+
+        return alerts;
+    }
+
+    public static string StatusText(DocumentStatus status) => JsonSerializer.Serialize(status, PlatformExtensions.JsonOptions).Trim('"');
+
+    private static TableEntity DocumentEntity(Document document) => new(document.CustomerId, DocumentRow(document.DocumentId))
+    {
+        ["Status"] = StatusText(document.Status),
+        ["Json"] = JsonSerializer.Serialize(document, PlatformExtensions.JsonOptions),
+    };
+
+    private static Document FromEntity(TableEntity entity) =>
+        JsonSerializer.Deserialize<Document>(entity.GetString("Json"), PlatformExtensions.JsonOptions)! with
+        {
+            OverdueSince = entity.GetDateTimeOffset("OverdueSince"),
+        };
+}
+
+/// <summary>A document in the operators' work list.</summary>
+public sealed record DocumentAlert(string Kind, string DocumentId, string? CustomerId, DateTimeOffset At, string? Amount, string? Currency, string? Detail);

@@ -1,0 +1,117 @@
+using BusinessApi.Customers;
+using BusinessApi.Documents.Signatures;
+using BusinessApi.Platform.Http;
+using BusinessApi.Platform.Storage;
+using BusinessApi.Platform.Timers;
+using BusinessApi.Platform.Workflows;
+using Microsoft.Extensions.Options;
+
+namespace BusinessApi.Documents;
+
+public static class DocumentsExtensions
+{
+    public static IServiceCollection AddDocuments(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<SignatureOptions>().Bind(configuration.GetSection(SignatureOptions.Section));
+        services.AddOptions<PaymentOptions>().Bind(configuration.GetSection(PaymentOptions.Section));
+        services.AddStorageTable(DocumentStore.TableName);
+        services.AddStorageTable(DocumentStore.DueTable);
+        services.AddStorageTable(DocumentStore.AlertsTable);
+        services.AddStorageTable(TariffStore.TableName);
+        services.AddStorageContainer(DocumentArchive.ContainerName);
+        services.AddStorageContainer(TrustStore.ContainerName);
+        services.AddSingleton<DocumentStore>();
+        services.AddSingleton<DocumentArchive>();
+        services.AddSingleton<TrustStore>();
+        services.AddSingleton<TariffStore>();
+        services.AddSingleton(sp => PurposeCodes.Load(sp.GetRequiredService<IOptions<PaymentOptions>>().Value.PurposeCodesPath));
+        services.AddSingleton<DocumentServices>();
+        services.AddWorkflow<DocumentWorkflow>();
+        services.AddScheduledJob<DocumentDeadlineJob>();
+        services.AddSingleton(new ProblemTextResources(new System.Resources.ResourceManager(
+            "BusinessApi.Documents.Resources.DocumentTexts", typeof(DocumentsExtensions).Assembly)));
+        return services;
+    }
+
+    public static void MapDocuments(this RouteGroupBuilder api, RouteGroupBuilder ops)
+    {
+        var documents = api.MapGroup("/documents")
+            .WithTags("Payment documents")
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status403Forbidden);
+        documents.MapPost("/", DocumentEndpoints.SubmitAsync)
+            .RequireCustomerScope(CustomerAccess.DocumentsWrite)
+            .Accepts<SubmitDocumentBody>("application/json")
+            .Produces<DocumentAccepted>(StatusCodes.Status202Accepted)
+            .ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
+            .ProducesProblem(StatusCodes.Status422UnprocessableEntity)
+            .WithName("SubmitDocument")
+            .WithSummary("Submit a payment order signed with the user's NCA RK EDS (CMS SignedData, content inside). Needs a software session and Idempotency-Key; answers 202 and the document's fate is in its status.");
+        documents.MapGet("/", DocumentEndpoints.ListAsync)
+            .RequireCustomerScope(CustomerAccess.DocumentsRead)
+            .ProducesValidationProblem()
+            .WithName("ListDocuments")
+            .WithSummary("The customer's documents received between from and to (local dates, default the last 30 days), oldest first, optionally of one status.");
+        documents.MapGet("/{documentId}", DocumentEndpoints.GetAsync)
+            .RequireCustomerScope(CustomerAccess.DocumentsRead)
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .WithName("GetDocument")
+            .WithSummary("One document: status with its history and times, refusal reason in the caller's language, deadlines, signer, posting.");
+        documents.MapGet("/{documentId}/archive", DocumentEndpoints.GetArchiveAsync)
+            .RequireCustomerScope(CustomerAccess.DocumentsRead)
+            .Produces(StatusCodes.Status200OK, contentType: "application/pkcs7-mime")
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .WithName("GetDocumentArchive")
+            .WithSummary("The signed original, byte for byte, from the 5-year archive (its SHA-256 re-checked; also in the Digest header).");
+        documents.MapGet("/{documentId}/receipt", DocumentEndpoints.GetReceiptAsync)
+            .RequireCustomerScope(CustomerAccess.DocumentsRead)
+            .Produces(StatusCodes.Status200OK, contentType: "application/json")
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .WithName("GetDocumentReceipt")
+            .WithSummary("The archived receipt of a finished document: status history and what verification found.");
+
+        ops.MapGet("/documents/alerts", DocumentOperations.AlertsAsync)
+            .WithName("ListDocumentAlerts")
+            .WithSummary("Documents needing an operator: kind=aml (held for anti-money-laundering review) or kind=overdue (not finished by their R-33 instant).")
+            .ProducesValidationProblem();
+        ops.MapGet("/documents/{documentId}", DocumentOperations.GetAsync)
+            .WithName("GetDocumentAsOperator")
+            .ProducesProblem(StatusCodes.Status404NotFound);
+        ops.MapPost("/documents/{documentId}/refusal", DocumentOperations.RefuseAsync)
+            .WithName("RefuseDocument")
+            .WithSummary("Refuse a document held for anti-money-laundering review (reasonCode aml).")
+            .ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict);
+        ops.MapPost("/documents/{documentId}/release", DocumentOperations.ReleaseAsync)
+            .WithName("ReleaseDocument")
+            .WithSummary("Release a document held for anti-money-laundering review: it goes on to the posting.")
+            .ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict);
+        ops.MapGet("/trust-anchors", DocumentOperations.ListTrustAsync)
+            .WithName("ListTrustMaterial")
+            .WithSummary("Trust anchors (NCA RK roots and intermediates) and CRLs in force for EDS checks.");
+        ops.MapPost("/trust-anchors", DocumentOperations.AddTrustAnchorAsync)
+            .WithName("AddTrustAnchor")
+            .WithSummary("Add a root or intermediate CA certificate (PEM or base64 DER).")
+            .ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status422UnprocessableEntity);
+        ops.MapPost("/crls", DocumentOperations.AddCrlAsync)
+            .WithName("AddCrl")
+            .WithSummary("Add a CRL (PEM or base64 DER) signed by a known CA; it replaces an older one of that CA.")
+            .ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status422UnprocessableEntity);
+        ops.MapGet("/tariffs", DocumentOperations.GetTariffsAsync)
+            .WithName("GetTariffs");
+        ops.MapPut("/tariffs", DocumentOperations.PutTariffsAsync)
+            .WithName("PutTariffs")
+            .WithSummary("Publish the commission schedule: per document type, currency and route (internal, interbank), fixed + percent within min and max.")
+            .ProducesValidationProblem();
+    }
+}
+
+/// <param name="Cms">Base64 of a CMS SignedData (PKCS #7) whose encapsulated content is the payment order as UTF-8 JSON.</param>
+public sealed record SubmitDocumentBody(string Cms);

@@ -1,0 +1,52 @@
+namespace BusinessApi.Documents;
+
+/// <summary>Settings of payment services (host.json <c>payments</c>).</summary>
+public sealed class PaymentOptions
+{
+    public const string Section = "Payments";
+
+    /// <summary>A payment order is presented within this many calendar days of its date (payment rules of the National Bank: 10).</summary>
+    public int MaxDocumentAgeDays { get; set; } = 10;
+
+    /// <summary>A file replacing the shipped payment purpose codes (same JSON format).</summary>
+    public string? PurposeCodesPath { get; set; }
+
+    /// <summary>The commission schedule until an operator publishes one (<c>PUT /ops/tariffs</c>).</summary>
+    public List<Tariff> Tariffs { get; set; } = [];
+
+    /// <summary>Anti-money-laundering rules: a matching document is held for an operator (R-36 e).</summary>
+    public List<AmlRule> AmlRules { get; set; } = [];
+
+    /// <summary>How long a document held for anti-money-laundering review waits for an operator before it is refused.</summary>
+    public int AmlReviewDays { get; set; } = 30;
+}
+
+/// <summary>
+/// One anti-money-laundering rule: documents in <see cref="Currency"/> (any when empty) of at least
+/// <see cref="MinAmount"/>, with a purpose code among <see cref="PurposeCodes"/> (any when empty), on
+/// <see cref="Route"/> (any when empty), are held for an operator.
+/// </summary>
+public sealed class AmlRule
+{
+    public string Name { get; set; } = "";
+
+    public string? Currency { get; set; }
+
+    public decimal MinAmount { get; set; }
+
+    public List<string> PurposeCodes { get; set; } = [];
+
+    public string? Route { get; set; }
+
+    public bool Matches(DocumentSummary summary)
+    {
+        ArgumentNullException.ThrowIfNull(summary);
+        return (string.IsNullOrEmpty(Currency) || Currency == summary.Currency)
+            && summary.Amount >= MinAmount
+            && (PurposeCodes.Count == 0 || PurposeCodes.Contains(summary.PurposeCode))
+            && (string.IsNullOrEmpty(Route) || Route == summary.Route);
+    }
+
+    /// <summary>The first rule that holds <paramref name="summary"/>, or null.</summary>
+    public static AmlRule? FirstMatch(IEnumerable<AmlRule> rules, DocumentSummary summary) => rules.FirstOrDefault(r => r.Matches(summary));
+}

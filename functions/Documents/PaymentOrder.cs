@@ -1,0 +1,353 @@
+using System.Globalization;
+using System.Text.Json;
+using BusinessApi.Accounts;
+using BusinessApi.Customers;
+using BusinessApi.Platform.Http;
+
+namespace BusinessApi.Documents;
+
+public sealed record PaymentParty(string? Name, string? Idn, string? Iban, string? Bic, string? Code);
+
+/// <summary>A payment order as signed: what is executed is exactly this, read from the signed bytes.</summary>
+public sealed record PaymentOrder(
+    string Number,
+    DateOnly Date,
+    decimal Amount,
+    Currency Currency,
+    PaymentParty Payer,
+    PaymentParty Beneficiary,
+    string PurposeCode,
+    string Purpose,
+    DateOnly ValueDate)
+{
+    public const string Type = "paymentOrder";
+
+    public Iban PayerIban => Iban.Parse(Payer.Iban!);
+
+    public Iban BeneficiaryIban => Iban.Parse(Beneficiary.Iban!);
+}
+
+/// <summary>What validation needs to know beyond the document: today, the bank, the customer's accounts and the classifiers.</summary>
+public sealed record PaymentOrderContext(
+    DateOnly ReceiptDate,
+    DateOnly OperationalDay,
+    string BankCode,
+    string BankBic,
+    IReadOnlyDictionary<string, Currency> CustomerAccounts,
+    PurposeCodes PurposeCodes,
+    int MaxAgeDays);
+
+/// <summary>
+/// The rules of form for a payment order (R-31, clause 3.3; refusal under 5.2.8 b). Pure: every broken
+/// rule is reported at once with its field and code.
+/// </summary>
+public static class PaymentOrderRules
+{
+    public const int MaxNumberLength = 9;
+    public const int MaxNameLength = 100;
+    public const int MaxPurposeLength = 420;
+    public const decimal MaxAmount = 999_999_999_999_999.99m;
+
+    private static readonly HashSet<string> TopLevel = new(StringComparer.Ordinal)
+    {
+        "type", "number", "date", "amount", "currency", "payer", "beneficiary", "purposeCode", "purpose", "valueDate",
+    };
+
+    private static readonly HashSet<string> PayerFields = new(StringComparer.Ordinal) { "iban", "code" };
+    private static readonly HashSet<string> BeneficiaryFields = new(StringComparer.Ordinal) { "name", "idn", "iban", "bic", "code" };
+
+    private static readonly JsonDocumentOptions Strict = new() { AllowDuplicateProperties = false, MaxDepth = 8 };
+
+    /// <summary>Reads and checks the signed content; the order when every rule holds, else the broken rules.</summary>
+    public static (PaymentOrder? Order, IReadOnlyList<FieldError> Errors) Validate(ReadOnlyMemory<byte> content, PaymentOrderContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var errors = new ValidationErrors();
+        JsonDocument document;
+        try
+        {
+            document = JsonDocument.Parse(content, Strict);
+        }
+        catch (JsonException)
+        {
+            return (null, [new FieldError("document", "content_malformed")]);
+        }
+
+        using (document)
+        {
+            var root = document.RootElement;
+            if (root.ValueKind != JsonValueKind.Object)
+            {
+                return (null, [new FieldError("document", "content_malformed")]);
+            }
+
+            Unknown(root, TopLevel, "", errors);
+            if (Text(root, "type", errors) is { } type && type != PaymentOrder.Type)
+            {
+                errors.Add("type", "unsupported_document_type", PaymentOrder.Type);
+            }
+
+            var number = Text(root, "number", errors);
+            if (number is not null && (number.Length > MaxNumberLength || !number.All(char.IsAsciiLetterOrDigit)))
+            {
+                errors.Add("number", "number_invalid", MaxNumberLength);
+            }
+
+            var date = Date(root, "date", errors);
+            if (date is { } d)
+            {
+                if (d > context.ReceiptDate)
+                {
+                    errors.Add("date", "date_in_future");
+                }
+                else if (context.ReceiptDate.DayNumber - d.DayNumber > context.MaxAgeDays)
+                {
+                    errors.Add("date", "date_stale", context.MaxAgeDays);
+                }
+            }
+
+            var currencyText = Text(root, "currency", errors);
+            Currency? currency = null;
+            if (currencyText is not null)
+            {
+                if (Currencies.TryParse(currencyText, out var parsed))
+                {
+                    currency = parsed;
+                }
+                else
+                {
+                    errors.Add("currency", "currency_unknown");
+                }
+            }
+
+            var amount = Amount(root, currency, errors);
+            var payer = Party(root, "payer", PayerFields, errors);
+            var beneficiary = Party(root, "beneficiary", BeneficiaryFields, errors);
+            Iban? payerIban = null;
+            if (payer is not null)
+            {
+                payerIban = CheckIban(payer.Iban, "payer.iban", errors);
+                if (payerIban is { } p)
+                {
+                    if (!context.CustomerAccounts.TryGetValue(p.Value, out var accountCurrency))
+                    {
+                        errors.Add("payer.iban", "payer_account_unknown");
+                    }
+                    else if (currency is { } c && c != accountCurrency)
+                    {
+                        errors.Add("currency", "currency_mismatch", accountCurrency.ToString());
+                    }
+                }
+
+                CheckEconomicCode(payer.Code, "payer.code", errors);
+            }
+
+            if (beneficiary is not null)
+            {
+                if (errors.Required("beneficiary.name", beneficiary.Name) && beneficiary.Name!.Length > MaxNameLength)
+                {
+                    errors.Add("beneficiary.name", "name_too_long", MaxNameLength);
+                }
+
+                if (errors.Required("beneficiary.idn", beneficiary.Idn) && !(beneficiary.Idn!.Length == 12 && TaxIdentifierCheck.IsValid(beneficiary.Idn)))
+                {
+                    errors.Add("beneficiary.idn", "idn_invalid");
+                }
+
+                var beneficiaryIban = CheckIban(beneficiary.Iban, "beneficiary.iban", errors);
+                if (beneficiaryIban is { } b && payerIban is { } p && b == p)
+                {
+                    errors.Add("beneficiary.iban", "same_account");
+                }
+
+                if (errors.Required("beneficiary.bic", beneficiary.Bic))
+                {
+                    if (!IsBic(beneficiary.Bic!))
+                    {
+                        errors.Add("beneficiary.bic", "bic_invalid");
+                    }
+                    else if (beneficiaryIban is { } iban && (iban.BankCode == context.BankCode) != string.Equals(beneficiary.Bic, context.BankBic, StringComparison.Ordinal))
+                    {
+                        errors.Add("beneficiary.bic", "bic_mismatch");
+                    }
+                }
+
+                CheckEconomicCode(beneficiary.Code, "beneficiary.code", errors);
+            }
+
+            var purposeCode = Text(root, "purposeCode", errors);
+            if (purposeCode is not null && !context.PurposeCodes.Contains(purposeCode))
+            {
+                errors.Add("purposeCode", "purpose_code_unknown");
+            }
+
+            var purpose = Text(root, "purpose", errors);
+            if (purpose is not null && purpose.Length > MaxPurposeLength)
+            {
+                errors.Add("purpose", "purpose_too_long", MaxPurposeLength);
+            }
+
+            var valueDate = Date(root, "valueDate", errors);
+            if (valueDate is { } v)
+            {
+                if (date is { } issued && v < issued)
+                {
+                    errors.Add("valueDate", "value_date_before_date");
+                }
+                else if (v > context.OperationalDay)
+                {
+                    errors.Add("valueDate", "value_date_future");
+                }
+            }
+
+            if (errors.Count > 0)
+            {
+                return (null, [.. errors]);
+            }
+
+            return (new PaymentOrder(number!, date!.Value, amount!.Value, currency!.Value, payer!, beneficiary!, purposeCode!, purpose!, valueDate!.Value), []);
+        }
+    }
+
+    /// <summary>A two-digit code of residence (1 resident, 2 non-resident) and economic sector (1–9): КОд and КБе.</summary>
+    public static bool IsEconomicCode(string? code) =>
+        code is { Length: 2 } && code[0] is '1' or '2' && code[1] is >= '1' and <= '9';
+
+    /// <summary>A SWIFT-form BIC of a Kazakh bank: 4 letters, <c>KZ</c>, 2 letters or digits, optionally 3 more.</summary>
+    public static bool IsBic(string bic) =>
+        bic.Length is 8 or 11 && bic[..4].All(char.IsAsciiLetterUpper) && bic.AsSpan(4, 2).SequenceEqual("KZ")
+        && bic[6..].All(c => char.IsAsciiLetterUpper(c) || char.IsAsciiDigit(c));
+
+    private static void CheckEconomicCode(string? code, string field, ValidationErrors errors)
+    {
+        if (errors.Required(field, code) && !IsEconomicCode(code))
+        {
+            errors.Add(field, "economic_code_invalid");
+        }
+    }
+
+    private static Iban? CheckIban(string? text, string field, ValidationErrors errors)
+    {
+        if (!errors.Required(field, text))
+        {
+            return null;
+        }
+
+        if (Iban.TryParse(text, out var iban) && iban.Value == text)
+        {
+            return iban;
+        }
+
+        errors.Add(field, "iban_invalid");
+        return null;
+    }
+
+    private static decimal? Amount(JsonElement root, Currency? currency, ValidationErrors errors)
+    {
+        var text = Text(root, "amount", errors);
+        if (text is null)
+        {
+            return null;
+        }
+
+        if (text.Length > 24 || !decimal.TryParse(text, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var amount) || amount > MaxAmount)
+        {
+            errors.Add("amount", "amount_invalid");
+            return null;
+        }
+
+        if (amount <= 0)
+        {
+            errors.Add("amount", "amount_not_positive");
+            return null;
+        }
+
+        if (currency is { } c && !Money.HasValidScale(amount, c))
+        {
+            errors.Add("amount", "amount_scale", c.MinorUnits());
+            return null;
+        }
+
+        return amount;
+    }
+
+    private static PaymentParty? Party(JsonElement root, string name, HashSet<string> fields, ValidationErrors errors)
+    {
+        if (!root.TryGetProperty(name, out var element) || element.ValueKind == JsonValueKind.Null)
+        {
+            errors.Add(name, "required");
+            return null;
+        }
+
+        if (element.ValueKind != JsonValueKind.Object)
+        {
+            errors.Add(name, "type_invalid");
+            return null;
+        }
+
+        Unknown(element, fields, name + ".", errors);
+        string? Field(string field) => fields.Contains(field) ? Text(element, field, errors, name + "." + field, required: false) : null;
+        return new PaymentParty(Field("name"), Field("idn"), Field("iban"), Field("bic"), Field("code"));
+    }
+
+    private static DateOnly? Date(JsonElement root, string name, ValidationErrors errors)
+    {
+        var text = Text(root, name, errors);
+        if (text is null)
+        {
+            return null;
+        }
+
+        if (DateOnly.TryParseExact(text, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var date))
+        {
+            return date;
+        }
+
+        errors.Add(name, "date_invalid");
+        return null;
+    }
+
+    private static string? Text(JsonElement element, string name, ValidationErrors errors, string? field = null, bool required = true)
+    {
+        field ??= name;
+        if (!element.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null)
+        {
+            if (required)
+            {
+                errors.Add(field, "required");
+            }
+
+            return null;
+        }
+
+        if (value.ValueKind != JsonValueKind.String)
+        {
+            errors.Add(field, "type_invalid");
+            return null;
+        }
+
+        var text = value.GetString()!;
+        if (string.IsNullOrWhiteSpace(text))
+        {
+            if (required)
+            {
+                errors.Add(field, "required");
+            }
+
+            return null;
+        }
+
+        return text;
+    }
+
+    private static void Unknown(JsonElement element, HashSet<string> known, string prefix, ValidationErrors errors)
+    {
+        foreach (var property in element.EnumerateObject())
+        {
+            if (!known.Contains(property.Name))
+            {
+                errors.Add(prefix + property.Name, "unknown_field");
+            }
+        }
+    }
+}
