@@ -58,6 +58,16 @@ public sealed record DocumentStatusChange(DocumentStatus Status, DateTimeOffset 
     public string? Note { get; init; }
 }
 
+/// <summary>A broken rule of form, as stored with the document (the message is rendered in the reader's language).</summary>
+public sealed record DocumentError(string Field, string Code, IReadOnlyList<string> Arguments)
+{
+    public static DocumentError Of(FieldError error)
+    {
+        ArgumentNullException.ThrowIfNull(error);
+        return new(error.Field, error.Code, [.. error.Arguments.Select(a => Convert.ToString(a, CultureInfo.InvariantCulture) ?? "")]);
+    }
+}
+
 /// <summary>The document's money side, once validated: what was (or will be) posted.</summary>
 public sealed record DocumentSummary(
     string Number,
@@ -110,7 +120,7 @@ public sealed record Document(string DocumentId, string CustomerId, string Type,
 
     public SignatureFacts? Signer { get; init; }
 
-    public IReadOnlyList<FieldError> Errors { get; init; } = [];
+    public IReadOnlyList<DocumentError> Errors { get; init; } = [];
 
     public string? TransactionId { get; init; }
 

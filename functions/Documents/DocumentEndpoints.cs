@@ -356,7 +356,7 @@ public sealed record DocumentResponse(
         var last = document.IsTerminal ? history[^1] : null;
         return new DocumentResponse(document.DocumentId, document.Type, document.Status, history, document.ReceivedAt, document.OperationalDate,
             document.RefusalDeadline, document.DeemedExecutedAt, last?.ReasonCode, last?.Failure, last?.Reason,
-            [.. document.Errors.Select(e => new FieldErrorResponse(e.Field, e.Code, texts.Format("field." + e.Code, culture, e.Arguments, e.Code)!))],
+            [.. document.Errors.Select(e => new FieldErrorResponse(e.Field, e.Code, texts.Format("field." + e.Code, culture, [.. e.Arguments], e.Code)!))],
             document.WaitingFor, !document.IsTerminal && document.OverdueSince is not null, document.OverdueSince,
             document.Summary,
             document.Signer is { } s ? new SignerResponse(s.SignerIin, s.SignerBin, s.Subject, s.Issuer, s.SerialNumber, s.Algorithm, s.SigningTime) : null,

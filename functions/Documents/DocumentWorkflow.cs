@@ -91,7 +91,7 @@ public sealed partial class DocumentWorkflow : WorkflowDefinition<Document>
         var (order, errors) = await ValidateAsync(document, check.Content!, cancellationToken);
         if (order is null)
         {
-            context.Data = document with { Errors = errors };
+            context.Data = document with { Errors = [.. errors.Select(DocumentError.Of)] };
             return await FinishAsync(context, DocumentStatus.Refused, RefusalReasons.InvalidDocument, errors[0].Code, cancellationToken: cancellationToken);
         }
 
@@ -382,7 +382,7 @@ public sealed record DocumentReceipt(
     string CmsSha256,
     string? ArchiveSha256,
     DocumentSummary? Summary,
-    IReadOnlyList<FieldError> Errors,
+    IReadOnlyList<DocumentError> Errors,
     string? TransactionId)
 {
     public static DocumentReceipt Of(Document document)
