@@ -60,6 +60,11 @@ public sealed class CustomerStore(StorageResources storage)
         return found.HasValue ? FromEntity(found.Value!) : null;
     }
 
+    /// <summary>Records the customer's service status (suspension and termination; their endpoints are the notices issue's).</summary>
+    public async Task SetStatusAsync(string customerId, CustomerStatus status, DateTimeOffset at, CancellationToken cancellationToken) =>
+        await _customers.UpdateEntityAsync(new TableEntity(customerId, Row) { ["Status"] = status.ToString(), ["StatusChangedAt"] = at },
+            ETag.All, TableUpdateMode.Merge, cancellationToken);
+
     private static TableEntity ToEntity(Customer customer) => new(customer.CustomerId, Row)
     {
         ["Name"] = customer.Name,
