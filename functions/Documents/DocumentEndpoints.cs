@@ -320,6 +320,33 @@ public sealed record StatusChangeResponse(DocumentStatus Status, DateTimeOffset 
 
 public sealed record FieldErrorResponse(string Field, string Code, string Message);
 
+/// <summary>The payment order as accepted, amounts as strings in the currency's minor units (as everywhere in the API).</summary>
+public sealed record PaymentOrderResponse(
+    string Number,
+    DateOnly Date,
+    string Amount,
+    string Currency,
+    string PayerIban,
+    string BeneficiaryName,
+    string BeneficiaryIdn,
+    string BeneficiaryIban,
+    string BeneficiaryBic,
+    string PurposeCode,
+    string Purpose,
+    DateOnly ValueDate,
+    string Route,
+    string? Commission)
+{
+    public static PaymentOrderResponse Of(DocumentSummary summary)
+    {
+        ArgumentNullException.ThrowIfNull(summary);
+        var currency = Enum.Parse<BusinessApi.Accounts.Currency>(summary.Currency);
+        return new(summary.Number, summary.Date, BusinessApi.Accounts.AmountText.Format(summary.Amount, currency), summary.Currency, summary.PayerIban,
+            summary.BeneficiaryName, summary.BeneficiaryIdn, summary.BeneficiaryIban, summary.BeneficiaryBic, summary.PurposeCode, summary.Purpose,
+            summary.ValueDate, summary.Route, summary.Commission is { } c ? BusinessApi.Accounts.AmountText.Format(c, currency) : null);
+    }
+}
+
 public sealed record SignerResponse(string? Iin, string? Bin, string Subject, string Issuer, string SerialNumber, string Algorithm, DateTimeOffset? SigningTime);
 
 /// <summary>A document as customers read it: status with its history, the reason in the caller's language, and what was paid.</summary>
@@ -339,7 +366,7 @@ public sealed record DocumentResponse(
     string? WaitingFor,
     bool DeemedExecuted,
     DateTimeOffset? OverdueSince,
-    DocumentSummary? PaymentOrder,
+    PaymentOrderResponse? PaymentOrder,
     SignerResponse? Signer,
     string? TransactionId,
     string CmsSha256,
@@ -358,7 +385,7 @@ public sealed record DocumentResponse(
             document.RefusalDeadline, document.DeemedExecutedAt, last?.ReasonCode, last?.Failure, last?.Reason,
             [.. document.Errors.Select(e => new FieldErrorResponse(e.Field, e.Code, texts.Format("field." + e.Code, culture, [.. e.Arguments], e.Code)!))],
             document.WaitingFor, !document.IsTerminal && document.OverdueSince is not null, document.OverdueSince,
-            document.Summary,
+            document.Summary is { } summary ? PaymentOrderResponse.Of(summary) : null,
             document.Signer is { } s ? new SignerResponse(s.SignerIin, s.SignerBin, s.Subject, s.Issuer, s.SerialNumber, s.Algorithm, s.SigningTime) : null,
             document.TransactionId, document.CmsSha256, document.ArchiveSha256, document.ReceiptSha256, document.UserId, document.ClientId);
     }

@@ -65,7 +65,7 @@ public sealed class DocumentsTests : IClassFixture<DocumentsTests.Fixture>
         var document = await payer.FinishedAsync(id);
         Assert.Equal("executed", document.GetProperty("status").GetString());
         Assert.Equal(["received", "processing", "executed"], document.GetProperty("statusHistory").EnumerateArray().Select(h => h.GetProperty("status").GetString()));
-        Assert.Equal(350m, document.GetProperty("paymentOrder").GetProperty("commission").GetDecimal()); // 200 + 0.1% of 150,000
+        Assert.Equal("350.00", document.GetProperty("paymentOrder").GetProperty("commission").GetString()); // 200 + 0.1% of 150,000
         Assert.Equal("interbank", document.GetProperty("paymentOrder").GetProperty("route").GetString());
         Assert.Equal(payer.Iin, document.GetProperty("signer").GetProperty("iin").GetString());
 

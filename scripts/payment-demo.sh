@@ -1,0 +1,157 @@
+#!/usr/bin/env bash
+# A signed payment order from scratch against a running Business API (./run.sh): makes a test CA and a
+# user certificate with the NCA RK subject layout (SERIALNUMBER=IIN…, OU=BIN…), publishes the CA and
+# its CRL through the operations API, onboards a customer (account, money, signer, API credentials,
+# software session), signs a payment order with `openssl cms -sign` and submits it, then prints the
+# document's path to `executed`. Starts nothing itself.
+#
+#   scripts/payment-demo.sh [API base URL, default http://127.0.0.1:7071]
+#
+# Needs bash, curl, openssl and node. The operator key comes from OPS_KEY, else from local.settings.json.
+# Outside the bank's operational hours the document waits for the next operational day; the script
+# then says so and stops (exit 0) — look again with the printed curl command.
+set -euo pipefail
+
+API="${1:-${API:-http://127.0.0.1:7071}}"
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+if [[ -z "${OPS_KEY:-}" ]]; then
+  OPS_KEY=$(node -p "require('$ROOT/local.settings.json').Values['Operations:ApiKeys'].split(',')[0]")
+fi
+TIMEOUT="${DEMO_TIMEOUT_SECONDS:-60}"
+WORK=$(mktemp -d)
+trap 'rm -rf "$WORK"' EXIT
+cd "$WORK"
+
+if [[ -t 2 ]]; then say() { printf '\033[1m%s\033[0m\n' "$*" >&2; }; else say() { printf '%s\n' "$*" >&2; }; fi
+fail() { printf 'payment-demo: %s\n' "$*" >&2; exit 1; }
+
+# field PATH < JSON: one value from a JSON answer (dots and [n] for arrays).
+field() { node -e '
+  let s = ""; process.stdin.on("data", d => s += d).on("end", () => {
+    let v = JSON.parse(s);
+    for (const k of process.argv[1].split(".")) v = v?.[k];
+    if (v === undefined || v === null) process.exit(3);
+    console.log(typeof v === "object" ? JSON.stringify(v) : v);
+  });' "$1"; }
+
+# json KEY=VALUE...: a JSON object of strings (values may hold newlines, as PEM does).
+json() { node -e 'const o = {}; for (const a of process.argv.slice(1)) { const i = a.indexOf("="); o[a.slice(0, i)] = a.slice(i + 1); } console.log(JSON.stringify(o));' "$@"; }
+
+# call METHOD PATH [BODY] [extra curl args...]: JSON in, JSON out; stops on an unexpected status.
+call() {
+  local method=$1 path=$2 body=${3:-} expect=${EXPECT:-2..}
+  shift $(( $# < 3 ? $# : 3 ))
+  local out status
+  out=$(curl -sS -X "$method" -w '\n%{http_code}' -H 'Content-Type: application/json' ${body:+-d "$body"} "$@" "$API$path")
+  status=${out##*$'\n'}
+  out=${out%$'\n'*}
+  [[ "$status" =~ ^$expect$ ]] || fail "$method $path answered $status: $out"
+  printf '%s' "$out"
+}
+ops() { call "$1" "$2" "${3:-}" -H "Authorization: Bearer $OPS_KEY" "${@:4}"; }
+
+# Identifiers with valid check digits (decree 565 for IIN/BIN, ISO 13616 for IBAN).
+read -r IIN BIN IBAN OTHER_IBAN BENEFICIARY_BIN TODAY < <(node -e '
+  const crypto = require("crypto");
+  const digits = n => Array.from(crypto.randomBytes(n), b => b % 10).join("");
+  const check = e => { const w1 = [1,2,3,4,5,6,7,8,9,10,11], w2 = [3,4,5,6,7,8,9,10,11,1,2];
+    let r = [...e].reduce((s, c, i) => s + c * w1[i], 0) % 11;
+    if (r === 10) r = [...e].reduce((s, c, i) => s + c * w2[i], 0) % 11;
+    return r === 10 ? null : r; };
+  const id = make => { for (;;) { const e = make(); const c = check(e); if (c !== null) return e + c; } };
+  const iin = id(() => "85" + String(1 + crypto.randomInt(12)).padStart(2, "0") + String(1 + crypto.randomInt(28)).padStart(2, "0") + "3" + digits(4));
+  const bin = () => id(() => String(crypto.randomInt(26)).padStart(2, "0") + String(1 + crypto.randomInt(12)).padStart(2, "0") + "40" + digits(5));
+  const iban = bank => { const bban = bank + digits(13);
+    const n = (bban + "KZ00").replace(/[A-Z]/g, c => c.charCodeAt(0) - 55);
+    const cd = String(98 - Number(BigInt(n) % 97n)).padStart(2, "0"); return "KZ" + cd + bban; };
+  const today = new Date(Date.now() + 5 * 3600e3).toISOString().slice(0, 10);
+  console.log(iin, bin(), iban("998"), iban("601"), bin(), today);')
+
+say "1. A test CA (the role NCA RK plays) and its CRL"
+cat > ca.cnf <<EOF
+[ca]
+default_ca = demo
+[demo]
+database = $WORK/index.txt
+crlnumber = $WORK/crlnumber
+certificate = $WORK/ca.pem
+private_key = $WORK/ca.key
+default_md = sha256
+default_crl_days = 30
+EOF
+touch index.txt && echo 01 > crlnumber
+openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 3650 -sha256 \
+  -subj "/CN=DEMO NCA RK ROOT $RANDOM/C=KZ" \
+  -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" 2>/dev/null
+openssl ca -config ca.cnf -gencrl -out ca.crl 2>/dev/null
+ops POST /api/v1/ops/trust-anchors "$(json certificate="$(cat ca.pem)")" > /dev/null
+ops POST /api/v1/ops/crls "$(json crl="$(cat ca.crl)")" > /dev/null
+
+say "2. A customer (BIN $BIN) with an account ($IBAN) and 1,000,000.00 KZT on it"
+CUS=$(ops POST /api/v1/ops/customers "$(json name='ТОО «Демо»' bin="$BIN")" | field customerId)
+ops POST "/api/v1/ops/customers/$CUS/accounts" "$(json iban="$IBAN" currency=KZT)" > /dev/null
+ops POST "/api/v1/ops/accounts/$IBAN/credits" '{"amount":"1000000.00","reference":"demo"}' -H "Idempotency-Key: demo-$IBAN" > /dev/null
+
+say "3. A signer (IIN $IIN) who is also the customer's admin; the temporary password is changed first"
+LOGIN="demo$RANDOM$RANDOM"
+USER=$(ops POST "/api/v1/ops/customers/$CUS/users" \
+  '{"login":"'"$LOGIN"'","fullName":"Демо Демов","iin":"'"$IIN"'","isAdmin":true,"permissions":{"accounts":["*"],"functions":["view","create","sign"]}}')
+TEMP=$(printf '%s' "$USER" | field temporaryPassword)
+FIRST=$(EXPECT=403 call POST /api/v1/sessions "$(json login="$LOGIN" password="$TEMP")" | field sessionToken)
+PASSWORD="Demo-Passw0rd!$RANDOM"
+call POST /api/v1/users/me/password "$(json currentPassword="$TEMP" newPassword="$PASSWORD")" -H "Authorization: Bearer $FIRST" > /dev/null
+PORTAL=$(call POST /api/v1/sessions "$(json login="$LOGIN" password="$PASSWORD")" | field sessionToken)
+
+say "4. API credentials, a client token and a software session"
+PAIR=$(call POST /api/v1/credentials '{"name":"Demo ERP '"$RANDOM"'","scopes":["accounts.read","statements.read","documents.read","documents.write","notifications.read"]}' -H "Authorization: Bearer $PORTAL")
+CID=$(printf '%s' "$PAIR" | field clientId)
+CSECRET=$(printf '%s' "$PAIR" | field clientSecret)
+TOKEN=$(curl -sS -u "$CID:$CSECRET" -d grant_type=client_credentials "$API/api/v1/oauth/token" | field access_token)
+SESSION=$(call POST /api/v1/sessions "$(json login="$LOGIN" password="$PASSWORD")" -H "Authorization: Bearer $TOKEN" | field sessionToken)
+
+say "5. The signer's certificate: SERIALNUMBER=IIN$IIN, OU=BIN$BIN, issued by the test CA"
+openssl req -new -newkey rsa:2048 -nodes -keyout user.key -out user.csr -utf8 \
+  -subj "/CN=ДЕМОВ ДЕМО/SN=ДЕМОВ/serialNumber=IIN$IIN/C=KZ/O=ТОО Демо/OU=BIN$BIN" 2>/dev/null
+printf 'basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature,nonRepudiation\n' > user.ext
+openssl x509 -req -in user.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 365 -sha256 -extfile user.ext -out user.pem 2>/dev/null
+
+say "6. A payment order, signed with openssl cms -sign (the content inside the signature)"
+cat > order.json <<EOF
+{"type":"paymentOrder","number":"1","date":"$TODAY","amount":"150000.00","currency":"KZT",
+ "payer":{"iban":"$IBAN","code":"17"},
+ "beneficiary":{"name":"ТОО «Получатель»","idn":"$BENEFICIARY_BIN","iban":"$OTHER_IBAN","bic":"HSBKKZKX","code":"17"},
+ "purposeCode":"710","purpose":"Оплата по договору № 1 за товары","valueDate":"$TODAY"}
+EOF
+openssl cms -sign -binary -nodetach -md sha256 -in order.json -signer user.pem -inkey user.key -outform DER -out order.p7s
+CMS=$(base64 < order.p7s | tr -d '\n')
+
+say "7. Submitted with POST /api/v1/documents"
+ACCEPTED=$(call POST /api/v1/documents '{"cms":"'"$CMS"'"}' -H "Authorization: Bearer $SESSION" -H "Idempotency-Key: demo-$RANDOM$RANDOM")
+DOC=$(printf '%s' "$ACCEPTED" | field documentId)
+printf '%s\n' "$ACCEPTED"
+
+say "8. Its path (GET /api/v1/documents/$DOC)"
+deadline=$(( SECONDS + TIMEOUT ))
+while :; do
+  DOCUMENT=$(call GET "/api/v1/documents/$DOC" "" -H "Authorization: Bearer $SESSION")
+  STATUS=$(printf '%s' "$DOCUMENT" | field status)
+  WAITING=$(printf '%s' "$DOCUMENT" | field waitingFor || true)
+  if [[ "$STATUS" == executed || "$STATUS" == refused || "$WAITING" == operationalDay || $SECONDS -ge $deadline ]]; then break; fi
+  sleep 0.5
+done
+printf '%s' "$DOCUMENT" | node -e '
+  let s = ""; process.stdin.on("data", d => s += d).on("end", () => {
+    const d = JSON.parse(s);
+    for (const h of d.statusHistory) console.log(`  ${h.at}  ${h.status}${h.reasonCode ? "  " + h.reasonCode + (h.failure ? "/" + h.failure : "") + ": " + h.reason : ""}`);
+    if (d.paymentOrder) console.log(`  amount ${d.paymentOrder.amount} ${d.paymentOrder.currency}, commission ${d.paymentOrder.commission ?? "-"}, route ${d.paymentOrder.route}`);
+  });'
+case "$STATUS" in
+  executed)
+    curl -sS -H "Authorization: Bearer $SESSION" "$API/api/v1/documents/$DOC/archive" -o archived.p7s
+    cmp -s archived.p7s order.p7s && say "The archive returns the signed bytes exactly (GET /api/v1/documents/$DOC/archive)."
+    say "executed";;
+  refused) fail "refused: $(printf '%s' "$DOCUMENT" | field reasonCode)";;
+  *)
+    say "Waiting for the next operational day (the bank is closed now); look again later:"
+    echo "  curl -s -H 'Authorization: Bearer <session>' $API/api/v1/documents/$DOC";;
+esac
