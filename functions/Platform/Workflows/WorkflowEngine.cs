@@ -115,6 +115,8 @@ public sealed partial class WorkflowEngine
         }
         catch (Exception ex) when (ex is RequestFailedException { Status: 409 } or TableTransactionFailedException { Status: 409 })
         {
+            // Nothing was started: take the intent back at once rather than leave it to the sweep's grace period.
+            await _index.DeleteAsync(instanceId, instance.IndexKey, cancellationToken);
             return false;
         }
 

@@ -18,11 +18,20 @@ public sealed class HostProcess : IDisposable
 
     public bool HasExited => _process.HasExited;
 
-    public static HostProcess Start(string prefix, params (string Key, string Value)[] settings)
+    public Uri BaseAddress => _client.BaseAddress!;
+
+    public static HostProcess Start(string prefix, params (string Key, string Value)[] settings) =>
+        Start(Path.Combine("..", "..", "..", "..", "WorkflowHost"), "BusinessApi.WorkflowHost.dll", prefix, settings);
+
+    /// <summary>The real app (functions/) as its own process, e.g. to be killed mid-run.</summary>
+    public static HostProcess StartFunctions(string prefix, params (string Key, string Value)[] settings) =>
+        Start(Path.Combine("..", "..", "..", "..", "..", "functions"), "BusinessApi.Functions.dll", prefix, settings);
+
+    private static HostProcess Start(string project, string assembly, string prefix, (string Key, string Value)[] settings)
     {
         var port = FreePort();
         var configuration = new DirectoryInfo(AppContext.BaseDirectory).Parent!.Name; // bin/<configuration>/net10.0
-        var dll = Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "..", "WorkflowHost", "bin", configuration, "net10.0", "BusinessApi.WorkflowHost.dll"));
+        var dll = Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, project, "bin", configuration, "net10.0", assembly));
         var start = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = Path.GetDirectoryName(dll)! };
         foreach (var argument in new[]
         {
