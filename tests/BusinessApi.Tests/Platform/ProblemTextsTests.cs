@@ -16,6 +16,7 @@ public sealed class ProblemTextsTests
         "BusinessApi.Accounts.Resources.AccountTexts",
         "BusinessApi.Credentials.Resources.CredentialTexts",
         "BusinessApi.Users.Resources.UserTexts",
+        "BusinessApi.Documents.Resources.DocumentTexts",
     ];
 
     public static TheoryData<string> ResourceSets => [.. ResourceNames];
