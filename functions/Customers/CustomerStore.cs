@@ -16,6 +16,10 @@ public sealed class CustomerStore(StorageResources storage)
 
     private readonly TableClient _customers = storage.Table(TableName);
     private readonly TableClient _bins = storage.Table(BinIndexTable);
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, (Customer Customer, long ReadAt)> _cache = new(StringComparer.Ordinal);
+
+    /// <summary>How long <see cref="GetCachedAsync"/> trusts a read: another instance's status change is seen within this time.</summary>
+    public static readonly TimeSpan CacheFor = TimeSpan.FromSeconds(5);
 
     /// <summary>Creates the customer, or answers the one that already holds the BIN (<c>Created</c> false).</summary>
     public async Task<(bool Created, Customer Customer)> CreateAsync(Customer customer, CancellationToken cancellationToken)
@@ -60,10 +64,35 @@ public sealed class CustomerStore(StorageResources storage)
         return found.HasValue ? FromEntity(found.Value!) : null;
     }
 
+    /// <summary>The customer, trusted for <see cref="CacheFor"/>; a status change in this process is seen at once.</summary>
+    public async ValueTask<Customer?> GetCachedAsync(string customerId, CancellationToken cancellationToken)
+    {
+        if (_cache.TryGetValue(customerId, out var cached) && Environment.TickCount64 - cached.ReadAt < (long)CacheFor.TotalMilliseconds)
+        {
+            return cached.Customer;
+        }
+
+        var customer = await GetAsync(customerId, cancellationToken);
+        if (customer is not null)
+        {
+            if (_cache.Count > 20_000)
+            {
+                _cache.Clear();
+            }
+
+            _cache[customerId] = (customer, Environment.TickCount64);
+        }
+
+        return customer;
+    }
+
     /// <summary>Records the customer's service status (suspension and termination; their endpoints are the notices issue's).</summary>
-    public async Task SetStatusAsync(string customerId, CustomerStatus status, DateTimeOffset at, CancellationToken cancellationToken) =>
+    public async Task SetStatusAsync(string customerId, CustomerStatus status, DateTimeOffset at, CancellationToken cancellationToken)
+    {
         await _customers.UpdateEntityAsync(new TableEntity(customerId, Row) { ["Status"] = status.ToString(), ["StatusChangedAt"] = at },
             ETag.All, TableUpdateMode.Merge, cancellationToken);
+        _cache.TryRemove(customerId, out _);
+    }
 
     private static TableEntity ToEntity(Customer customer) => new(customer.CustomerId, Row)
     {

@@ -135,6 +135,9 @@ public sealed record Document(string DocumentId, string CustomerId, string Type,
     /// <summary>The operator released the document after an anti-money-laundering hold.</summary>
     public bool AmlReleased { get; init; }
 
+    /// <summary>The document waited (for the operational day or an operator), so it has a row in the R-33 due index and maybe an alert.</summary>
+    public bool Waited { get; init; }
+
     [JsonIgnore]
     public DocumentStatusChange? Last => StatusHistory.Count > 0 ? StatusHistory[^1] : null;
 

@@ -87,13 +87,12 @@ public static class DocumentEndpoints
             StatusHistory = [new DocumentStatusChange(DocumentStatus.Received, receivedAt)],
         };
 
-        // The R-33 deadline's index row goes first: a document is never without it (a stale one is dropped by the job).
-        await store.Due.PutAsync(KazakhstanTime.LocalDate(document.DeemedExecutedAt), document.DocumentId, cancellationToken);
+        store.HandOver(document.DocumentId, cms);
         var started = await engine.StartAsync(workflow, DocumentStore.Location(document.DocumentId), document.DocumentId, document,
             DocumentStore.IntakeRows(document, cms, keyHash, requestHash), cancellationToken);
         if (!started)
         {
-            await store.Due.DeleteAsync(KazakhstanTime.LocalDate(document.DeemedExecutedAt), document.DocumentId, cancellationToken);
+            store.Forget(document.DocumentId);
             if (await store.FindByKeyAsync(customerId, keyHash, cancellationToken) is not { } first)
             {
                 throw new InvalidOperationException("A document's intake collided with rows that are not its Idempotency-Key's.");

@@ -70,8 +70,13 @@ public sealed partial class DocumentWorkflow : WorkflowDefinition<Document>
         }
 
         // The signer must be the signed-in user, of this customer, still holding the sign power.
-        var user = (await s.Users.GetAsync(document.UserId, cancellationToken))?.User;
-        var customer = await s.Customers.GetAsync(document.CustomerId, cancellationToken);
+        // Users, customers and pairs are read as sessions read them: trusted for a few seconds per instance.
+        var userRead = s.Users.GetCachedAsync(document.UserId, cancellationToken).AsTask();
+        var customerRead = s.Customers.GetCachedAsync(document.CustomerId, cancellationToken).AsTask();
+        var credentialRead = s.Credentials.GetForRequestAsync(document.ClientId, cancellationToken).AsTask();
+        await Task.WhenAll(userRead, customerRead, credentialRead);
+        var user = (await userRead)?.User;
+        var customer = await customerRead;
         var facts = check.Facts!;
         string? identityFailure = user is null || user.CustomerId != document.CustomerId || facts.SignerIin != user.Iin ? SignatureFailures.SignerMismatch
             : facts.SignerBin is { } bin && bin != customer?.Bin ? SignatureFailures.OrganisationMismatch
@@ -82,7 +87,7 @@ public sealed partial class DocumentWorkflow : WorkflowDefinition<Document>
         }
 
         // a compromise statement registered before receipt voids the documents presented with the pair.
-        var credential = (await s.Credentials.GetAsync(document.ClientId, cancellationToken))?.Credential;
+        var credential = (await credentialRead)?.Credential;
         if (credential is { Status: CredentialStatus.BlockedCompromised, StatusChangedAt: { } reportedAt } && reportedAt <= document.ReceivedAt)
         {
             return await FinishAsync(context, DocumentStatus.Refused, RefusalReasons.CredentialsCompromised, SignatureFailures.CredentialsCompromised, cancellationToken: cancellationToken);
@@ -117,6 +122,7 @@ public sealed partial class DocumentWorkflow : WorkflowDefinition<Document>
             return await ExecuteAsync(context, cancellationToken); // one write of the document per step: the step it ends in writes it
         }
 
+        context.Data = document = await WaitingAsync(document, cancellationToken);
         context.Write(DocumentStore.Update(document));
         return context.WaitUntil(calendar.NextOpening(context.Now), "execute");
     }
@@ -126,7 +132,7 @@ public sealed partial class DocumentWorkflow : WorkflowDefinition<Document>
         var s = _services;
         var calendar = await s.Calendars.GetAsync(cancellationToken);
         var accounts = new Dictionary<string, Currency>(StringComparer.Ordinal);
-        if (PayerIbanOf(content) is { } payer && await s.Ledger.GetAccountAsync(LedgerAccountId.ForIban(payer), cancellationToken) is { } account
+        if (PayerIbanOf(content) is { } payer && (await s.Ledger.GetAccountViewAsync(LedgerAccountId.ForIban(payer), cancellationToken))?.State is { } account
             && account.CustomerId == document.CustomerId && account.Status == AccountStatus.Open)
         {
             accounts[payer.Value] = account.Currency;
@@ -141,7 +147,7 @@ public sealed partial class DocumentWorkflow : WorkflowDefinition<Document>
         }
 
         // A beneficiary at this bank must hold an open account in the document's currency.
-        var beneficiary = await s.Ledger.GetAccountAsync(LedgerAccountId.ForIban(order.BeneficiaryIban), cancellationToken);
+        var beneficiary = (await s.Ledger.GetAccountViewAsync(LedgerAccountId.ForIban(order.BeneficiaryIban), cancellationToken))?.State;
         var problem = beneficiary is null || beneficiary.Kind != LedgerAccountKind.Customer ? "beneficiary_account_unknown"
             : beneficiary.Status != AccountStatus.Open ? "beneficiary_account_closed"
             : beneficiary.Currency != order.Currency ? "beneficiary_currency_mismatch"
@@ -170,14 +176,15 @@ public sealed partial class DocumentWorkflow : WorkflowDefinition<Document>
         var s = _services;
         var document = context.Data = context.Data with { WaitingFor = null };
         var summary = document.Summary!;
-        var customer = await s.Customers.GetAsync(document.CustomerId, cancellationToken);
+        var customer = await s.Customers.GetCachedAsync(document.CustomerId, cancellationToken);
         if (customer?.Status is CustomerStatus.Suspended or CustomerStatus.Terminated)
         {
             var reason = customer.Status == CustomerStatus.Suspended ? RefusalReasons.ServiceSuspended : RefusalReasons.ServiceTerminated;
             return await FinishAsync(context, DocumentStatus.Refused, reason, cancellationToken: cancellationToken);
         }
 
-        var payer = await s.Ledger.GetAccountAsync(LedgerAccountId.ForIban(Iban.Parse(summary.PayerIban)), cancellationToken);
+        // The ledger refuses a restricted debit by itself; this earlier look keeps clause 5.2.8's order (restriction before AML).
+        var payer = (await s.Ledger.GetAccountViewAsync(LedgerAccountId.ForIban(Iban.Parse(summary.PayerIban)), cancellationToken))?.State;
         if (payer is null || payer.FullArrests > 0 || payer.Suspensions > 0)
         {
             return await FinishAsync(context, DocumentStatus.Refused, RefusalReasons.AccountRestricted, cancellationToken: cancellationToken);
@@ -185,7 +192,7 @@ public sealed partial class DocumentWorkflow : WorkflowDefinition<Document>
 
         if (!document.AmlReleased && AmlRule.FirstMatch(s.PaymentOptions.Value.AmlRules, summary) is { } rule)
         {
-            context.Data = document = document with { WaitingFor = DocumentWaits.AmlReview };
+            context.Data = document = await WaitingAsync(document with { WaitingFor = DocumentWaits.AmlReview }, cancellationToken);
             await s.Store.PutAlertAsync(DocumentAlerts.Aml, document, context.Now, rule.Name, cancellationToken);
             await s.Audit.AppendAsync(new AuditRecord(document.CustomerId, "system", "document.aml_hold", AuditOutcome.Success)
             {
@@ -278,6 +285,21 @@ public sealed partial class DocumentWorkflow : WorkflowDefinition<Document>
     public static string TransactionId(string documentId) => "doc:" + documentId;
 
     /// <summary>
+    /// A document about to wait gets its row in the R-33 due index (before the wait commits). Documents that
+    /// run straight through need none: a step that keeps failing ends faulted, and the deadline job looks
+    /// at faulted documents too.
+    /// </summary>
+    private async Task<Document> WaitingAsync(Document document, CancellationToken cancellationToken)
+    {
+        if (!document.Waited)
+        {
+            await _services.Store.Due.PutAsync(KazakhstanTime.LocalDate(document.DeemedExecutedAt), document.DocumentId, cancellationToken);
+        }
+
+        return document with { Waited = true };
+    }
+
+    /// <summary>
     /// Ends the document: status and history, the receipt in the archive (the first attempt's receipt wins, so
     /// its time is the decision's), a notice to the customer, the journal entry, and off the work lists.
     /// </summary>
@@ -300,20 +322,32 @@ public sealed partial class DocumentWorkflow : WorkflowDefinition<Document>
         context.Data = document = document with { ReceiptSha256 = receiptHash };
         var kind = document.Status == DocumentStatus.Executed ? "document_executed" : "document_refused";
         var summary = document.Summary;
-        await s.Notices.AddAsync(document.CustomerId, kind, document.DocumentId + ":terminal", change.At, document.DocumentId,
-            [summary?.Number ?? "—", summary?.Amount.ToString("F2", System.Globalization.CultureInfo.InvariantCulture) ?? "—", summary?.Currency ?? "", document.DocumentId, change.ReasonCode ?? ""],
-            cancellationToken);
-        await s.Audit.AppendAsync(new AuditRecord(document.CustomerId, "system", "document." + DocumentStore.StatusText(document.Status),
-            document.Status == DocumentStatus.Executed ? AuditOutcome.Success : AuditOutcome.Denied)
+        var effects = new List<Task>
         {
-            Target = "documents/" + document.DocumentId,
-            CorrelationId = context.InstanceId,
-            Details = Details(document, change),
-        }, cancellationToken);
-        await Task.WhenAll(
-            s.Store.DeleteAlertAsync(DocumentAlerts.Aml, document.DocumentId, cancellationToken),
-            s.Store.DeleteAlertAsync(DocumentAlerts.Overdue, document.DocumentId, cancellationToken),
-            s.Store.Due.DeleteAsync(KazakhstanTime.LocalDate(document.DeemedExecutedAt), document.DocumentId, cancellationToken));
+            s.Notices.AddAsync(document.CustomerId, kind, document.DocumentId + ":terminal", change.At, document.DocumentId,
+                [summary?.Number ?? "—", summary?.Amount.ToString("F2", System.Globalization.CultureInfo.InvariantCulture) ?? "—", summary?.Currency ?? "", document.DocumentId, change.ReasonCode ?? ""],
+                cancellationToken),
+        };
+        if (change.ReasonCode is RefusalReasons.AuthenticationFailed or RefusalReasons.CredentialsCompromised)
+        {
+            // A security event: journaled besides the document's own history (which every end has, written with the change).
+            effects.Add(s.Audit.AppendAsync(new AuditRecord(document.CustomerId, "user:" + document.UserId, "document.authentication_failed", AuditOutcome.Denied)
+            {
+                Target = "documents/" + document.DocumentId,
+                CorrelationId = context.InstanceId,
+                Details = Details(document, change),
+            }, cancellationToken));
+        }
+
+        if (document.Waited)
+        {
+            // Only a document that waited has a due-index row and may be on the operators' lists.
+            effects.Add(s.Store.DeleteAlertAsync(DocumentAlerts.Aml, document.DocumentId, cancellationToken));
+            effects.Add(s.Store.DeleteAlertAsync(DocumentAlerts.Overdue, document.DocumentId, cancellationToken));
+            effects.Add(s.Store.Due.DeleteAsync(KazakhstanTime.LocalDate(document.DeemedExecutedAt), document.DocumentId, cancellationToken));
+        }
+
+        await Task.WhenAll(effects);
         context.Write(DocumentStore.Update(document));
         return context.Complete(document.Status == DocumentStatus.Executed ? "executed" : "refused");
     }
@@ -357,9 +391,9 @@ public sealed record DocumentServices(
     DocumentStore Store,
     DocumentArchive Archive,
     TrustStore Trust,
-    UserStore Users,
+    UserService Users,
     CustomerStore Customers,
-    CredentialStore Credentials,
+    CredentialService Credentials,
     Ledger Ledger,
     CalendarProvider Calendars,
     TariffStore Tariffs,

@@ -70,6 +70,10 @@ public sealed partial class UserService(
 
     public Task<StoredUser?> GetAsync(string userId, CancellationToken cancellationToken) => users.GetAsync(userId, cancellationToken);
 
+    /// <summary>The user as sessions see it: trusted for <see cref="UserOptions.CacheSeconds"/> (changes made in this process are seen at once).</summary>
+    public ValueTask<StoredUser?> GetCachedAsync(string userId, CancellationToken cancellationToken) =>
+        GetUserCachedAsync(userId, time.GetUtcNow(), TimeSpan.FromSeconds(Math.Max(0, options.Value.CacheSeconds)), cancellationToken);
+
     public Task<IReadOnlyList<User>> ListAsync(string customerId, CancellationToken cancellationToken) => users.ListAsync(customerId, cancellationToken);
 
     /// <summary>Creates a user with a temporary password that must be changed at the first sign-in .</summary>

@@ -9,8 +9,9 @@ var accounts = (int)ArgValue("--accounts", 1000);
 var hotCallers = (int)ArgValue("--hot-callers", 128);
 var pairs = (int)ArgValue("--pairs", 100_000);
 var duePairs = (int)ArgValue("--due-pairs", 100);
+var documents = (int)ArgValue("--documents", 1000);
 var onlyIndex = Array.IndexOf(args, "--only");
-var only = onlyIndex >= 0 && onlyIndex + 1 < args.Length ? args[onlyIndex + 1].Split(',') : ["workflows", "ledger", "credentials"];
+var only = onlyIndex >= 0 && onlyIndex + 1 < args.Length ? args[onlyIndex + 1].Split(',') : ["workflows", "ledger", "credentials", "documents"];
 var connection = Environment.GetEnvironmentVariable("AzureWebJobsStorage")
     ?? throw new InvalidOperationException("Set AzureWebJobsStorage (./bench.sh does).");
 
@@ -21,6 +22,7 @@ Console.WriteLine(" entities and ~9,000 messages, Azurite stops answering for 40
 var workflows = only.Contains("workflows") ? await new WorkflowThroughput(connection, concurrency, instances).MeasureAsync() : null;
 var ledger = only.Contains("ledger") ? await new LedgerThroughput(connection, accounts, TimeSpan.FromSeconds(seconds)).MeasureAsync(concurrency, hotCallers) : null;
 var credentials = only.Contains("credentials") ? await new CredentialThroughput(connection, TimeSpan.FromSeconds(seconds)).MeasureAsync(concurrency, pairs, duePairs) : null;
+var payments = only.Contains("documents") ? await new DocumentThroughput(connection, TimeSpan.FromSeconds(seconds)).MeasureAsync(concurrency, accounts, documents) : null;
 var baseline = await new AzuriteBaseline(connection, concurrency, TimeSpan.FromSeconds(seconds)).MeasureAsync();
 
 Console.WriteLine();
@@ -65,6 +67,21 @@ if (credentials is not null)
     Console.WriteLine(credentials.SignIns.Row(baseline.SingleInsert) + $" (bound by the hash: {credentials.HashMilliseconds:F0} ms per PBKDF2-SHA256 x 600,000 on one core)");
     Console.WriteLine(credentials.SessionReads.Row(baseline.SingleInsert));
     Console.WriteLine($"| 90-day job over {credentials.Pairs:N0} pairs, {credentials.Due:N0} due: {credentials.JobStorageCalls:N0} storage calls ({(double)credentials.JobStorageCalls / Math.Max(1, credentials.Due):F1} per due pair), {credentials.Blocked:N0} blocked; requests without an answer in 30 s: {credentials.FailedRequests:N0} |");
+}
+
+if (payments is not null)
+{
+    Console.WriteLine();
+    Console.WriteLine($"Signed payment orders over real HTTP, {concurrency} callers (RSA-2048 signatures made beforehand; workflows run in the same process):");
+    Console.WriteLine(Measurement.Header.TrimEnd() + " vs single insert |");
+    Console.WriteLine(Measurement.Rule + "------------------|");
+    Console.WriteLine(payments.Accepted.Row(baseline.SingleInsert) + " (goal >= 300/s, p99 <= 100 ms)");
+    Console.WriteLine(payments.EndToEndSpread.Row(baseline.SingleInsert) + " (goal >= 150/s; p50/p99: intake to executed)");
+    Console.WriteLine(payments.EndToEndHot.Row(baseline.SingleInsert) + " (p50/p99: intake to executed)");
+    Console.WriteLine(payments.Verification.Cached.Row());
+    Console.WriteLine(payments.Verification.Cold.Row());
+    Console.WriteLine($"| openssl speed rsa2048, verify on one core: {payments.OpenSslVerifiesPerSecond:N0}/s; our cached EDS check is {payments.Verification.Cached.PerSecond / payments.OpenSslVerifiesPerSecond:P1} of it (CMS decoding, the signed-attribute digest, CRL lookup) |");
+    Console.WriteLine($"| storage calls per accepted document (intake to executed): {payments.StorageCallsPerDocument:F1}; refused: {payments.Refused:N0}; books balanced after the run: {(payments.BooksBalanced ? "yes" : "NO")}; requests without an answer: {payments.FailedRequests:N0} |");
 }
 
 double ArgValue(string name, double fallback)

@@ -1,4 +1,6 @@
-using BusinessApi.Benchmarks;
+extern alias benchmarks;
+
+using benchmarks::BusinessApi.Benchmarks;
 using BusinessApi.Tests.Infrastructure;
 
 namespace BusinessApi.Tests.Benchmarks;
@@ -47,5 +49,17 @@ public sealed class CredentialThroughputSmokeTests
         Assert.Equal(20, figures.Blocked);
         // About six calls per due pair (read, block, journal, notice, index delete) and one query: never a call per pair of the 3,000.
         Assert.InRange(figures.JobStorageCalls, 20, 20 * 8 + 5);
+    }
+
+    [Fact]
+    public async Task DocumentsShortRun_ReportsEveryFigure_AndKeepsTheBooksBalanced()
+    {
+        var figures = await new DocumentThroughput(Azurite.ConnectionString, TimeSpan.FromMilliseconds(300)).MeasureAsync(callers: 4, accounts: 10, endToEnd: 20, presigned: 400);
+        Assert.True(figures.Accepted.Operations > 0);
+        Assert.Equal(20, figures.EndToEndSpread.Operations);
+        Assert.Equal(20, figures.EndToEndHot.Operations);
+        Assert.True(figures.Verification.Cached.Operations > 0);
+        Assert.True(figures.BooksBalanced);
+        Assert.Equal(0, figures.FailedRequests);
     }
 }

@@ -106,7 +106,6 @@ public sealed class DocumentExecutionTests : IDisposable
         Assert.Contains("document.aml_hold", actions);
         Assert.Contains("document.aml_released", actions);
         Assert.Contains("document.aml_refused", actions);
-        Assert.Contains("document.executed", actions);
     }
 
     [Fact]

@@ -1,0 +1,376 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Security.Cryptography.X509Certificates;
+using System.Text;
+using System.Text.Json;
+using BusinessApi.Documents;
+using BusinessApi.Documents.Signatures;
+using BusinessApi.Platform.Storage;
+using BusinessApi.Platform.Workflows;
+using BusinessApi.Tests.Documents;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace BusinessApi.Benchmarks;
+
+/// <summary>
+/// Signed payment orders over real HTTP (the app in this process, Kestrel on loopback, open round the
+/// clock): accepted documents per second and the latency of <c>POST /documents</c>; documents from
+/// intake to <c>executed</c> per second over many payer accounts and over one hot account; and EDS
+/// verifications per second on one core, next to OpenSSL's raw RSA-2048 verify rate.
+/// </summary>
+public sealed class DocumentThroughput(string connectionString, TimeSpan duration)
+{
+    private const int Customers = 10;
+
+    public async Task<DocumentFigures> MeasureAsync(int callers, int accounts, int endToEnd, int presigned = 12_000, CancellationToken cancellationToken = default)
+    {
+        var prefix = "d" + Guid.NewGuid().ToString("N")[..10];
+        var operatorKey = "bench-" + Guid.NewGuid().ToString("N") + Guid.NewGuid().ToString("N");
+        var completions = new CompletionCounter();
+        var app = FunctionsApp.Create(
+            [
+                "--urls=http://127.0.0.1:0",
+                $"--AzureWebJobsStorage={connectionString}",
+                $"--Storage:TablePrefix={prefix}",
+                $"--Secrets:LocalPath={Path.Combine(Path.GetTempPath(), "business-api-bench", prefix, "secrets.json")}",
+                "--Logging:LogLevel:Default=Warning",
+                $"--Operations:ApiKeys={operatorKey}",
+                "--Http:RateLimiting:PermitsPerSecond=1000000",
+                "--Http:RateLimiting:Burst=1000000",
+                "--Users:PasswordHashIterations=1000",
+                "--Calendar:OperationalHours=00:00-24:00",
+                "--Calendar:Weekend=",
+                "--Calendar:ApplyPublicHolidays=false",
+                "--Timers:credential-inactivity:Schedule=",
+                "--Timers:user-inactivity:Schedule=",
+                "--Timers:document-deadlines:Schedule=",
+            ],
+            builder => builder.Services.AddSingleton<IWorkflowObserver>(completions),
+            includeLocalSettings: false);
+        await app.StartAsync(cancellationToken);
+        using var pki = new TestPki();
+        var payers = new List<BenchPayer>();
+        try
+        {
+            var address = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
+            using var handler = new SocketsHttpHandler { MaxConnectionsPerServer = callers * 2, PooledConnectionLifetime = TimeSpan.FromMinutes(5) };
+            using var http = new HttpClient(handler) { BaseAddress = address, Timeout = TimeSpan.FromSeconds(60) };
+            var setup = new BenchSetup(http, operatorKey);
+            await setup.TrustAsync(pki, cancellationToken);
+            Console.Error.WriteLine($"[documents] setting up {Customers} customers with {accounts:N0} payer accounts ...");
+            for (var i = 0; i < Customers; i++)
+            {
+                payers.Add(await setup.PayerAsync(pki, Math.Max(1, accounts / Customers), cancellationToken));
+            }
+
+            // Every order is signed before the clock starts (the client's cost, not the bank's).
+            var spreadOrders = Sign([.. payers.SelectMany(p => p.Ibans.Select(iban => (p, iban)))], presigned);
+            var hotOrders = Sign([(payers[0], payers[0].Ibans[0])], endToEnd);
+
+            // Warm-up: JIT, pools, the first chain build and CRL lookup.
+            await SubmitAllAsync(http, spreadOrders, 200, callers, cancellationToken);
+            await completions.WaitForAsync(200, TimeSpan.FromMinutes(2));
+            FailedRequests = 0;
+
+            var monitor = app.Services.GetRequiredService<StorageCallMonitor>();
+            var queue = new ConcurrentQueue<SignedOrder>(spreadOrders.Skip(200));
+            var callsBefore = monitor.Calls;
+            var completedBefore = completions.Executed;
+            var accepted = await Load.RunAsync("accepted documents (POST /documents)", "docs/s", callers, duration, async (_, _) =>
+                queue.TryDequeue(out var order) ? await SubmitAsync(http, order, cancellationToken) : 0, cancellationToken);
+            var submitted = (int)accepted.Operations;
+            await completions.WaitForAsync(completedBefore + submitted, TimeSpan.FromMinutes(5));
+            var callsPerDocument = (double)(monitor.Calls - callsBefore) / Math.Max(1, submitted);
+
+            // Intake to executed, end to end: a burst of documents, timed until the last one is executed.
+            var spread = await EndToEndAsync("intake to executed, 1,000 payer accounts", http, completions, queue.Take(endToEnd).ToList(), callers, cancellationToken);
+            var hot = await EndToEndAsync("intake to executed, one hot payer account", http, completions, hotOrders, callers, cancellationToken);
+
+            var verification = VerifyOnOneCore(app.Services, payers[1], duration);
+            var trial = await http.SendAsync(Ops(HttpMethod.Get, "/api/v1/ops/ledger/trial-balance", operatorKey), cancellationToken);
+            var balanced = (await trial.Content.ReadFromJsonAsync<JsonElement>(cancellationToken)).GetProperty("balanced").GetBoolean();
+            return new DocumentFigures(accepted, spread, hot, verification, OpenSslVerifyRate(), callsPerDocument, completions.Refused, balanced, FailedRequests);
+        }
+        finally
+        {
+            foreach (var payer in payers)
+            {
+                payer.Certificate.Dispose();
+            }
+
+            await app.StopAsync(CancellationToken.None);
+            await app.DisposeAsync();
+        }
+    }
+
+    private long FailedRequests;
+
+    private async Task<Measurement> EndToEndAsync(string name, HttpClient http, CompletionCounter completions, IReadOnlyList<SignedOrder> orders, int callers, CancellationToken cancellationToken)
+    {
+        var before = completions.Executed + completions.Refused;
+        var clock = Stopwatch.StartNew();
+        var latencies = await SubmitAllAsync(http, orders, orders.Count, callers, cancellationToken);
+        await completions.WaitForAsync(before + orders.Count, TimeSpan.FromMinutes(10), countRefused: true);
+        var elapsed = clock.Elapsed;
+        var sorted = completions.EndToEndSince(clock, orders.Count);
+        return new Measurement(name, "docs/s", orders.Count, latencies, elapsed, Percentile(sorted, 0.5), Percentile(sorted, 0.99));
+    }
+
+    private async Task<long> SubmitAllAsync(HttpClient http, IReadOnlyList<SignedOrder> orders, int count, int callers, CancellationToken cancellationToken)
+    {
+        var next = -1;
+        await Task.WhenAll(Enumerable.Range(0, callers).Select(async _ =>
+        {
+            int i;
+            while ((i = Interlocked.Increment(ref next)) < Math.Min(count, orders.Count))
+            {
+                await SubmitAsync(http, orders[i], cancellationToken);
+            }
+        }));
+        return Math.Min(count, orders.Count);
+    }
+
+    private async Task<int> SubmitAsync(HttpClient http, SignedOrder order, CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/v1/documents") { Content = new StringContent(order.Body, Encoding.UTF8, "application/json") };
+        request.Headers.Authorization = order.Session;
+        request.Headers.Add("Idempotency-Key", order.Key);
+        try
+        {
+            using var response = await http.SendAsync(request, cancellationToken);
+            if (response.StatusCode == HttpStatusCode.Accepted)
+            {
+                return 1;
+            }
+        }
+        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
+        {
+        }
+
+        Interlocked.Increment(ref FailedRequests);
+        return 0;
+    }
+
+    private static List<SignedOrder> Sign(List<(BenchPayer Payer, string Iban)> accounts, int count)
+    {
+        var today = DateOnly.FromDateTime(DateTime.UtcNow.AddHours(5)).ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+        var signedAt = DateTimeOffset.UtcNow;
+        var orders = new SignedOrder[count];
+        Parallel.For(0, count, i =>
+        {
+            var (payer, iban) = accounts[i % accounts.Count];
+            var json = $$"""
+                {"type":"paymentOrder","number":"{{i % 1_000_000_000}}","date":"{{today}}","amount":"1.00","currency":"KZT",
+                 "payer":{"iban":"{{iban}}","code":"17"},
+                 "beneficiary":{"name":"ТОО Получатель","idn":"{{payer.BeneficiaryBin}}","iban":"{{payer.BeneficiaryIban}}","bic":"HSBKKZKX","code":"17"},
+                 "purposeCode":"710","purpose":"Оплата за товары","valueDate":"{{today}}"}
+                """;
+            var cms = TestPki.Sign(json, signedAt, payer.Certificate);
+            orders[i] = new SignedOrder(payer.Session, "bench-" + Guid.NewGuid().ToString("N"), JsonSerializer.Serialize(new { cms = Convert.ToBase64String(cms) }), cms);
+        });
+        return [.. orders];
+    }
+
+    /// <summary>The EDS check alone, on one thread: with the chain cached (steady state) and with a chain built every time.</summary>
+    private static (Measurement Cached, Measurement Cold) VerifyOnOneCore(IServiceProvider services, BenchPayer payer, TimeSpan duration)
+    {
+        var trust = services.GetRequiredService<TrustStore>().GetAsync(default).AsTask().GetAwaiter().GetResult();
+        var options = new SignatureOptions();
+        var cms = TestPki.Sign("""{"type":"paymentOrder"}""", DateTimeOffset.UtcNow, payer.Certificate);
+        Measurement Run(string name, Func<TrustMaterial> material)
+        {
+            var latencies = new List<double>();
+            var clock = Stopwatch.StartNew();
+            long done = 0;
+            while (clock.Elapsed < duration / 2)
+            {
+                var start = Stopwatch.GetTimestamp();
+                if (SignatureVerifier.Verify(cms, material(), DateTimeOffset.UtcNow, options).IsValid)
+                {
+                    done++;
+                }
+
+                latencies.Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+            }
+
+            var sorted = latencies.Order().ToArray();
+            return new Measurement(name, "checks/s", done, sorted.Length, clock.Elapsed, Percentile(sorted, 0.5), Percentile(sorted, 0.99));
+        }
+
+        var cached = Run("EDS verification, chain cached (1 core)", () => trust);
+        var cold = Run("EDS verification, chain built each time", () => new TrustMaterial([.. trust.Roots, .. trust.Intermediates], trust.Crls.Select(c => c.Raw)));
+        return (cached, cold);
+    }
+
+    /// <summary>OpenSSL's raw RSA-2048 verifications per second on one core (<c>openssl speed</c>), or NaN without openssl.</summary>
+    private static double OpenSslVerifyRate()
+    {
+        try
+        {
+            var start = new ProcessStartInfo("openssl", "speed -seconds 2 -mr rsa2048") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+            using var process = Process.Start(start)!;
+            var output = process.StandardOutput.ReadToEnd();
+            process.WaitForExit();
+            // Machine-readable line: +F2:<bits>:<sign/s... as seconds per op>:<verify seconds per op>
+            var line = output.Split('\n').FirstOrDefault(l => l.StartsWith("+F2:", StringComparison.Ordinal));
+            var parts = line?.Split(':');
+            return parts is { Length: >= 4 } && double.TryParse(parts[3], CultureInfo.InvariantCulture, out var secondsPerVerify) && secondsPerVerify > 0
+                ? 1 / secondsPerVerify
+                : double.NaN;
+        }
+        catch (System.ComponentModel.Win32Exception)
+        {
+            return double.NaN;
+        }
+    }
+
+    private static HttpRequestMessage Ops(HttpMethod method, string path, string key)
+    {
+        var request = new HttpRequestMessage(method, path);
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", key);
+        return request;
+    }
+
+    private static double Percentile(double[] sorted, double p) =>
+        sorted.Length == 0 ? double.NaN : sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(p * sorted.Length) - 1)];
+
+    private sealed record SignedOrder(AuthenticationHeaderValue Session, string Key, string Body, byte[] Cms);
+
+    /// <summary>Counts documents reaching their end in this process, with the time each took from its start.</summary>
+    private sealed class CompletionCounter : IWorkflowObserver
+    {
+        private readonly ConcurrentDictionary<string, DateTimeOffset> _started = new(StringComparer.Ordinal);
+        private readonly ConcurrentQueue<(long At, double Ms)> _ends = new();
+        private long _executed;
+        private long _refused;
+
+        public long Executed => Interlocked.Read(ref _executed);
+
+        public long Refused => Interlocked.Read(ref _refused);
+
+        public void OnTransition(WorkflowTransition transition)
+        {
+            if (transition.Workflow != DocumentWorkflow.WorkflowName)
+            {
+                return;
+            }
+
+            if (transition.From is null)
+            {
+                _started[transition.InstanceId] = transition.At;
+            }
+            else if (transition.Status == WorkflowStatus.Completed)
+            {
+                Interlocked.Increment(ref transition.To == "executed" ? ref _executed : ref _refused);
+                if (_started.TryRemove(transition.InstanceId, out var started))
+                {
+                    _ends.Enqueue((Stopwatch.GetTimestamp(), (transition.At - started).TotalMilliseconds));
+                }
+            }
+        }
+
+        public double[] EndToEndSince(Stopwatch clock, int take) =>
+            [.. _ends.Skip(Math.Max(0, _ends.Count - take)).Select(e => e.Ms).Order()];
+
+        public async Task WaitForAsync(long count, TimeSpan timeout, bool countRefused = false)
+        {
+            var limit = Stopwatch.StartNew();
+            while ((countRefused ? Executed + Refused : Executed) < count && limit.Elapsed < timeout)
+            {
+                await Task.Delay(20);
+            }
+        }
+    }
+}
+
+public sealed record DocumentFigures(
+    Measurement Accepted,
+    Measurement EndToEndSpread,
+    Measurement EndToEndHot,
+    (Measurement Cached, Measurement Cold) Verification,
+    double OpenSslVerifiesPerSecond,
+    double StorageCallsPerDocument,
+    long Refused,
+    bool BooksBalanced,
+    long FailedRequests);
+
+/// <summary>A customer in the benchmark: payer accounts with money, a signer's certificate and a software session.</summary>
+internal sealed record BenchPayer(string CustomerId, IReadOnlyList<string> Ibans, X509Certificate2 Certificate, AuthenticationHeaderValue Session, string BeneficiaryIban, string BeneficiaryBin);
+
+/// <summary>Onboarding through the API, as in the README walkthrough, for the benchmark's customers.</summary>
+internal sealed class BenchSetup(HttpClient http, string operatorKey)
+{
+    public async Task TrustAsync(TestPki pki, CancellationToken cancellationToken)
+    {
+        foreach (var certificate in new[] { pki.Root, pki.Intermediate })
+        {
+            await SendAsync(HttpMethod.Post, "/api/v1/ops/trust-anchors", new { certificate = certificate.ExportCertificatePem() }, operatorKey, cancellationToken);
+        }
+
+        await SendAsync(HttpMethod.Post, "/api/v1/ops/crls", new { crl = TestPki.CrlPem(pki.Crl(DateTimeOffset.UtcNow.AddHours(-1))) }, operatorKey, cancellationToken);
+    }
+
+    public async Task<BenchPayer> PayerAsync(TestPki pki, int accounts, CancellationToken cancellationToken)
+    {
+        var bin = Tests.Accounts.BankData.NewBin();
+        var customer = (await SendAsync(HttpMethod.Post, "/api/v1/ops/customers", new { name = "ТОО Бенч", bin }, operatorKey, cancellationToken)).GetProperty("customerId").GetString()!;
+        var ibans = new string[accounts];
+        await Parallel.ForEachAsync(Enumerable.Range(0, accounts), new ParallelOptions { MaxDegreeOfParallelism = 16, CancellationToken = cancellationToken }, async (i, ct) =>
+        {
+            var iban = Tests.Accounts.BankData.NewIban().Value;
+            await SendAsync(HttpMethod.Post, $"/api/v1/ops/customers/{customer}/accounts", new { iban, currency = "KZT" }, operatorKey, ct);
+            await SendAsync(HttpMethod.Post, $"/api/v1/ops/accounts/{iban}/credits", new { amount = 1_000_000m, reference = "bench" }, operatorKey, ct, idempotencyKey: "bench-" + iban);
+            ibans[i] = iban;
+        });
+
+        var iin = Tests.Accounts.BankData.NewIin();
+        var login = "bench" + Guid.NewGuid().ToString("N")[..12];
+        var user = await SendAsync(HttpMethod.Post, $"/api/v1/ops/customers/{customer}/users",
+            new { login, fullName = "Бенч Бенчев", iin, isAdmin = true, permissions = new { accounts = new[] { "*" }, functions = new[] { "view", "create", "sign" } } }, operatorKey, cancellationToken);
+        var temporary = user.GetProperty("temporaryPassword").GetString()!;
+        const string password = "Bench-Passw0rd!";
+        var first = (await SendAsync(HttpMethod.Post, "/api/v1/sessions", new { login, password = temporary }, null, cancellationToken, expect: HttpStatusCode.Forbidden)).GetProperty("sessionToken").GetString()!;
+        await SendAsync(HttpMethod.Post, "/api/v1/users/me/password", new { currentPassword = temporary, newPassword = password }, first, cancellationToken, expect: HttpStatusCode.NoContent);
+        var portal = (await SendAsync(HttpMethod.Post, "/api/v1/sessions", new { login, password }, null, cancellationToken)).GetProperty("sessionToken").GetString()!;
+        var pair = await SendAsync(HttpMethod.Post, "/api/v1/credentials", new { name = "Bench ERP", scopes = new[] { "documents.read", "documents.write" } }, portal, cancellationToken);
+        using var form = new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["grant_type"] = "client_credentials",
+            ["client_id"] = pair.GetProperty("clientId").GetString()!,
+            ["client_secret"] = pair.GetProperty("clientSecret").GetString()!,
+        });
+        var token = (await (await http.PostAsync("/api/v1/oauth/token", form, cancellationToken)).Content.ReadFromJsonAsync<JsonElement>(cancellationToken)).GetProperty("access_token").GetString()!;
+        var session = (await SendAsync(HttpMethod.Post, "/api/v1/sessions", new { login, password }, token, cancellationToken)).GetProperty("sessionToken").GetString()!;
+        return new BenchPayer(customer, ibans, pki.IssueUser(iin, bin), new AuthenticationHeaderValue("Bearer", session),
+            Tests.Accounts.BankData.NewIban("601").Value, Tests.Accounts.BankData.NewBin());
+    }
+
+    private async Task<JsonElement> SendAsync(HttpMethod method, string path, object body, string? bearer, CancellationToken cancellationToken, HttpStatusCode? expect = null, string? idempotencyKey = null)
+    {
+        using var request = new HttpRequestMessage(method, path) { Content = JsonContent.Create(body) };
+        if (bearer is not null)
+        {
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", bearer);
+        }
+
+        if (idempotencyKey is not null)
+        {
+            request.Headers.Add("Idempotency-Key", idempotencyKey);
+        }
+
+        using var response = await http.SendAsync(request, cancellationToken);
+        var text = await response.Content.ReadAsStringAsync(cancellationToken);
+        if (expect is { } status ? response.StatusCode != status : !response.IsSuccessStatusCode)
+        {
+            throw new InvalidOperationException($"{method} {path}: {(int)response.StatusCode} {text}");
+        }
+
+        return text.Length == 0 ? default : JsonDocument.Parse(text).RootElement.Clone();
+    }
+}
