@@ -43,6 +43,11 @@ public sealed partial class DocumentWorkflow : WorkflowDefinition<Document>
 
     private readonly DocumentServices _services;
 
+    // What never changes about an account once opened: its owner, currency and kind (one read per account per process).
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<LedgerAccountId, AccountFacts> _accounts = new();
+
+    private sealed record AccountFacts(string? CustomerId, Currency Currency, LedgerAccountKind Kind);
+
     public DocumentWorkflow(DocumentServices services)
         : base(WorkflowName)
     {
@@ -132,10 +137,9 @@ public sealed partial class DocumentWorkflow : WorkflowDefinition<Document>
         var s = _services;
         var calendar = await s.Calendars.GetAsync(cancellationToken);
         var accounts = new Dictionary<string, Currency>(StringComparer.Ordinal);
-        if (PayerIbanOf(content) is { } payer && (await s.Ledger.GetAccountViewAsync(LedgerAccountId.ForIban(payer), cancellationToken))?.State is { } account
-            && account.CustomerId == document.CustomerId && account.Status == AccountStatus.Open)
+        if (PayerIbanOf(content) is { } payer && await FactsAsync(LedgerAccountId.ForIban(payer), cancellationToken) is { } account && account.CustomerId == document.CustomerId)
         {
-            accounts[payer.Value] = account.Currency;
+            accounts[payer.Value] = account.Currency; // a closed or restricted account is refused by the ledger at posting
         }
 
         var context = new PaymentOrderContext(KazakhstanTime.LocalDate(document.ReceivedAt), document.OperationalDate, s.Bank.Value.IbanCode, s.Bank.Value.Bic,
@@ -147,12 +151,32 @@ public sealed partial class DocumentWorkflow : WorkflowDefinition<Document>
         }
 
         // A beneficiary at this bank must hold an open account in the document's currency.
-        var beneficiary = (await s.Ledger.GetAccountViewAsync(LedgerAccountId.ForIban(order.BeneficiaryIban), cancellationToken))?.State;
+        var beneficiary = await FactsAsync(LedgerAccountId.ForIban(order.BeneficiaryIban), cancellationToken);
         var problem = beneficiary is null || beneficiary.Kind != LedgerAccountKind.Customer ? "beneficiary_account_unknown"
-            : beneficiary.Status != AccountStatus.Open ? "beneficiary_account_closed"
             : beneficiary.Currency != order.Currency ? "beneficiary_currency_mismatch"
             : null;
         return problem is null ? (order, []) : (null, [new FieldError("beneficiary.iban", problem)]);
+    }
+
+    private async Task<AccountFacts?> FactsAsync(LedgerAccountId id, CancellationToken cancellationToken)
+    {
+        if (_accounts.TryGetValue(id, out var known))
+        {
+            return known;
+        }
+
+        if ((await _services.Ledger.GetAccountViewAsync(id, cancellationToken))?.State is not { } state)
+        {
+            return null; // not remembered: it may be opened later
+        }
+
+        var facts = new AccountFacts(state.CustomerId, state.Currency, state.Kind);
+        if (_accounts.Count < 100_000)
+        {
+            _accounts[id] = facts;
+        }
+
+        return facts;
     }
 
     private static Iban? PayerIbanOf(byte[] content)
@@ -183,15 +207,15 @@ public sealed partial class DocumentWorkflow : WorkflowDefinition<Document>
             return await FinishAsync(context, DocumentStatus.Refused, reason, cancellationToken: cancellationToken);
         }
 
-        // The ledger refuses a restricted debit by itself; this earlier look keeps clause 5.2.8's order (restriction before AML).
-        var payer = (await s.Ledger.GetAccountViewAsync(LedgerAccountId.ForIban(Iban.Parse(summary.PayerIban)), cancellationToken))?.State;
-        if (payer is null || payer.FullArrests > 0 || payer.Suspensions > 0)
-        {
-            return await FinishAsync(context, DocumentStatus.Refused, RefusalReasons.AccountRestricted, cancellationToken: cancellationToken);
-        }
-
         if (!document.AmlReleased && AmlRule.FirstMatch(s.PaymentOptions.Value.AmlRules, summary) is { } rule)
         {
+            // Clause 5.2.8's order: a restricted account is refused before an AML hold (the ledger refuses it by itself at posting).
+            var payer = (await s.Ledger.GetAccountViewAsync(LedgerAccountId.ForIban(Iban.Parse(summary.PayerIban)), cancellationToken))?.State;
+            if (payer is null || payer.FullArrests > 0 || payer.Suspensions > 0)
+            {
+                return await FinishAsync(context, DocumentStatus.Refused, RefusalReasons.AccountRestricted, cancellationToken: cancellationToken);
+            }
+
             context.Data = document = await WaitingAsync(document with { WaitingFor = DocumentWaits.AmlReview }, cancellationToken);
             await s.Store.PutAlertAsync(DocumentAlerts.Aml, document, context.Now, rule.Name, cancellationToken);
             await s.Audit.AppendAsync(new AuditRecord(document.CustomerId, "system", "document.aml_hold", AuditOutcome.Success)

@@ -12,6 +12,7 @@ using BusinessApi.Documents.Signatures;
 using BusinessApi.Platform.Storage;
 using BusinessApi.Platform.Workflows;
 using BusinessApi.Tests.Documents;
+using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
@@ -33,32 +34,13 @@ public sealed class DocumentThroughput(string connectionString, TimeSpan duratio
         var prefix = "d" + Guid.NewGuid().ToString("N")[..10];
         var operatorKey = "bench-" + Guid.NewGuid().ToString("N") + Guid.NewGuid().ToString("N");
         var completions = new CompletionCounter();
-        var app = FunctionsApp.Create(
-            [
-                "--urls=http://127.0.0.1:0",
-                $"--AzureWebJobsStorage={connectionString}",
-                $"--Storage:TablePrefix={prefix}",
-                $"--Secrets:LocalPath={Path.Combine(Path.GetTempPath(), "business-api-bench", prefix, "secrets.json")}",
-                "--Logging:LogLevel:Default=Warning",
-                $"--Operations:ApiKeys={operatorKey}",
-                "--Http:RateLimiting:PermitsPerSecond=1000000",
-                "--Http:RateLimiting:Burst=1000000",
-                "--Users:PasswordHashIterations=1000",
-                "--Calendar:OperationalHours=00:00-24:00",
-                "--Calendar:Weekend=",
-                "--Calendar:ApplyPublicHolidays=false",
-                "--Timers:credential-inactivity:Schedule=",
-                "--Timers:user-inactivity:Schedule=",
-                "--Timers:document-deadlines:Schedule=",
-            ],
-            builder => builder.Services.AddSingleton<IWorkflowObserver>(completions),
-            includeLocalSettings: false);
+        var app = CreateApp(prefix, operatorKey, [], completions);
         await app.StartAsync(cancellationToken);
         using var pki = new TestPki();
         var payers = new List<BenchPayer>();
         try
         {
-            var address = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
+            var address = AddressOf(app);
             using var handler = new SocketsHttpHandler { MaxConnectionsPerServer = callers * 2, PooledConnectionLifetime = TimeSpan.FromMinutes(5) };
             using var http = new HttpClient(handler) { BaseAddress = address, Timeout = TimeSpan.FromSeconds(60) };
             var setup = new BenchSetup(http, operatorKey);
@@ -78,11 +60,31 @@ public sealed class DocumentThroughput(string connectionString, TimeSpan duratio
             await completions.WaitForAsync(200, TimeSpan.FromMinutes(2));
             FailedRequests = 0;
 
-            var monitor = app.Services.GetRequiredService<StorageCallMonitor>();
             var queue = new ConcurrentQueue<SignedOrder>(spreadOrders.Skip(200));
+
+            // The front door alone: an instance that takes documents in and leaves their execution to others
+            // (Workflows:Worker=false), as a scaled-out deployment would; this process's worker picks them up after their lease.
+            var intakeOnly = CreateApp(prefix, operatorKey, ["--Workflows:Worker=false", "--Workflows:LeaseSeconds=5"], null);
+            await intakeOnly.StartAsync(cancellationToken);
+            Measurement frontDoor;
+            try
+            {
+                using var intakeHttp = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = callers * 2 }) { BaseAddress = AddressOf(intakeOnly), Timeout = TimeSpan.FromSeconds(60) };
+                var executedBefore = completions.Executed;
+                frontDoor = await Load.RunAsync("accepted, intake-only instance", "docs/s", callers, duration, async (_, _) =>
+                    queue.TryDequeue(out var order) ? await SubmitAsync(intakeHttp, order, cancellationToken) : 0, cancellationToken);
+                await completions.WaitForAsync(executedBefore + frontDoor.Operations, TimeSpan.FromMinutes(5));
+            }
+            finally
+            {
+                await intakeOnly.StopAsync(CancellationToken.None);
+                await intakeOnly.DisposeAsync();
+            }
+
+            var monitor = app.Services.GetRequiredService<StorageCallMonitor>();
             var callsBefore = monitor.Calls;
             var completedBefore = completions.Executed;
-            var accepted = await Load.RunAsync("accepted documents (POST /documents)", "docs/s", callers, duration, async (_, _) =>
+            var accepted = await Load.RunAsync("accepted, executing in the same process", "docs/s", callers, duration, async (_, _) =>
                 queue.TryDequeue(out var order) ? await SubmitAsync(http, order, cancellationToken) : 0, cancellationToken);
             var submitted = (int)accepted.Operations;
             await completions.WaitForAsync(completedBefore + submitted, TimeSpan.FromMinutes(5));
@@ -95,7 +97,7 @@ public sealed class DocumentThroughput(string connectionString, TimeSpan duratio
             var verification = VerifyOnOneCore(app.Services, payers[1], duration);
             var trial = await http.SendAsync(Ops(HttpMethod.Get, "/api/v1/ops/ledger/trial-balance", operatorKey), cancellationToken);
             var balanced = (await trial.Content.ReadFromJsonAsync<JsonElement>(cancellationToken)).GetProperty("balanced").GetBoolean();
-            return new DocumentFigures(accepted, spread, hot, verification, OpenSslVerifyRate(), callsPerDocument, completions.Refused, balanced, FailedRequests);
+            return new DocumentFigures(frontDoor, accepted, spread, hot, verification, OpenSslVerifyRate(), callsPerDocument, completions.Refused, balanced, FailedRequests);
         }
         finally
         {
@@ -110,6 +112,37 @@ public sealed class DocumentThroughput(string connectionString, TimeSpan duratio
     }
 
     private long FailedRequests;
+
+    private static Uri AddressOf(WebApplication app) =>
+        new(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
+
+    private WebApplication CreateApp(string prefix, string operatorKey, string[] extra, IWorkflowObserver? observer) => FunctionsApp.Create(
+        [
+            "--urls=http://127.0.0.1:0",
+            $"--AzureWebJobsStorage={connectionString}",
+            $"--Storage:TablePrefix={prefix}",
+            $"--Secrets:LocalPath={Path.Combine(Path.GetTempPath(), "business-api-bench", prefix, "secrets.json")}",
+            "--Logging:LogLevel:Default=Warning",
+            $"--Operations:ApiKeys={operatorKey}",
+            "--Http:RateLimiting:PermitsPerSecond=1000000",
+            "--Http:RateLimiting:Burst=1000000",
+            "--Users:PasswordHashIterations=1000",
+            "--Calendar:OperationalHours=00:00-24:00",
+            "--Calendar:Weekend=",
+            "--Calendar:ApplyPublicHolidays=false",
+            "--Timers:credential-inactivity:Schedule=",
+            "--Timers:user-inactivity:Schedule=",
+            "--Timers:document-deadlines:Schedule=",
+            .. extra,
+        ],
+        builder =>
+        {
+            if (observer is not null)
+            {
+                builder.Services.AddSingleton(observer);
+            }
+        },
+        includeLocalSettings: false);
 
     private async Task<Measurement> EndToEndAsync(string name, HttpClient http, CompletionCounter completions, IReadOnlyList<SignedOrder> orders, int callers, CancellationToken cancellationToken)
     {
@@ -217,12 +250,10 @@ public sealed class DocumentThroughput(string connectionString, TimeSpan duratio
             using var process = Process.Start(start)!;
             var output = process.StandardOutput.ReadToEnd();
             process.WaitForExit();
-            // Machine-readable line: +F2:<bits>:<sign/s... as seconds per op>:<verify seconds per op>
+            // Machine-readable line: +F2:<index>:<bits>:<signs/s>:<verifies/s>
             var line = output.Split('\n').FirstOrDefault(l => l.StartsWith("+F2:", StringComparison.Ordinal));
             var parts = line?.Split(':');
-            return parts is { Length: >= 4 } && double.TryParse(parts[3], CultureInfo.InvariantCulture, out var secondsPerVerify) && secondsPerVerify > 0
-                ? 1 / secondsPerVerify
-                : double.NaN;
+            return parts is { Length: >= 5 } && double.TryParse(parts[4], CultureInfo.InvariantCulture, out var verifies) ? verifies : double.NaN;
         }
         catch (System.ComponentModel.Win32Exception)
         {
@@ -290,6 +321,7 @@ public sealed class DocumentThroughput(string connectionString, TimeSpan duratio
 }
 
 public sealed record DocumentFigures(
+    Measurement AcceptedIntakeOnly,
     Measurement Accepted,
     Measurement EndToEndSpread,
     Measurement EndToEndHot,
