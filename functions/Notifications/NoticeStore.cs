@@ -20,7 +20,7 @@ public sealed record Notice(string NoticeId, string CustomerId, string Kind, Dat
 /// about one thing is added once, however often (or whenever) the step that adds it runs. This is the record the notification channel
 /// (feed, webhooks, deadlines) is built on.
 /// </summary>
-public sealed class NoticeStore(StorageResources storage, ProblemTexts texts)
+public sealed class NoticeStore(StorageResources storage, TransactionBatcher batcher, ProblemTexts texts)
 {
     public const string TableName = "Notices";
 
@@ -58,7 +58,7 @@ public sealed class NoticeStore(StorageResources storage, ProblemTexts texts)
         var marker = new TableEntity(customerId, MarkerPrefix + notice.NoticeId) { ["Cursor"] = notice.Cursor };
         try
         {
-            await _table.SubmitTransactionAsync(
+            await batcher.SubmitAsync(_table,
                 [new TableTransactionAction(TableTransactionActionType.Add, marker), new TableTransactionAction(TableTransactionActionType.Add, entity)],
                 cancellationToken);
         }

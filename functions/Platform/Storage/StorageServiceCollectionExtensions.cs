@@ -48,6 +48,7 @@ public static class StorageServiceCollectionExtensions
         });
 
         services.AddSingleton<StorageResources>();
+        services.AddSingleton<TransactionBatcher>();
         services.AddSingleton<StorageInitializer>();
         services.AddHostedService(sp => sp.GetRequiredService<StorageInitializer>());
         return services;

@@ -17,6 +17,7 @@ public sealed partial class WorkflowEngine
 {
     private readonly StorageResources _storage;
     private readonly WorkflowIndex _index;
+    private readonly TransactionBatcher _batcher;
     private readonly WorkflowWorkQueue _queue;
     private readonly TimeProvider _time;
     private readonly WorkflowOptions _options;
@@ -28,6 +29,7 @@ public sealed partial class WorkflowEngine
 
     internal WorkflowEngine(
         StorageResources storage,
+        TransactionBatcher batcher,
         WorkflowIndex index,
         WorkflowWorkQueue queue,
         TimeProvider time,
@@ -40,6 +42,7 @@ public sealed partial class WorkflowEngine
         _observers = [.. observers];
         _storage = storage;
         _index = index;
+        _batcher = batcher;
         _queue = queue;
         _time = time;
         _options = options.Value;
@@ -108,9 +111,8 @@ public sealed partial class WorkflowEngine
             }
             else
             {
-                var response = await table.SubmitTransactionAsync(
-                    [new TableTransactionAction(TableTransactionActionType.Add, instance.ToEntity()), .. extra], cancellationToken);
-                instance.ETag = response.Value[0].Headers.ETag ?? ETag.All;
+                var response = await _batcher.SubmitAsync(table, [new TableTransactionAction(TableTransactionActionType.Add, instance.ToEntity()), .. extra], cancellationToken);
+                instance.ETag = response[0].Headers.ETag ?? ETag.All;
             }
         }
         catch (Exception ex) when (ex is RequestFailedException { Status: 409 } or TableTransactionFailedException { Status: 409 })
@@ -494,10 +496,10 @@ public sealed partial class WorkflowEngine
             }
             else
             {
-                var response = await table.SubmitTransactionAsync(
+                var response = await _batcher.SubmitAsync(table,
                     [new TableTransactionAction(TableTransactionActionType.UpdateReplace, next.ToEntity(), current.ETag), .. writes, .. outbox],
                     cancellationToken);
-                next.ETag = response.Value[0].Headers.ETag ?? ETag.All;
+                next.ETag = response[0].Headers.ETag ?? ETag.All;
             }
         }
         catch (Exception ex) when (ex is RequestFailedException { Status: 412 or 404 } || (ex is TableTransactionFailedException { FailedTransactionActionIndex: 0 } first && first.Status is 412 or 404))

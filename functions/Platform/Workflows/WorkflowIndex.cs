@@ -12,7 +12,7 @@ namespace BusinessApi.Platform.Workflows;
 /// (queues cap visibility at 7 days) survive restarts (W5). Entries move only when a wait or a retry
 /// changes the due time; while an instance runs, its entry's due is its recovery horizon.
 /// </summary>
-internal sealed class WorkflowIndex(StorageResources storage, IOptions<WorkflowOptions> options)
+internal sealed class WorkflowIndex(StorageResources storage, TransactionBatcher batcher, IOptions<WorkflowOptions> options)
 {
     public const string TableName = "WorkflowDue";
     public const string FaultsTableName = "WorkflowFaults";
@@ -28,15 +28,16 @@ internal sealed class WorkflowIndex(StorageResources storage, IOptions<WorkflowO
         Shard((int)(unchecked((uint)StableHash(instanceId)) % (uint)_shards));
 
     /// <summary>Writes the entry that becomes canonical when the instance row reaches <see cref="InstanceRecord.Version"/> of <paramref name="instance"/>.</summary>
+    /// <remarks>Group-committed per shard with other instances' entries (many instances start and end at once).</remarks>
     public Task PutAsync(InstanceRecord instance, string rowKey, CancellationToken cancellationToken) =>
-        _index.UpsertEntityAsync(new TableEntity(ShardOf(instance.InstanceId), rowKey)
+        batcher.SubmitOneAsync(_index, new TableTransactionAction(TableTransactionActionType.UpsertReplace, new TableEntity(ShardOf(instance.InstanceId), rowKey)
         {
             ["Table"] = instance.Location.Table,
             ["Pk"] = instance.Location.PartitionKey,
             ["Rk"] = instance.Location.RowKey,
             ["ForVersion"] = instance.Version,
             ["ClaimedUntil"] = DateTimeOffset.MinValue,
-        }, TableUpdateMode.Replace, cancellationToken);
+        }), cancellationToken);
 
     public static long ForVersionOf(TableEntity entry) => entry.GetInt64("ForVersion") ?? 0;
 
@@ -51,7 +52,7 @@ internal sealed class WorkflowIndex(StorageResources storage, IOptions<WorkflowO
     {
         try
         {
-            await _index.DeleteEntityAsync(shard, rowKey, ETag.All, cancellationToken);
+            await batcher.SubmitOneAsync(_index, new TableTransactionAction(TableTransactionActionType.Delete, new TableEntity(shard, rowKey), ETag.All), cancellationToken);
         }
         catch (RequestFailedException ex) when (ex.Status == 404)
         {

@@ -22,6 +22,7 @@ public static class WorkflowServiceCollectionExtensions
         services.AddHostedService(sp => sp.GetRequiredService<WorkflowWorkQueue>());
         services.AddSingleton(sp => new WorkflowEngine(
             sp.GetRequiredService<StorageResources>(),
+            sp.GetRequiredService<TransactionBatcher>(),
             sp.GetRequiredService<WorkflowIndex>(),
             sp.GetRequiredService<WorkflowWorkQueue>(),
             sp.GetRequiredService<TimeProvider>(),
