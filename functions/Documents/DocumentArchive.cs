@@ -30,9 +30,6 @@ public sealed class DocumentArchive(StorageResources storage, TimeProvider time)
     public const string ReceiptName = "receipt.json";
     public static readonly TimeSpan Retention = TimeSpan.FromDays((5 * 365) + 2); // 5 years, leap days included
 
-    private const string Sha256Metadata = "sha256";
-    private const string RetainUntilMetadata = "retainuntil";
-
     private readonly BlobContainerClient _container = storage.Container(ContainerName);
 
     public static string PathOf(Document document, string name)
@@ -52,22 +49,8 @@ public sealed class DocumentArchive(StorageResources storage, TimeProvider time)
         var blob = _container.GetBlobClient(path);
         try
         {
-            if (Environment.GetEnvironmentVariable("PROBE_PLAIN_BLOBS") == "1")
-            {
-                await blob.UploadAsync(new BinaryData(content), new BlobUploadOptions { Conditions = new BlobRequestConditions { IfNoneMatch = ETag.All } }, cancellationToken);
-                return (hash, null);
-            }
-
-            await blob.UploadAsync(new BinaryData(content), new BlobUploadOptions
-            {
-                Conditions = new BlobRequestConditions { IfNoneMatch = ETag.All },
-                HttpHeaders = new BlobHttpHeaders { ContentType = path.EndsWith(".json", StringComparison.Ordinal) ? "application/json" : "application/pkcs7-mime", ContentHash = MD5Of(content) },
-                Metadata = new Dictionary<string, string>
-                {
-                    [Sha256Metadata] = hash,
-                    [RetainUntilMetadata] = (time.GetUtcNow() + Retention).ToString("O", CultureInfo.InvariantCulture),
-                },
-            }, cancellationToken);
+            // Nothing but the bytes: their SHA-256 is kept in Tables, and the retention runs from the blob's own creation time.
+            await blob.UploadAsync(new BinaryData(content), new BlobUploadOptions { Conditions = new BlobRequestConditions { IfNoneMatch = ETag.All } }, cancellationToken);
             return (hash, null);
         }
         catch (RequestFailedException ex) when (ex.Status is 409 or 412)
@@ -113,15 +96,7 @@ public sealed class DocumentArchive(StorageResources storage, TimeProvider time)
         await _container.GetBlobClient(path).DeleteIfExistsAsync(cancellationToken: cancellationToken);
     }
 
-    private async Task<DateTimeOffset> RetainUntilAsync(string path, CancellationToken cancellationToken)
-    {
-        var properties = (await _container.GetBlobClient(path).GetPropertiesAsync(cancellationToken: cancellationToken)).Value;
-        return properties.Metadata.TryGetValue(RetainUntilMetadata, out var text) && DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind, out var until)
-            ? until
-            : DateTimeOffset.MaxValue; // no date recorded: keep it
-    }
-
-#pragma warning disable CA5351 // Content-MD5 is the transport checksum Blob storage verifies on upload, not a security hash (SHA-256 is kept for that).
-    private static byte[] MD5Of(byte[] content) => MD5.HashData(content);
-#pragma warning restore CA5351
+    /// <summary>The blob's creation time (set by the service, never by the app) plus <see cref="Retention"/>.</summary>
+    public async Task<DateTimeOffset> RetainUntilAsync(string path, CancellationToken cancellationToken) =>
+        (await _container.GetBlobClient(path).GetPropertiesAsync(cancellationToken: cancellationToken)).Value.CreatedOn + Retention;
 }

@@ -66,14 +66,16 @@ public sealed class DocumentThroughput(string connectionString, TimeSpan duratio
             // (Workflows:Worker=false), as a scaled-out deployment would; this process's worker picks them up after their lease.
             var intakeOnly = CreateApp(prefix, operatorKey, ["--Workflows:Worker=false", "--Workflows:LeaseSeconds=5"], null);
             await intakeOnly.StartAsync(cancellationToken);
-            Measurement frontDoor;
+            Measurement frontDoor, paced;
             try
             {
                 using var intakeHttp = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = callers * 2 }) { BaseAddress = AddressOf(intakeOnly), Timeout = TimeSpan.FromSeconds(60) };
                 var executedBefore = completions.Executed;
                 frontDoor = await Load.RunAsync("accepted, intake-only instance", "docs/s", callers, duration, async (_, _) =>
                     queue.TryDequeue(out var order) ? await SubmitAsync(intakeHttp, order, cancellationToken) : 0, cancellationToken);
-                await completions.WaitForAsync(executedBefore + frontDoor.Operations, TimeSpan.FromMinutes(5));
+                paced = await PacedAsync("  at 300 docs/s offered (open loop)", 300, duration, () =>
+                    queue.TryDequeue(out var order) ? SubmitAsync(intakeHttp, order, cancellationToken) : Task.FromResult(0));
+                await completions.WaitForAsync(executedBefore + frontDoor.Operations + paced.Operations, TimeSpan.FromMinutes(5));
             }
             finally
             {
@@ -97,7 +99,7 @@ public sealed class DocumentThroughput(string connectionString, TimeSpan duratio
             var verification = VerifyOnOneCore(app.Services, payers[1], duration);
             var trial = await http.SendAsync(Ops(HttpMethod.Get, "/api/v1/ops/ledger/trial-balance", operatorKey), cancellationToken);
             var balanced = (await trial.Content.ReadFromJsonAsync<JsonElement>(cancellationToken)).GetProperty("balanced").GetBoolean();
-            return new DocumentFigures(frontDoor, accepted, spread, hot, verification, OpenSslVerifyRate(), callsPerDocument, completions.Refused, balanced, FailedRequests);
+            return new DocumentFigures(frontDoor, paced, accepted, spread, hot, verification, OpenSslVerifyRate(), callsPerDocument, completions.Refused, balanced, FailedRequests);
         }
         finally
         {
@@ -153,6 +155,35 @@ public sealed class DocumentThroughput(string connectionString, TimeSpan duratio
         var elapsed = clock.Elapsed;
         var sorted = completions.EndToEndSince(clock, orders.Count);
         return new Measurement(name, "docs/s", orders.Count, latencies, elapsed, Percentile(sorted, 0.5), Percentile(sorted, 0.99));
+    }
+
+    /// <summary>Requests started at a fixed rate whatever the answers do (open loop): the latency a client sees at that load.</summary>
+    private static async Task<Measurement> PacedAsync(string name, int perSecond, TimeSpan duration, Func<Task<int>> operation)
+    {
+        var latencies = new ConcurrentBag<double>();
+        var running = new List<Task<int>>();
+        var clock = Stopwatch.StartNew();
+        var total = (int)(perSecond * duration.TotalSeconds);
+        for (var i = 0; i < total; i++)
+        {
+            var due = TimeSpan.FromSeconds((double)i / perSecond);
+            if (due > clock.Elapsed)
+            {
+                await Task.Delay(due - clock.Elapsed);
+            }
+
+            running.Add(Task.Run(async () =>
+            {
+                var start = Stopwatch.GetTimestamp();
+                var done = await operation();
+                latencies.Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+                return done;
+            }));
+        }
+
+        var accepted = (await Task.WhenAll(running)).Sum();
+        var sorted = latencies.Order().ToArray();
+        return new Measurement(name, "docs/s", accepted, sorted.Length, clock.Elapsed, Percentile(sorted, 0.5), Percentile(sorted, 0.99));
     }
 
     private async Task<long> SubmitAllAsync(HttpClient http, IReadOnlyList<SignedOrder> orders, int count, int callers, CancellationToken cancellationToken)
@@ -322,6 +353,7 @@ public sealed class DocumentThroughput(string connectionString, TimeSpan duratio
 
 public sealed record DocumentFigures(
     Measurement AcceptedIntakeOnly,
+    Measurement AcceptedAt300,
     Measurement Accepted,
     Measurement EndToEndSpread,
     Measurement EndToEndHot,

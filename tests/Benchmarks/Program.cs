@@ -75,7 +75,8 @@ if (payments is not null)
     Console.WriteLine($"Signed payment orders over real HTTP, {concurrency} callers (RSA-2048 signatures made beforehand; workflows run in the same process):");
     Console.WriteLine(Measurement.Header.TrimEnd() + " vs single insert |");
     Console.WriteLine(Measurement.Rule + "------------------|");
-    Console.WriteLine(payments.AcceptedIntakeOnly.Row(baseline.SingleInsert) + " (goal >= 300/s, p99 <= 100 ms)");
+    Console.WriteLine(payments.AcceptedIntakeOnly.Row(baseline.SingleInsert) + " (goal >= 300/s)");
+    Console.WriteLine(payments.AcceptedAt300.Row(baseline.SingleInsert) + " (goal: p99 <= 100 ms at 300/s)");
     Console.WriteLine(payments.Accepted.Row(baseline.SingleInsert) + " (the same Azurite also executing them)");
     Console.WriteLine(payments.EndToEndSpread.Row(baseline.SingleInsert) + " (goal >= 150/s; p50/p99: intake to executed)");
     Console.WriteLine(payments.EndToEndHot.Row(baseline.SingleInsert) + " (p50/p99: intake to executed)");

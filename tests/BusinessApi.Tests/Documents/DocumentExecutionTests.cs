@@ -219,4 +219,24 @@ public sealed class DocumentExecutionTests : IDisposable
         Assert.Equal(2, listed.GetProperty("certificates").GetArrayLength());
         Assert.Equal(1, listed.GetProperty("crls").GetArrayLength());
     }
+
+    [Fact]
+    public async Task Archive_IsWriteOnce_AndDeletableOnlyAfterFiveYears()
+    {
+        await using var app = await TestApp.StartAsync();
+        var archive = app.Services.GetRequiredService<DocumentArchive>();
+        var path = "cus_00000000000000000000/2026/11/25/doc_test/original.p7s";
+        var (hash, existing) = await archive.WriteOnceAsync(path, [1, 2, 3], default);
+        Assert.Null(existing);
+        Assert.Equal(hash, (await archive.WriteOnceAsync(path, [1, 2, 3], default)).Sha256); // the same bytes again: nothing changes
+        Assert.NotNull((await archive.WriteOnceAsync(path, [9], default)).Existing); // other bytes: the archived ones stand
+        await Assert.ThrowsAsync<ArchiveRetentionException>(() => archive.OverwriteAsync(path, [9], default));
+        await Assert.ThrowsAsync<ArchiveIntegrityException>(() => archive.ReadAsync(path, DocumentArchive.Sha256([9]), default));
+
+        app.Time.Advance(TimeSpan.FromDays((5 * 365) - 1));
+        await Assert.ThrowsAsync<ArchiveRetentionException>(() => archive.DeleteAsync(path, default));
+        app.Time.Advance(TimeSpan.FromDays(4));
+        await archive.DeleteAsync(path, default);
+        Assert.Null(await archive.ReadAsync(path, hash, default));
+    }
 }

@@ -130,6 +130,8 @@ public sealed class DocumentsTests : IClassFixture<DocumentsTests.Fixture>
         var path = DocumentArchive.PathOf(stored!, DocumentArchive.OriginalName);
         await Assert.ThrowsAsync<ArchiveRetentionException>(() => store.OverwriteAsync(path, [1, 2, 3], default));
         await Assert.ThrowsAsync<ArchiveRetentionException>(() => store.DeleteAsync(path, default));
+        var retainUntil = await store.RetainUntilAsync(path, default);
+        Assert.True(retainUntil >= App.Time.GetUtcNow().AddYears(5).AddDays(-2), $"retained until {retainUntil:O}");
         Assert.Equal(cms, await store.ReadAsync(path, stored!.ArchiveSha256!, default));
         Assert.Equal(cms, await (await payer.Software.GetAsync($"/api/v1/documents/{id}/archive")).Content.ReadAsByteArrayAsync());
     }
