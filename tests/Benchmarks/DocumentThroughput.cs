@@ -90,13 +90,13 @@ public sealed class DocumentThroughput(string connectionString, TimeSpan duratio
                 // Each run starts with nothing else going on: the documents before it are executed first (by this
                 // process's worker, once their lease of the intake-only instance lapses). The new instance warms up first.
                 var executedBefore = completions.Executed;
-                var warmUp = new List<SignedOrder>();
-                while (warmUp.Count < 200 && queue.TryDequeue(out var order))
+                var intakeWarmUp = new List<SignedOrder>();
+                while (intakeWarmUp.Count < 200 && queue.TryDequeue(out var order))
                 {
-                    warmUp.Add(order);
+                    intakeWarmUp.Add(order);
                 }
 
-                await completions.WaitForAsync(executedBefore += await SubmitAllAsync(intakeHttp, warmUp, warmUp.Count, callers, cancellationToken), TimeSpan.FromMinutes(5));
+                await completions.WaitForAsync(executedBefore += await SubmitAllAsync(intakeHttp, intakeWarmUp, intakeWarmUp.Count, callers, cancellationToken), TimeSpan.FromMinutes(5));
                 paced = await PacedAsync("accepted at 300 docs/s offered (open loop)", 300, duration, () =>
                     queue.TryDequeue(out var order) ? SubmitAsync(intakeHttp, order, cancellationToken) : Task.FromResult(0));
                 await completions.WaitForAsync(executedBefore += paced.Operations, TimeSpan.FromMinutes(5));
