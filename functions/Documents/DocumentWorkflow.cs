@@ -75,10 +75,12 @@ public sealed partial class DocumentWorkflow : WorkflowDefinition<Document>
         }
 
         // The signer must be the signed-in user, of this customer, still holding the sign power.
-        // Users, customers and pairs are read as sessions read them: trusted for a few seconds per instance.
+        // Users and customers are read as sessions read them (trusted for a few seconds per instance); the pair
+        // is read afresh, because a compromise statement registered before receipt must void the document
+        // even when it was made through another instance a moment ago.
         var userRead = s.Users.GetCachedAsync(document.UserId, cancellationToken).AsTask();
         var customerRead = s.Customers.GetCachedAsync(document.CustomerId, cancellationToken).AsTask();
-        var credentialRead = s.Credentials.GetForRequestAsync(document.ClientId, cancellationToken).AsTask();
+        var credentialRead = s.Credentials.GetAsync(document.ClientId, cancellationToken);
         await Task.WhenAll(userRead, customerRead, credentialRead);
         var user = (await userRead)?.User;
         var customer = await customerRead;

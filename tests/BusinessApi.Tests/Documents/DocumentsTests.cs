@@ -314,6 +314,25 @@ public sealed class DocumentsTests : IClassFixture<DocumentsTests.Fixture>
     }
 
     [Fact]
+    public async Task CompromiseReportedOnAnotherInstance_VoidsADocumentItsSessionStillLetIn()
+    {
+        await using var first = await TestApp.StartAsync();
+        await first.TrustAsync(Pki);
+        await using var second = await first.StartSiblingAsync();
+        using var payer = await first.PayerAsync(Pki);
+        Assert.Equal(HttpStatusCode.OK, (await payer.Software.GetAsync("/api/v1/documents")).StatusCode); // the pair's status is now cached here
+
+        using var admin = await second.AdminClientAsync(payer.CustomerId);
+        Assert.Equal(HttpStatusCode.OK, (await admin.PostAsync($"/api/v1/credentials/{payer.ClientId}/compromise", null)).StatusCode);
+        first.Time.Advance(TimeSpan.FromSeconds(1)); // received after the report, within this instance's status cache
+        var response = await payer.SubmitAsync(payer.SignOrder(payer.Order(10m)));
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        var document = await payer.FinishedAsync((await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("documentId").GetString()!);
+        Assert.Equal(("refused", "credentials_compromised"), (document.GetProperty("status").GetString(), document.GetProperty("reasonCode").GetString()));
+        Assert.Equal("1000000.00", (await first.AccountAsync(payer.Iban)).GetProperty("balance").GetString());
+    }
+
+    [Fact]
     public async Task OtherCustomersDocuments_Are404()
     {
         using var payer = await App.PayerAsync(Pki);
