@@ -7,8 +7,6 @@ using BusinessApi.Calendar;
 using BusinessApi.Credentials;
 using BusinessApi.Platform.Storage;
 using BusinessApi.Platform.Timers;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace BusinessApi.Benchmarks;
@@ -24,23 +22,11 @@ public sealed class CredentialThroughput(string connectionString, TimeSpan durat
     {
         var prefix = "c" + Guid.NewGuid().ToString("N")[..10];
         var operatorKey = "bench-" + Guid.NewGuid().ToString("N") + Guid.NewGuid().ToString("N");
-        var app = FunctionsApp.Create(
-            [
-                "--urls=http://127.0.0.1:0",
-                $"--AzureWebJobsStorage={connectionString}",
-                $"--Storage:TablePrefix={prefix}",
-                $"--Secrets:LocalPath={Path.Combine(Path.GetTempPath(), "business-api-bench", prefix, "secrets.json")}",
-                "--Logging:LogLevel:Default=Warning",
-                $"--Operations:ApiKeys={operatorKey}",
-                "--Http:RateLimiting:PermitsPerSecond=1000000",
-                "--Http:RateLimiting:Burst=1000000",
-                "--Timers:credential-inactivity:Schedule=",
-            ],
-            includeLocalSettings: false);
+        var app = BenchApp.Create(connectionString, prefix, operatorKey, ["--Timers:credential-inactivity:Schedule="]);
         await app.StartAsync(cancellationToken);
         try
         {
-            var address = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
+            var address = BenchApp.AddressOf(app);
             using var handler = new SocketsHttpHandler { MaxConnectionsPerServer = callers * 2, PooledConnectionLifetime = TimeSpan.FromMinutes(5) };
             using var http = new HttpClient(handler) { BaseAddress = address, Timeout = TimeSpan.FromSeconds(30) };
             var (_, clientId, secret, login, password) = await SetUpAsync(http, operatorKey, cancellationToken);

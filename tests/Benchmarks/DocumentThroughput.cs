@@ -13,8 +13,6 @@ using BusinessApi.Platform.Storage;
 using BusinessApi.Platform.Workflows;
 using BusinessApi.Tests.Documents;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace BusinessApi.Benchmarks;
@@ -134,19 +132,10 @@ public sealed class DocumentThroughput(string connectionString, TimeSpan duratio
 
     private long FailedRequests;
 
-    private static Uri AddressOf(WebApplication app) =>
-        new(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
+    private static Uri AddressOf(WebApplication app) => BenchApp.AddressOf(app);
 
-    private WebApplication CreateApp(string prefix, string operatorKey, string[] extra, IWorkflowObserver? observer) => FunctionsApp.Create(
+    private WebApplication CreateApp(string prefix, string operatorKey, string[] extra, IWorkflowObserver? observer) => BenchApp.Create(connectionString, prefix, operatorKey,
         [
-            "--urls=http://127.0.0.1:0",
-            $"--AzureWebJobsStorage={connectionString}",
-            $"--Storage:TablePrefix={prefix}",
-            $"--Secrets:LocalPath={Path.Combine(Path.GetTempPath(), "business-api-bench", prefix, "secrets.json")}",
-            "--Logging:LogLevel:Default=Warning",
-            $"--Operations:ApiKeys={operatorKey}",
-            "--Http:RateLimiting:PermitsPerSecond=1000000",
-            "--Http:RateLimiting:Burst=1000000",
             "--Users:PasswordHashIterations=1000",
             "--Calendar:OperationalHours=00:00-24:00",
             "--Calendar:Weekend=",
@@ -162,8 +151,7 @@ public sealed class DocumentThroughput(string connectionString, TimeSpan duratio
             {
                 builder.Services.AddSingleton(observer);
             }
-        },
-        includeLocalSettings: false);
+        });
 
     private async Task<Measurement> EndToEndAsync(string name, HttpClient http, CompletionCounter completions, IReadOnlyList<SignedOrder> orders, int callers, CancellationToken cancellationToken)
     {

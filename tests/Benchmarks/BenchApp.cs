@@ -1,0 +1,29 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace BusinessApi.Benchmarks;
+
+/// <summary>The real app in this process for a benchmark: Kestrel on a free loopback port, its own table prefix, no rate limits.</summary>
+internal static class BenchApp
+{
+    public static WebApplication Create(string connectionString, string prefix, string operatorKey, IEnumerable<string>? extra = null, Action<WebApplicationBuilder>? configure = null) =>
+        FunctionsApp.Create(
+            [
+                "--urls=http://127.0.0.1:0",
+                $"--AzureWebJobsStorage={connectionString}",
+                $"--Storage:TablePrefix={prefix}",
+                $"--Secrets:LocalPath={Path.Combine(Path.GetTempPath(), "business-api-bench", prefix, "secrets.json")}",
+                "--Logging:LogLevel:Default=Warning",
+                $"--Operations:ApiKeys={operatorKey}",
+                "--Http:RateLimiting:PermitsPerSecond=1000000",
+                "--Http:RateLimiting:Burst=1000000",
+                .. extra ?? [],
+            ],
+            configure,
+            includeLocalSettings: false);
+
+    public static Uri AddressOf(WebApplication app) =>
+        new(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
+}
