@@ -68,11 +68,14 @@ public sealed record DocumentError(string Field, string Code, IReadOnlyList<stri
     }
 }
 
-/// <summary>The document's money side, once validated: what was (or will be) posted.</summary>
+/// <summary>
+/// The document's money side, once validated: what was (or will be) posted. Stored with the document and
+/// shown as is; amounts are strings in minor units, as everywhere in the API.
+/// </summary>
 public sealed record DocumentSummary(
     string Number,
     DateOnly Date,
-    decimal Amount,
+    [property: JsonConverter(typeof(MinorUnitsAmountConverter))] decimal Amount,
     string Currency,
     string PayerIban,
     string BeneficiaryName,
@@ -84,11 +87,30 @@ public sealed record DocumentSummary(
     DateOnly ValueDate,
     string Route)
 {
+    [JsonConverter(typeof(MinorUnitsAmountConverter))]
     public decimal? Commission { get; init; }
 
     public static DocumentSummary Of(PaymentOrder order, bool internalBeneficiary) => new(
         order.Number, order.Date, order.Amount, order.Currency.ToString(), order.Payer.Iban!, order.Beneficiary.Name!, order.Beneficiary.Idn!, order.Beneficiary.Iban!,
         order.Beneficiary.Bic!, order.PurposeCode, order.Purpose, order.ValueDate, internalBeneficiary ? PaymentRoutes.Internal : PaymentRoutes.Interbank);
+}
+
+/// <summary>
+/// An amount as a string with two decimals (<c>"150000.00"</c>): every currency here has 2 minor units
+/// (<see cref="Accounts.Currencies.MinorUnits"/>). Reads a string or a number.
+/// </summary>
+public sealed class MinorUnitsAmountConverter : JsonConverter<decimal>
+{
+    public override decimal Read(ref System.Text.Json.Utf8JsonReader reader, Type typeToConvert, System.Text.Json.JsonSerializerOptions options) =>
+        reader.TokenType == System.Text.Json.JsonTokenType.String
+            ? decimal.Parse(reader.GetString()!, NumberStyles.AllowDecimalPoint | NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture)
+            : reader.GetDecimal();
+
+    public override void Write(System.Text.Json.Utf8JsonWriter writer, decimal value, System.Text.Json.JsonSerializerOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        writer.WriteStringValue(value.ToString("F2", CultureInfo.InvariantCulture));
+    }
 }
 
 public static class PaymentRoutes

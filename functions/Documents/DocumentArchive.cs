@@ -23,7 +23,7 @@ public sealed class ArchiveRetentionException(string path, DateTimeOffset retain
 /// time-based immutability policy enforces the same below the app (infra); Azurite cannot, so the app
 /// refuses on its own.
 /// </summary>
-public sealed class DocumentArchive(StorageResources storage, TimeProvider time)
+public sealed partial class DocumentArchive(StorageResources storage, TimeProvider time, ILogger<DocumentArchive> logger)
 {
     public const string ContainerName = "archive";
     public const string OriginalName = "original.p7s";
@@ -66,7 +66,13 @@ public sealed class DocumentArchive(StorageResources storage, TimeProvider time)
         try
         {
             var content = (await _container.GetBlobClient(path).DownloadContentAsync(cancellationToken)).Value.Content.ToArray();
-            return Sha256(content) == expectedSha256 ? content : throw new ArchiveIntegrityException(path);
+            if (Sha256(content) == expectedSha256)
+            {
+                return content;
+            }
+
+            LogIntegrityFailure(logger, path);
+            throw new ArchiveIntegrityException(path);
         }
         catch (RequestFailedException ex) when (ex.Status == 404)
         {
@@ -99,4 +105,7 @@ public sealed class DocumentArchive(StorageResources storage, TimeProvider time)
     /// <summary>The blob's creation time (set by the service, never by the app) plus <see cref="Retention"/>.</summary>
     public async Task<DateTimeOffset> RetainUntilAsync(string path, CancellationToken cancellationToken) =>
         (await _container.GetBlobClient(path).GetPropertiesAsync(cancellationToken: cancellationToken)).Value.CreatedOn + Retention;
+
+    [LoggerMessage(Level = LogLevel.Critical, Message = "Archived blob {Path} no longer matches its recorded SHA-256")]
+    private static partial void LogIntegrityFailure(ILogger logger, string path);
 }

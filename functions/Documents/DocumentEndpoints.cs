@@ -173,11 +173,17 @@ public static class DocumentEndpoints
             return ProblemResult.For(DocumentProblems.DocumentNotFound);
         }
 
-        if (document.ArchiveSha256 is not { } sha || await archive.ReadAsync(DocumentArchive.PathOf(document, DocumentArchive.OriginalName), sha, cancellationToken) is not { } bytes)
+        if (document.ArchiveSha256 is not { } sha || await ReadArchivedAsync(archive, DocumentArchive.PathOf(document, DocumentArchive.OriginalName), sha, cancellationToken) is not { } read)
         {
             return ProblemResult.For(DocumentProblems.NotArchived);
         }
 
+        if (read.Problem is { } damaged)
+        {
+            return damaged;
+        }
+
+        var bytes = read.Bytes!;
         context.Response.Headers["Digest"] = "sha-256=" + Convert.ToBase64String(Convert.FromHexString(sha));
         return TypedResults.File(bytes, "application/pkcs7-mime", document.DocumentId + ".p7s");
     }
@@ -192,12 +198,25 @@ public static class DocumentEndpoints
             return ProblemResult.For(DocumentProblems.DocumentNotFound);
         }
 
-        if (document.ReceiptSha256 is not { } sha || await archive.ReadAsync(DocumentArchive.PathOf(document, DocumentArchive.ReceiptName), sha, cancellationToken) is not { } bytes)
+        if (document.ReceiptSha256 is not { } sha || await ReadArchivedAsync(archive, DocumentArchive.PathOf(document, DocumentArchive.ReceiptName), sha, cancellationToken) is not { } read)
         {
             return ProblemResult.For(DocumentProblems.NotArchived);
         }
 
-        return TypedResults.File(bytes, "application/json");
+        return read.Problem ?? (IResult)TypedResults.File(read.Bytes!, "application/json");
+    }
+
+    /// <summary>The archived bytes, or the 500 to answer when they no longer match their recorded SHA-256 (null when missing).</summary>
+    private static async Task<(byte[]? Bytes, ProblemResult? Problem)?> ReadArchivedAsync(DocumentArchive archive, string path, string sha256, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await archive.ReadAsync(path, sha256, cancellationToken) is { } bytes ? (bytes, null) : null;
+        }
+        catch (ArchiveIntegrityException)
+        {
+            return (null, ProblemResult.For(DocumentProblems.ArchiveIntegrity));
+        }
     }
 
     /// <summary>The document when it is the caller's customer's and within the caller's account powers; else null, as for a missing one.</summary>
@@ -319,33 +338,6 @@ public sealed record StatusChangeResponse(DocumentStatus Status, DateTimeOffset 
 
 public sealed record FieldErrorResponse(string Field, string Code, string Message);
 
-/// <summary>The payment order as accepted, amounts as strings in the currency's minor units (as everywhere in the API).</summary>
-public sealed record PaymentOrderResponse(
-    string Number,
-    DateOnly Date,
-    string Amount,
-    string Currency,
-    string PayerIban,
-    string BeneficiaryName,
-    string BeneficiaryIdn,
-    string BeneficiaryIban,
-    string BeneficiaryBic,
-    string PurposeCode,
-    string Purpose,
-    DateOnly ValueDate,
-    string Route,
-    string? Commission)
-{
-    public static PaymentOrderResponse Of(DocumentSummary summary)
-    {
-        ArgumentNullException.ThrowIfNull(summary);
-        var currency = Enum.Parse<BusinessApi.Accounts.Currency>(summary.Currency);
-        return new(summary.Number, summary.Date, BusinessApi.Accounts.AmountText.Format(summary.Amount, currency), summary.Currency, summary.PayerIban,
-            summary.BeneficiaryName, summary.BeneficiaryIdn, summary.BeneficiaryIban, summary.BeneficiaryBic, summary.PurposeCode, summary.Purpose,
-            summary.ValueDate, summary.Route, summary.Commission is { } c ? BusinessApi.Accounts.AmountText.Format(c, currency) : null);
-    }
-}
-
 public sealed record SignerResponse(string? Iin, string? Bin, string Subject, string Issuer, string SerialNumber, string Algorithm, DateTimeOffset? SigningTime);
 
 /// <summary>A document as customers read it: status with its history, the reason in the caller's language, and what was paid.</summary>
@@ -365,7 +357,7 @@ public sealed record DocumentResponse(
     string? WaitingFor,
     bool DeemedExecuted,
     DateTimeOffset? OverdueSince,
-    PaymentOrderResponse? PaymentOrder,
+    DocumentSummary? PaymentOrder,
     SignerResponse? Signer,
     string? TransactionId,
     string CmsSha256,
@@ -384,7 +376,7 @@ public sealed record DocumentResponse(
             document.RefusalDeadline, document.DeemedExecutedAt, last?.ReasonCode, last?.Failure, last?.Reason,
             [.. document.Errors.Select(e => new FieldErrorResponse(e.Field, e.Code, texts.Format("field." + e.Code, culture, [.. e.Arguments], e.Code)!))],
             document.WaitingFor, !document.IsTerminal && document.OverdueSince is not null, document.OverdueSince,
-            document.Summary is { } summary ? PaymentOrderResponse.Of(summary) : null,
+            document.Summary,
             document.Signer is { } s ? new SignerResponse(s.SignerIin, s.SignerBin, s.Subject, s.Issuer, s.SerialNumber, s.Algorithm, s.SigningTime) : null,
             document.TransactionId, document.CmsSha256, document.ArchiveSha256, document.ReceiptSha256, document.UserId, document.ClientId);
     }

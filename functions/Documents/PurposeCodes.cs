@@ -9,23 +9,21 @@ namespace BusinessApi.Documents;
 /// </summary>
 public sealed class PurposeCodes
 {
-    private readonly FrozenDictionary<string, string> _titles;
+    private readonly FrozenSet<string> _codes;
 
-    public PurposeCodes(IEnumerable<KeyValuePair<string, string>> codes)
+    public PurposeCodes(IEnumerable<string> codes)
     {
         ArgumentNullException.ThrowIfNull(codes);
-        _titles = codes.ToFrozenDictionary(StringComparer.Ordinal);
-        if (_titles.Keys.Any(c => c.Length != 3 || !c.All(char.IsAsciiDigit)))
+        _codes = codes.ToFrozenSet(StringComparer.Ordinal);
+        if (_codes.Any(c => c.Length != 3 || !c.All(char.IsAsciiDigit)))
         {
             throw new InvalidOperationException("Payment purpose codes are three digits.");
         }
     }
 
-    public int Count => _titles.Count;
+    public int Count => _codes.Count;
 
-    public bool Contains(string code) => _titles.ContainsKey(code);
-
-    public string? Title(string code) => _titles.GetValueOrDefault(code);
+    public bool Contains(string code) => _codes.Contains(code);
 
     public static PurposeCodes Load(string? path)
     {
@@ -35,6 +33,6 @@ public sealed class PurposeCodes
             : File.OpenRead(path);
         using var document = JsonDocument.Parse(stream);
         return new PurposeCodes(document.RootElement.GetProperty("codes").EnumerateArray()
-            .Select(e => KeyValuePair.Create(e.GetProperty("code").GetString()!, e.GetProperty("title").GetString()!)));
+            .Select(e => e.GetProperty("code").GetString()!));
     }
 }

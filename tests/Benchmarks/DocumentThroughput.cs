@@ -160,7 +160,7 @@ public sealed class DocumentThroughput(string connectionString, TimeSpan duratio
         var latencies = await SubmitAllAsync(http, orders, orders.Count, callers, cancellationToken);
         await completions.WaitForAsync(before + orders.Count, TimeSpan.FromMinutes(10), countRefused: true);
         var elapsed = clock.Elapsed;
-        var sorted = completions.EndToEndSince(clock, orders.Count);
+        var sorted = completions.LastEndToEnd(orders.Count);
         return new Measurement(name, "docs/s", orders.Count, latencies, elapsed, Percentile(sorted, 0.5), Percentile(sorted, 0.99));
     }
 
@@ -243,7 +243,7 @@ public sealed class DocumentThroughput(string connectionString, TimeSpan duratio
                  "purposeCode":"710","purpose":"Оплата за товары","valueDate":"{{today}}"}
                 """;
             var cms = TestPki.Sign(json, signedAt, payer.Certificate);
-            orders[i] = new SignedOrder(payer.Session, "bench-" + Guid.NewGuid().ToString("N"), JsonSerializer.Serialize(new { cms = Convert.ToBase64String(cms) }), cms);
+            orders[i] = new SignedOrder(payer.Session, "bench-" + Guid.NewGuid().ToString("N"), JsonSerializer.Serialize(new { cms = Convert.ToBase64String(cms) }));
         });
         return [.. orders];
     }
@@ -309,13 +309,13 @@ public sealed class DocumentThroughput(string connectionString, TimeSpan duratio
     private static double Percentile(double[] sorted, double p) =>
         sorted.Length == 0 ? double.NaN : sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(p * sorted.Length) - 1)];
 
-    private sealed record SignedOrder(AuthenticationHeaderValue Session, string Key, string Body, byte[] Cms);
+    private sealed record SignedOrder(AuthenticationHeaderValue Session, string Key, string Body);
 
     /// <summary>Counts documents reaching their end in this process, with the time each took from its start.</summary>
     private sealed class CompletionCounter : IWorkflowObserver
     {
         private readonly ConcurrentDictionary<string, DateTimeOffset> _started = new(StringComparer.Ordinal);
-        private readonly ConcurrentQueue<(long At, double Ms)> _ends = new();
+        private readonly ConcurrentQueue<double> _ends = new(); // milliseconds from start to end, in order of ending
         private long _executed;
         private long _refused;
 
@@ -339,13 +339,14 @@ public sealed class DocumentThroughput(string connectionString, TimeSpan duratio
                 Interlocked.Increment(ref transition.To == "executed" ? ref _executed : ref _refused);
                 if (_started.TryRemove(transition.InstanceId, out var started))
                 {
-                    _ends.Enqueue((Stopwatch.GetTimestamp(), (transition.At - started).TotalMilliseconds));
+                    _ends.Enqueue((transition.At - started).TotalMilliseconds);
                 }
             }
         }
 
-        public double[] EndToEndSince(Stopwatch clock, int take) =>
-            [.. _ends.Skip(Math.Max(0, _ends.Count - take)).Select(e => e.Ms).Order()];
+        /// <summary>The start-to-end times of the last <paramref name="take"/> documents that ended, sorted.</summary>
+        public double[] LastEndToEnd(int take) =>
+            [.. _ends.Skip(Math.Max(0, _ends.Count - take)).Order()];
 
         public async Task WaitForAsync(long count, TimeSpan timeout, bool countRefused = false)
         {

@@ -137,6 +137,20 @@ public sealed class DocumentsTests : IClassFixture<DocumentsTests.Fixture>
     }
 
     [Fact]
+    public async Task ArchiveChangedBehindTheAppsBack_IsReportedNotServed()
+    {
+        using var payer = await App.PayerAsync(Pki);
+        var id = await payer.SubmitOrderAsync(payer.Order(10m));
+        await payer.FinishedAsync(id);
+        var stored = await App.Services.GetRequiredService<DocumentStore>().GetAsync(id, default);
+        var blob = App.Services.GetRequiredService<BusinessApi.Platform.Storage.StorageResources>().Container(DocumentArchive.ContainerName)
+            .GetBlobClient(DocumentArchive.PathOf(stored!, DocumentArchive.OriginalName));
+        await blob.UploadAsync(new BinaryData("forged"u8.ToArray()), overwrite: true); // what a WORM policy prevents in Azure
+        var problem = await Problem.ReadAsync(await payer.Software.GetAsync($"/api/v1/documents/{id}/archive"));
+        Assert.Equal((HttpStatusCode.InternalServerError, "archive_integrity_failed"), (problem.Status, problem.Code));
+    }
+
+    [Fact]
     public async Task SameIdempotencyKey_SameDocument_OtherBody_Refused()
     {
         using var payer = await App.PayerAsync(Pki);

@@ -21,12 +21,12 @@ public sealed class TestPki : IDisposable
     {
         using var rootKey = RSA.Create(2048);
         var rootRequest = new CertificateRequest($"CN={name} ROOT, C=KZ", rootKey, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
-        AddCaExtensions(rootRequest, rootKey);
+        AddCaExtensions(rootRequest);
         Root = rootRequest.CreateSelfSigned(Epoch, Epoch.AddYears(20));
 
         using var intermediateKey = RSA.Create(2048);
         var intermediateRequest = new CertificateRequest($"CN={name} RSA, C=KZ", intermediateKey, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
-        AddCaExtensions(intermediateRequest, intermediateKey);
+        AddCaExtensions(intermediateRequest);
         intermediateRequest.CertificateExtensions.Add(X509AuthorityKeyIdentifierExtension.CreateFromCertificate(Root, includeKeyIdentifier: true, includeIssuerAndSerial: false));
         using var signed = intermediateRequest.Create(Root, Epoch, Epoch.AddYears(15), NextSerial());
         Intermediate = signed.CopyWithPrivateKey(intermediateKey);
@@ -115,12 +115,11 @@ public sealed class TestPki : IDisposable
 
     private byte[] NextSerial() => BitConverter.GetBytes(Interlocked.Increment(ref _serial)).Reverse().ToArray();
 
-    private static void AddCaExtensions(CertificateRequest request, AsymmetricAlgorithm key)
+    private static void AddCaExtensions(CertificateRequest request)
     {
         request.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
         request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign | X509KeyUsageFlags.CrlSign, true));
         request.CertificateExtensions.Add(new X509SubjectKeyIdentifierExtension(request.PublicKey, false));
-        _ = key;
     }
 
     private static void AddUserExtensions(CertificateRequest request, X509KeyUsageFlags usage, X509Certificate2 issuer)
