@@ -20,7 +20,7 @@ public static class FunctionsApp
         builder.Services.AddCalendar(builder.Configuration);
         builder.Services.AddCustomers();
         builder.Services.AddAccounts(builder.Configuration);
-        builder.Services.AddNotifications();
+        builder.Services.AddNotifications(builder.Configuration, builder.Environment);
         builder.Services.AddCredentials(builder.Configuration);
         builder.Services.AddUsers(builder.Configuration);
         builder.Services.AddDocuments(builder.Configuration);
@@ -35,7 +35,7 @@ public static class FunctionsApp
         api.MapAccounts(ops);
         api.MapCredentials();
         api.MapUsers(ops);
-        api.MapNotifications();
+        api.MapNotifications(ops);
         api.MapDocuments(ops);
         ops.MapAuditJournal();
         ops.MapWorkflowOperations();

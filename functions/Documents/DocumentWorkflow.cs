@@ -346,13 +346,16 @@ public sealed partial class DocumentWorkflow : WorkflowDefinition<Document>
         }
 
         context.Data = document = document with { ReceiptSha256 = receiptHash };
-        var kind = document.Status == DocumentStatus.Executed ? "document_executed" : "document_refused";
+        var kind = document.Status == DocumentStatus.Executed ? NoticeKinds.DocumentExecuted : NoticeKinds.DocumentRefused;
         var summary = document.Summary;
         var effects = new List<Task>
         {
-            s.Notices.AddAsync(document.CustomerId, kind, document.DocumentId + ":terminal", change.At, document.DocumentId,
-                [summary?.Number ?? "—", summary?.Amount.ToString("F2", System.Globalization.CultureInfo.InvariantCulture) ?? "—", summary?.Currency ?? "", document.DocumentId, change.ReasonCode ?? ""],
-                cancellationToken),
+            s.Notices.AddAsync(new NoticeRequest(document.CustomerId, kind, document.DocumentId + ":terminal", change.At, document.DocumentId,
+                [summary?.Number ?? "—", summary?.Amount.ToString("F2", System.Globalization.CultureInfo.InvariantCulture) ?? "—", summary?.Currency ?? "", document.DocumentId, change.ReasonCode ?? ""])
+            {
+                // a refusal reaches the customer within the operational day of receipt.
+                DeliverBy = document.Status == DocumentStatus.Refused ? document.RefusalDeadline : null,
+            }, cancellationToken),
         };
         if (change.ReasonCode is RefusalReasons.AuthenticationFailed or RefusalReasons.CredentialsCompromised)
         {

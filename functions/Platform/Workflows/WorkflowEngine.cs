@@ -621,6 +621,19 @@ public sealed partial class WorkflowEngine
         }
 
         var location = instance.Location;
+        if (delay == TimeSpan.Zero)
+        {
+            // Due already: run now rather than through a timer (a clock that only moves when told to would never fire it).
+            _queue.Enqueue(async ct =>
+            {
+                if (await LoadAsync(location, ct) is { } fresh)
+                {
+                    await RunSafelyAsync(fresh, ct);
+                }
+            });
+            return;
+        }
+
         var timer = _time.CreateTimer(_ =>
         {
             _timers.TryRemove(instance.InstanceId, out var fired);

@@ -17,6 +17,7 @@ public sealed class ProblemTextsTests
         "BusinessApi.Credentials.Resources.CredentialTexts",
         "BusinessApi.Users.Resources.UserTexts",
         "BusinessApi.Documents.Resources.DocumentTexts",
+        "BusinessApi.Notifications.Resources.NotificationTexts",
     ];
 
     public static TheoryData<string> ResourceSets => [.. ResourceNames];
