@@ -6,6 +6,7 @@ using BusinessApi.Documents;
 using BusinessApi.Notifications;
 using BusinessApi.Operations;
 using BusinessApi.Platform;
+using BusinessApi.ServiceControl;
 using BusinessApi.Users;
 
 namespace BusinessApi;
@@ -24,11 +25,13 @@ public static class FunctionsApp
         builder.Services.AddCredentials(builder.Configuration);
         builder.Services.AddUsers(builder.Configuration);
         builder.Services.AddDocuments(builder.Configuration);
+        builder.Services.AddServiceControl();
         configure?.Invoke(builder);
 
         var app = builder.Build();
         app.UsePlatform();
         var api = app.MapApi();
+        api.AddEndpointFilter<ServiceStateFilter>();
         var ops = api.MapOperations();
         api.MapCalendar(ops);
         ops.MapCustomers();
@@ -37,6 +40,7 @@ public static class FunctionsApp
         api.MapUsers(ops);
         api.MapNotifications(ops);
         api.MapDocuments(ops);
+        api.MapServiceControl(ops);
         ops.MapAuditJournal();
         ops.MapWorkflowOperations();
         return app;

@@ -13,6 +13,8 @@ public static class CalendarExtensions
         services.AddStorageTable(CalendarStore.TableName);
         services.AddSingleton<CalendarStore>();
         services.AddSingleton<CalendarProvider>();
+        services.AddStorageTable(MaintenanceSchedule.TableName);
+        services.AddSingleton<MaintenanceSchedule>();
         services.AddSingleton(new ProblemTextResources(new System.Resources.ResourceManager(
             "BusinessApi.Calendar.Resources.CalendarTexts", typeof(CalendarExtensions).Assembly)));
         return services;
@@ -23,7 +25,7 @@ public static class CalendarExtensions
         api.MapGet("/operational-day", GetOperationalDay.HandleAsync)
             .WithName("GetOperationalDay")
             .WithTags("Calendar")
-            .WithSummary("Today's operational day: date, hours, open or closed, next operational day (UTC+5).");
+            .WithSummary("Today's operational day: date, hours, open or closed, next operational day (UTC+5), and technical works in progress or announced.");
 
         ops.MapGet("/calendar/{year:int}", GetCalendarYear.HandleAsync)
             .WithName("GetCalendarYear")

@@ -5,9 +5,10 @@ namespace BusinessApi.Calendar;
 /// <summary><c>GET /api/v1/operational-day</c>: today's date, hours, open or closed, and the next operational day.</summary>
 public static class GetOperationalDay
 {
-    public static async Task<Ok<OperationalDayResponse>> HandleAsync(CalendarProvider calendars, TimeProvider time, CancellationToken cancellationToken)
+    public static async Task<Ok<OperationalDayResponse>> HandleAsync(CalendarProvider calendars, MaintenanceSchedule maintenance, TimeProvider time, CancellationToken cancellationToken)
     {
         var calendar = await calendars.GetAsync(cancellationToken);
+        var windows = await maintenance.CurrentAndUpcomingAsync(time.GetUtcNow(), cancellationToken);
         var now = KazakhstanTime.ToLocal(time.GetUtcNow());
         var today = DateOnly.FromDateTime(now.DateTime);
         var working = calendar.IsWorkingDay(today);
@@ -26,7 +27,11 @@ public static class GetOperationalDay
             OperationalDate: operationalDate,
             NextOperationalDay: new OperationalDayBody(next, HoursBody.From(calendar.HoursOn(next)), calendar.StartOfOperationalDay(next), calendar.EndOfOperationalDay(next)),
             ScheduleChanges: [.. calendar.HoursChanges.Where(c => c.EffectiveFrom > today).Select(HoursChangeBody.From)],
-            CalendarKnown: calendar.Covers(today.Year)));
+            CalendarKnown: calendar.Covers(today.Year))
+        {
+            Maintenance = [.. windows.Select(w => MaintenanceBody.From(w))],
+            UnderMaintenance = windows.Any(w => w.StartsAt <= now),
+        });
     }
 }
 
@@ -46,7 +51,22 @@ public sealed record OperationalDayResponse(
     DateOnly OperationalDate,
     OperationalDayBody NextOperationalDay,
     IReadOnlyList<HoursChangeBody> ScheduleChanges,
-    bool CalendarKnown);
+    bool CalendarKnown)
+{
+    /// <summary>Technical works in progress or announced (5.2.11, 5.2.12), soonest first.</summary>
+    public IReadOnlyList<MaintenanceBody> Maintenance { get; init; } = [];
+
+    public bool UnderMaintenance { get; init; }
+}
+
+public sealed record MaintenanceBody(string MaintenanceId, DateTimeOffset StartsAt, DateTimeOffset EndsAt, bool Planned, string Message)
+{
+    public static MaintenanceBody From(MaintenanceWindow window)
+    {
+        ArgumentNullException.ThrowIfNull(window);
+        return new(window.MaintenanceId, KazakhstanTime.ToLocal(window.StartsAt), KazakhstanTime.ToLocal(window.EndsAt), window.Planned, window.Message);
+    }
+}
 
 public sealed record OperationalDayBody(DateOnly Date, HoursBody Hours, DateTimeOffset OpensAt, DateTimeOffset ClosesAt);
 

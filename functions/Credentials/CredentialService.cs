@@ -31,6 +31,8 @@ public sealed partial class CredentialService(
 
     public DateOnly Today => KazakhstanTime.LocalDate(time.GetUtcNow());
 
+    public DateTimeOffset Now => time.GetUtcNow();
+
     public Task<StoredCredential?> GetAsync(string clientId, CancellationToken cancellationToken) => store.GetAsync(clientId, cancellationToken);
 
     public Task<IReadOnlyList<ClientCredential>> ListAsync(string customerId, CancellationToken cancellationToken) => store.ListAsync(customerId, cancellationToken);

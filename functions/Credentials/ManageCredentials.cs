@@ -19,7 +19,7 @@ public static class ManageCredentials
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(context);
         var customerId = context.User.CustomerId()!;
-        if (await customers.GetAsync(customerId, cancellationToken) is not { Status: CustomerStatus.Active })
+        if (await customers.GetAsync(customerId, cancellationToken) is not { } active || active.StatusAt(credentials.Now) != CustomerStatus.Active)
         {
             return ProblemResult.For(CustomerProblems.CustomerNotActive);
         }
@@ -68,7 +68,7 @@ public static class ManageCredentials
             return Superseded(successor);
         }
 
-        if (await customers.GetAsync(stored.Credential.CustomerId, cancellationToken) is not { Status: CustomerStatus.Active })
+        if (await customers.GetAsync(stored.Credential.CustomerId, cancellationToken) is not { } active || active.StatusAt(credentials.Now) != CustomerStatus.Active)
         {
             return ProblemResult.For(CustomerProblems.CustomerNotActive);
         }

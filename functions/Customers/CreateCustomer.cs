@@ -40,7 +40,7 @@ public static class CreateCustomer
             CorrelationId = httpContext.TraceIdentifier,
             Details = new Dictionary<string, string> { ["bin"] = customer.Bin, ["name"] = customer.Name },
         }, cancellationToken);
-        return TypedResults.Created($"/api/v1/ops/customers/{customer.CustomerId}", CustomerResponse.From(customer));
+        return TypedResults.Created($"/api/v1/ops/customers/{customer.CustomerId}", CustomerResponse.From(customer, customer.CreatedAt));
     }
 }
 
@@ -63,12 +63,15 @@ public sealed record CreateCustomerRequest(string? Name, string? Bin) : IValidat
     }
 }
 
-public sealed record CustomerResponse(string CustomerId, string Name, string Bin, CustomerStatus Status, DateTimeOffset CreatedAt, bool IndividualEntrepreneur)
+/// <param name="Status">What the bank serves the customer now (a termination counts from its effective date).</param>
+public sealed record CustomerResponse(string CustomerId, string Name, string Bin, CustomerStatus Status, DateTimeOffset CreatedAt, bool IndividualEntrepreneur,
+    Suspension? Suspension, Termination? Termination)
 {
-    public static CustomerResponse From(Customer customer)
+    public static CustomerResponse From(Customer customer, DateTimeOffset now)
     {
         ArgumentNullException.ThrowIfNull(customer);
-        return new(customer.CustomerId, customer.Name, customer.Bin, customer.Status, customer.CreatedAt, customer.IsIndividualEntrepreneur);
+        return new(customer.CustomerId, customer.Name, customer.Bin, customer.StatusAt(now), customer.CreatedAt, customer.IsIndividualEntrepreneur,
+            customer.Suspension, customer.Termination);
     }
 }
 

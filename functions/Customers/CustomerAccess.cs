@@ -82,3 +82,9 @@ public static class CustomerAccess
             .RequireClaim(CustomerIdClaim)
             .RequireAssertion(context => context.User.HasScope(scope)));
 }
+
+/// <summary>Marks an endpoint a suspended customer may still call: the communication channel, incident reports, signing out, the password change.</summary>
+public sealed class AllowedWhileSuspended
+{
+    public static readonly AllowedWhileSuspended Instance = new();
+}

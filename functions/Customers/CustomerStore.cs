@@ -86,12 +86,51 @@ public sealed class CustomerStore(StorageResources storage)
         return customer;
     }
 
-    /// <summary>Records the customer's service status (suspension and termination; their endpoints are the notices issue's).</summary>
+    /// <summary>Records the customer's service status.</summary>
     public async Task SetStatusAsync(string customerId, CustomerStatus status, DateTimeOffset at, CancellationToken cancellationToken)
     {
         await _customers.UpdateEntityAsync(new TableEntity(customerId, Row) { ["Status"] = status.ToString(), ["StatusChangedAt"] = at },
             ETag.All, TableUpdateMode.Merge, cancellationToken);
         _cache.TryRemove(customerId, out _);
+    }
+
+    /// <summary>
+    /// Applies <paramref name="change"/> to the stored customer under an ETag check, again on a conflict. The change
+    /// answers null when nothing is to be done; the result is the customer as stored then (null if there is none).
+    /// </summary>
+    public async Task<(Customer? Customer, bool Changed)> ChangeAsync(string customerId, Func<Customer, Customer?> change, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(change);
+        for (var attempt = 0; ; attempt++)
+        {
+            if (!Customer.IsWellFormedId(customerId))
+            {
+                return (null, false);
+            }
+
+            var found = await _customers.GetEntityIfExistsAsync<TableEntity>(customerId, Row, cancellationToken: cancellationToken);
+            if (!found.HasValue)
+            {
+                return (null, false);
+            }
+
+            var current = FromEntity(found.Value!);
+            if (change(current) is not { } next)
+            {
+                return (current, false);
+            }
+
+            try
+            {
+                await _customers.UpdateEntityAsync(ToEntity(next), found.Value!.ETag, TableUpdateMode.Replace, cancellationToken);
+                _cache.TryRemove(customerId, out _);
+                return (next, true);
+            }
+            catch (RequestFailedException ex) when (ex.Status == 412 && attempt < 10)
+            {
+                // changed under us: read again
+            }
+        }
     }
 
     private static TableEntity ToEntity(Customer customer) => new(customer.CustomerId, Row)
@@ -102,6 +141,16 @@ public sealed class CustomerStore(StorageResources storage)
         ["Status"] = customer.Status.ToString(),
         ["CreatedAt"] = customer.CreatedAt,
         ["StatusChangedAt"] = customer.StatusChangedAt,
+        ["SuspensionReason"] = customer.Suspension?.Reason,
+        ["SuspendedAt"] = customer.Suspension?.Since,
+        ["SuspensionDiscoveredAt"] = customer.Suspension?.DiscoveredAt,
+        ["SuspendedBy"] = customer.Suspension?.By,
+        ["SuspensionComment"] = customer.Suspension?.Comment,
+        ["TerminationDate"] = customer.Termination?.EffectiveDate.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture),
+        ["TerminationInitiator"] = customer.Termination?.Initiator,
+        ["TerminationRequestedAt"] = customer.Termination?.RequestedAt,
+        ["TerminationRequestedBy"] = customer.Termination?.RequestedBy,
+        ["TerminationReason"] = customer.Termination?.Reason,
     };
 
     private static Customer FromEntity(TableEntity entity) => new(
@@ -113,5 +162,13 @@ public sealed class CustomerStore(StorageResources storage)
     {
         IsIndividualEntrepreneur = entity.GetBoolean("IndividualEntrepreneur") ?? false,
         StatusChangedAt = entity.GetDateTimeOffset("StatusChangedAt"),
+        Suspension = entity.GetString("SuspensionReason") is { } reason
+            ? new Suspension(reason, entity.GetDateTimeOffset("SuspendedAt") ?? default, entity.GetDateTimeOffset("SuspensionDiscoveredAt") ?? default,
+                entity.GetString("SuspendedBy") ?? "", entity.GetString("SuspensionComment"))
+            : null,
+        Termination = entity.GetString("TerminationDate") is { } date
+            ? new Termination(DateOnly.ParseExact(date, "yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture), entity.GetString("TerminationInitiator") ?? "",
+                entity.GetDateTimeOffset("TerminationRequestedAt") ?? default, entity.GetString("TerminationRequestedBy") ?? "", entity.GetString("TerminationReason"))
+            : null,
     };
 }

@@ -7,8 +7,8 @@ namespace BusinessApi.Customers;
 public static class GetCustomer
 {
     public static async Task<Results<Ok<CustomerResponse>, ProblemResult>> HandleAsync(
-        string customerId, CustomerStore customers, CancellationToken cancellationToken) =>
+        string customerId, CustomerStore customers, TimeProvider time, CancellationToken cancellationToken) =>
         await customers.GetAsync(customerId, cancellationToken) is { } customer
-            ? TypedResults.Ok(CustomerResponse.From(customer))
+            ? TypedResults.Ok(CustomerResponse.From(customer, time.GetUtcNow()))
             : ProblemResult.For(new ApiProblem(PlatformProblems.NotFound));
 }

@@ -203,9 +203,9 @@ public sealed partial class DocumentWorkflow : WorkflowDefinition<Document>
         var document = context.Data = context.Data with { WaitingFor = null };
         var summary = document.Summary!;
         var customer = await s.Customers.GetCachedAsync(document.CustomerId, cancellationToken);
-        if (customer?.Status is CustomerStatus.Suspended or CustomerStatus.Terminated)
+        if (customer?.StatusAt(context.Now) is CustomerStatus.Suspended or CustomerStatus.Terminated)
         {
-            var reason = customer.Status == CustomerStatus.Suspended ? RefusalReasons.ServiceSuspended : RefusalReasons.ServiceTerminated;
+            var reason = customer.StatusAt(context.Now) == CustomerStatus.Suspended ? RefusalReasons.ServiceSuspended : RefusalReasons.ServiceTerminated;
             return await FinishAsync(context, DocumentStatus.Refused, reason, cancellationToken: cancellationToken);
         }
 

@@ -35,6 +35,7 @@ public static class NotificationsExtensions
     {
         api.MapGet("/notifications", ReadFeedAsync)
             .RequireCustomerScope(CustomerAccess.NotificationsRead)
+            .WithMetadata(AllowedWhileSuspended.Instance)
             .WithName("ReadNotifications")
             .WithTags("Notifications")
             .WithSummary("The customer's notices, oldest first, after a cursor (pass the last item's cursor, or the answer's `after`). Reading a notice here delivers it.")
@@ -42,6 +43,7 @@ public static class NotificationsExtensions
 
         var webhooks = api.MapGroup("/webhooks")
             .RequireCustomerScope(CustomerAccess.NotificationsRead)
+            .WithMetadata(AllowedWhileSuspended.Instance)
             .WithTags("Notifications")
             .ProducesProblem(StatusCodes.Status401Unauthorized)
             .ProducesProblem(StatusCodes.Status403Forbidden);

@@ -37,7 +37,7 @@ public static class UsersExtensions
     {
         ArgumentNullException.ThrowIfNull(api);
         ArgumentNullException.ThrowIfNull(ops);
-        var sessions = api.MapGroup("/sessions").WithTags("Sign-in and tokens");
+        var sessions = api.MapGroup("/sessions").WithTags("Sign-in and tokens").WithMetadata(AllowedWhileSuspended.Instance);
         sessions.MapPost("/", SessionEndpoints.SignInAsync)
             .AllowAnonymous()
             .WithName("SignIn")
@@ -55,7 +55,7 @@ public static class UsersExtensions
             .WithName("SignOutEverywhere")
             .WithSummary("End every session of the signed-in user.");
 
-        var me = api.MapGroup("/users/me").WithTags("Users").RequireAuthorization(SessionPolicy);
+        var me = api.MapGroup("/users/me").WithTags("Users").RequireAuthorization(SessionPolicy).WithMetadata(AllowedWhileSuspended.Instance);
         me.MapPost("/password", SessionEndpoints.ChangePasswordAsync)
             .WithName("ChangePassword")
             .WithSummary("Change the password; every broken rule is listed with its own code.")

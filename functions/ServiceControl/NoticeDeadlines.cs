@@ -1,0 +1,47 @@
+using BusinessApi.Calendar;
+
+namespace BusinessApi.ServiceControl;
+
+/// <summary>The terms' deadlines for notices through the communication channel, as pure calendar arithmetic.</summary>
+public static class NoticeDeadlines
+{
+    /// <summary>
+    /// Suspension (5.2.1, 5.2.4): "no later than the working day following the day of discovery" — the end
+    /// (24:00 local) of the first working day after the local date of <paramref name="discoveredAt"/>.
+    /// </summary>
+    public static DateTimeOffset Suspension(BankCalendar calendar, DateTimeOffset discoveredAt)
+    {
+        ArgumentNullException.ThrowIfNull(calendar);
+        return EndOfDay(calendar.NextWorkingDay(KazakhstanTime.LocalDate(discoveredAt)));
+    }
+
+    /// <summary>
+    /// Planned maintenance (5.2.11): "no later than the working day" before it — the end of the last working day
+    /// before the local date it starts on, and never later than its start.
+    /// </summary>
+    public static DateTimeOffset PlannedMaintenance(BankCalendar calendar, DateTimeOffset startsAt)
+    {
+        ArgumentNullException.ThrowIfNull(calendar);
+        var end = EndOfDay(calendar.AddWorkingDays(KazakhstanTime.LocalDate(startsAt), -1));
+        return end < startsAt ? end : startsAt;
+    }
+
+    /// <summary>
+    /// Refund notice (8.2): "no later than the next operational day after receipt of the report" — the close of the
+    /// operational day after the one the report belongs to (a report after hours belongs to the next one).
+    /// </summary>
+    public static DateTimeOffset RefundNotice(BankCalendar calendar, DateTimeOffset reportedAt)
+    {
+        ArgumentNullException.ThrowIfNull(calendar);
+        return calendar.EndOfOperationalDay(calendar.AddWorkingDays(KazakhstanTime.LocalDate(reportedAt), 1));
+    }
+
+    /// <summary>The earliest effective date of a termination asked for on <paramref name="today"/>: 3 working days' notice (5.2.7, 6.2.6).</summary>
+    public static DateOnly EarliestTermination(BankCalendar calendar, DateOnly today)
+    {
+        ArgumentNullException.ThrowIfNull(calendar);
+        return calendar.AddWorkingDays(today, 3);
+    }
+
+    public static DateTimeOffset EndOfDay(DateOnly date) => KazakhstanTime.At(date.AddDays(1), TimeSpan.Zero);
+}
