@@ -6,6 +6,7 @@ using BusinessApi.Documents;
 using BusinessApi.Notifications;
 using BusinessApi.Operations;
 using BusinessApi.Platform;
+using BusinessApi.Refunds;
 using BusinessApi.ServiceControl;
 using BusinessApi.Users;
 
@@ -26,6 +27,7 @@ public static class FunctionsApp
         builder.Services.AddUsers(builder.Configuration);
         builder.Services.AddDocuments(builder.Configuration);
         builder.Services.AddServiceControl();
+        builder.Services.AddRefunds(builder.Configuration);
         configure?.Invoke(builder);
 
         var app = builder.Build();
@@ -41,6 +43,7 @@ public static class FunctionsApp
         api.MapNotifications(ops);
         api.MapDocuments(ops);
         api.MapServiceControl(ops);
+        api.MapRefunds(ops);
         ops.MapAuditJournal();
         ops.MapWorkflowOperations();
         return app;

@@ -220,7 +220,7 @@ public static class DocumentEndpoints
     }
 
     /// <summary>The document when it is the caller's customer's and within the caller's account powers; else null, as for a missing one.</summary>
-    private static async Task<Document?> FindForCallerAsync(string documentId, ClaimsPrincipal caller, DocumentStore store, CancellationToken cancellationToken)
+    public static async Task<Document?> FindForCallerAsync(string documentId, ClaimsPrincipal caller, DocumentStore store, CancellationToken cancellationToken)
     {
         if (!DocumentIds.IsWellFormed(documentId) || DocumentIds.CustomerOf(documentId) != caller.CustomerId())
         {

@@ -80,6 +80,7 @@ public readonly record struct LedgerAccountId
         BankAccount.CommissionIncome => "commission-income",
         BankAccount.InterbankSettlement => "interbank-settlement",
         BankAccount.Cash => "cash",
+        BankAccount.PenaltyExpense => "penalty-expense",
         _ => throw new ArgumentOutOfRangeException(nameof(account), account, null),
     };
 }
@@ -107,6 +108,9 @@ public enum BankAccount
 
     /// <summary>The cash desk: the other side of an operator's cash-in.</summary>
     Cash,
+
+    /// <summary>The bank's expense for penalties paid to customers (clause 7.4).</summary>
+    PenaltyExpense,
 }
 
 public enum LedgerAccountKind

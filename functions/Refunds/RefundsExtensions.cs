@@ -1,0 +1,80 @@
+using BusinessApi.Customers;
+using BusinessApi.Platform.Http.Idempotency;
+using BusinessApi.Platform.Storage;
+using BusinessApi.Platform.Workflows;
+
+namespace BusinessApi.Refunds;
+
+/// <summary>Error reports and refund notices (R-50..R-52) and penalty claims .</summary>
+public static class RefundsExtensions
+{
+    public static IServiceCollection AddRefunds(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<RefundOptions>().Bind(configuration.GetSection(RefundOptions.Section));
+        services.AddStorageTable(RefundWorkflow.TableName);
+        services.AddStorageTable(PenaltyClaims.TableName);
+        services.AddStorageContainer(BlobSettlementGateway.ContainerName);
+        services.AddSingleton<ISettlementGateway, BlobSettlementGateway>();
+        services.AddSingleton<PenaltyClaims>();
+        services.AddWorkflow<RefundWorkflow>();
+        return services;
+    }
+
+    public static void MapRefunds(this RouteGroupBuilder api, RouteGroupBuilder ops)
+    {
+        api.MapPost("/documents/{documentId}/error-reports", ErrorReports.PostAsync)
+            .RequireCustomerScope(CustomerAccess.DocumentsWrite)
+            .WithIdempotency(required: false)
+            .WithName("ReportDocumentError")
+            .WithTags("Error reports and penalties")
+            .WithSummary("Report an erroneous or unauthorised execution (6.1.16): within 3 operational days after discovery and 3 years after execution. The bank sends the notice on return by the next operational day (8.2).")
+            .ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict)
+            .ProducesProblem(StatusCodes.Status422UnprocessableEntity);
+        api.MapGet("/documents/{documentId}/error-reports", ErrorReports.ListAsync)
+            .RequireCustomerScope(CustomerAccess.DocumentsRead)
+            .WithName("ListDocumentErrorReports")
+            .WithTags("Error reports and penalties")
+            .WithSummary("The document's error report with the return's status and history.")
+            .ProducesProblem(StatusCodes.Status404NotFound);
+        api.MapPost("/documents/{documentId}/penalty-claims", PenaltyClaims.PostAsync)
+            .RequireCustomerScope(CustomerAccess.DocumentsWrite)
+            .WithIdempotency(required: false)
+            .WithName("ClaimPenalty")
+            .WithTags("Error reports and penalties")
+            .WithSummary("Demand the 0.01%-a-day penalty for a late execution (7.4); recorded for the bank's approval.")
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict)
+            .ProducesProblem(StatusCodes.Status422UnprocessableEntity);
+        api.MapGet("/documents/{documentId}/penalty-claims", PenaltyClaims.GetForCustomerAsync)
+            .RequireCustomerScope(CustomerAccess.DocumentsRead)
+            .WithName("GetPenaltyClaim")
+            .WithTags("Error reports and penalties")
+            .WithSummary("The document's penalty claim and the bank's decision.")
+            .ProducesProblem(StatusCodes.Status404NotFound);
+
+        ops.MapGet("/error-reports", ErrorReports.ListForOperatorsAsync)
+            .WithName("ListErrorReports")
+            .WithTags("Error reports and penalties")
+            .WithSummary("Error reports and their returns (status=noticeSent, awaitingReturn, returned, notReturned, unresolved).");
+        ops.MapPost("/error-reports/{documentId}/outcome", ErrorReports.RecordOutcomeAsync)
+            .WithName("RecordRefundOutcome")
+            .WithTags("Error reports and penalties")
+            .WithSummary("Record what came of the return (money back in full or part, or not); the payer is credited and notified.")
+            .ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict);
+        ops.MapGet("/penalty-claims", PenaltyClaims.ListForOperatorsAsync)
+            .WithName("ListPenaltyClaims")
+            .WithTags("Error reports and penalties")
+            .WithSummary("Penalty claims (status=pending, paid, rejected).");
+        ops.MapPost("/penalty-claims/{documentId}/decision", PenaltyClaims.PostDecisionAsync)
+            .WithName("DecidePenaltyClaim")
+            .WithTags("Error reports and penalties")
+            .WithSummary("Pay (credit from the bank's penalty expense account) or reject a claim.")
+            .ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict);
+    }
+}
