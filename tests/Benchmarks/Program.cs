@@ -10,8 +10,10 @@ var hotCallers = (int)ArgValue("--hot-callers", 128);
 var pairs = (int)ArgValue("--pairs", 100_000);
 var duePairs = (int)ArgValue("--due-pairs", 100);
 var documents = (int)ArgValue("--documents", 1000);
+var subscribers = (int)ArgValue("--subscribers", 1000);
+var rounds = (int)ArgValue("--rounds", 3);
 var onlyIndex = Array.IndexOf(args, "--only");
-var only = onlyIndex >= 0 && onlyIndex + 1 < args.Length ? args[onlyIndex + 1].Split(',') : ["workflows", "ledger", "credentials", "documents"];
+var only = onlyIndex >= 0 && onlyIndex + 1 < args.Length ? args[onlyIndex + 1].Split(',') : ["workflows", "ledger", "credentials", "documents", "notices"];
 var connection = Environment.GetEnvironmentVariable("AzureWebJobsStorage")
     ?? throw new InvalidOperationException("Set AzureWebJobsStorage (./bench.sh does).");
 
@@ -23,6 +25,7 @@ var workflows = only.Contains("workflows") ? await new WorkflowThroughput(connec
 var ledger = only.Contains("ledger") ? await new LedgerThroughput(connection, accounts, TimeSpan.FromSeconds(seconds)).MeasureAsync(concurrency, hotCallers) : null;
 var credentials = only.Contains("credentials") ? await new CredentialThroughput(connection, TimeSpan.FromSeconds(seconds)).MeasureAsync(concurrency, pairs, duePairs) : null;
 var payments = only.Contains("documents") ? await new DocumentThroughput(connection, TimeSpan.FromSeconds(seconds)).MeasureAsync(concurrency, accounts, documents) : null;
+var fanOut = only.Contains("notices") ? await new NoticeFanOut(connection).MeasureAsync(subscribers, rounds) : null;
 var baseline = await new AzuriteBaseline(connection, concurrency, TimeSpan.FromSeconds(seconds)).MeasureAsync();
 
 Console.WriteLine();
@@ -84,6 +87,21 @@ if (payments is not null)
     Console.WriteLine(payments.Verification.Cold.Row());
     Console.WriteLine($"| openssl speed rsa2048, verify on one core: {payments.OpenSslVerifiesPerSecond:N0}/s; our cached EDS check is {payments.Verification.Cached.PerSecond / payments.OpenSslVerifiesPerSecond:P1} of it (CMS decoding, the signed-attribute digest, CRL lookup) |");
     Console.WriteLine($"| storage calls per document (intake to executed, the spread run): {payments.StorageCallsPerDocument:F1}; refused: {payments.Refused:N0}; books balanced after the run: {(payments.BooksBalanced ? "yes" : "NO")}; requests without an answer: {payments.FailedRequests:N0} |");
+}
+
+if (fanOut is not null)
+{
+    Console.WriteLine();
+    Console.WriteLine($"Notices fanned out to {fanOut.Subscribers:N0} webhook subscribers on loopback (one emergency-maintenance broadcast per round; p50/p99: notice created to acknowledged):");
+    Console.WriteLine(Measurement.Header);
+    Console.WriteLine(Measurement.Rule);
+    foreach (var round in fanOut.Rounds)
+    {
+        Console.WriteLine(round.Row());
+    }
+
+    Console.WriteLine(fanOut.Overall.Row());
+    Console.WriteLine($"| storage calls per delivered notice: {fanOut.StorageCallsPerDelivery:F1}; signatures that failed to verify: {fanOut.BadSignatures:N0}; duplicate deliveries: {fanOut.Duplicates:N0} |");
 }
 
 double ArgValue(string name, double fallback)

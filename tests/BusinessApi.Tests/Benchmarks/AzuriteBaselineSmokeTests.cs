@@ -63,3 +63,17 @@ public sealed class CredentialThroughputSmokeTests
         Assert.Equal(0, figures.FailedRequests);
     }
 }
+
+public sealed class NoticeFanOutSmokeTests
+{
+    [Fact]
+    public async Task ShortRun_DeliversEveryNoticeOnce_WithValidSignatures()
+    {
+        var figures = await new NoticeFanOut(Azurite.ConnectionString).MeasureAsync(subscribers: 5, rounds: 2);
+        Assert.Equal(2, figures.Rounds.Count);
+        Assert.All(figures.Rounds, r => Assert.Equal(5, r.Operations));
+        Assert.Equal(0, figures.BadSignatures);
+        Assert.Equal(0, figures.Duplicates);
+        Assert.True(figures.StorageCallsPerDelivery > 0);
+    }
+}
