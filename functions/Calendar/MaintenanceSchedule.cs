@@ -18,6 +18,13 @@ public sealed class MaintenanceSchedule(StorageResources storage)
     public const string Partition = "windows";
 
     private readonly TableClient _table = storage.Table(TableName);
+    private (IReadOnlyList<MaintenanceWindow> Windows, long ReadAt)? _cached;
+
+    /// <summary>How long <c>GET /operational-day</c> reuses the list (an anonymous endpoint must not cost a query per call).</summary>
+    public static readonly TimeSpan CacheFor = TimeSpan.FromSeconds(5);
+
+    /// <summary>Drops the cached list (after this instance announced works).</summary>
+    public void Forget() => _cached = null;
 
     public static string Row(MaintenanceWindow window)
     {
@@ -43,6 +50,18 @@ public sealed class MaintenanceSchedule(StorageResources storage)
 
     /// <summary>Windows not over at <paramref name="now"/>, soonest first (those of the last 30 days are looked at, which covers any real window).</summary>
     public async Task<IReadOnlyList<MaintenanceWindow>> CurrentAndUpcomingAsync(DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        if (_cached is { } cached && Environment.TickCount64 - cached.ReadAt < (long)CacheFor.TotalMilliseconds)
+        {
+            return [.. cached.Windows.Where(w => w.EndsAt > now)];
+        }
+
+        var windows = await ReadAsync(now, cancellationToken);
+        _cached = (windows, Environment.TickCount64);
+        return windows;
+    }
+
+    private async Task<IReadOnlyList<MaintenanceWindow>> ReadAsync(DateTimeOffset now, CancellationToken cancellationToken)
     {
         var from = now.AddDays(-30).UtcTicks.ToString("D19", CultureInfo.InvariantCulture);
         var result = new List<MaintenanceWindow>();

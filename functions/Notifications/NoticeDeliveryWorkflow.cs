@@ -205,14 +205,22 @@ public sealed partial class WebhookSender : IDisposable
         ArgumentNullException.ThrowIfNull(options);
         _signer = signer;
         _logger = logger;
-        _client = new HttpClient(new SocketsHttpHandler
+        var handler = new SocketsHttpHandler
         {
             AllowAutoRedirect = false,
             UseCookies = false,
             ConnectTimeout = TimeSpan.FromSeconds(5),
             PooledConnectionLifetime = TimeSpan.FromMinutes(2),
             MaxConnectionsPerServer = 16,
-        })
+        };
+        if (!options.Value.AllowLoopbackHttp)
+        {
+            // The URL was checked when subscribed; a name can resolve elsewhere later (DNS rebinding), so the
+            // address is checked again here, and the connection goes to the address that was checked.
+            handler.ConnectCallback = ConnectToPublicAddressAsync;
+        }
+
+        _client = new HttpClient(handler)
         {
             Timeout = TimeSpan.FromSeconds(Math.Clamp(options.Value.DeliveryTimeoutSeconds, 1, 60)),
         };
@@ -251,6 +259,28 @@ public sealed partial class WebhookSender : IDisposable
     }
 
     public void Dispose() => _client.Dispose();
+
+    private static async ValueTask<Stream> ConnectToPublicAddressAsync(SocketsHttpConnectionContext context, CancellationToken cancellationToken)
+    {
+        var addresses = await System.Net.Dns.GetHostAddressesAsync(context.DnsEndPoint.Host, cancellationToken);
+        var allowed = addresses.Where(a => !WebhookUrls.IsPrivate(a)).ToArray();
+        if (allowed.Length == 0)
+        {
+            throw new HttpRequestException($"The webhook host {context.DnsEndPoint.Host} resolves only to private addresses.");
+        }
+
+        var socket = new System.Net.Sockets.Socket(System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp) { NoDelay = true };
+        try
+        {
+            await socket.ConnectAsync(allowed, context.DnsEndPoint.Port, cancellationToken);
+            return new System.Net.Sockets.NetworkStream(socket, ownsSocket: true);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Webhook {WebhookId} answered {Status} to notice {NoticeId}")]
     private static partial void LogRefused(ILogger logger, string webhookId, string noticeId, int status);

@@ -76,7 +76,7 @@ public sealed class NoticeStore(StorageResources storage, TransactionBatcher bat
     private static readonly string[] Languages = ["ru", "kk", "en"];
     private readonly TableClient _table = storage.Table(TableName);
     private readonly ConcurrentDictionary<string, PartitionState> _states = new(StringComparer.Ordinal);
-    private readonly SemaphoreSlim[] _writers = [.. Enumerable.Range(0, 64).Select(_ => new SemaphoreSlim(1, 1))];
+    private readonly ConcurrentDictionary<string, Lane> _lanes = new(StringComparer.Ordinal);
     private WorkflowEngine? _engine;
 
     /// <summary>The index of notices by the local day of their deadline (read by <see cref="NoticeDeadlineJob"/>).</summary>
@@ -84,6 +84,23 @@ public sealed class NoticeStore(StorageResources storage, TransactionBatcher bat
 
     /// <summary>What a writer knows of a customer's partition: the counter and the subscriptions as of one ETag of <c>s|</c>.</summary>
     private sealed record PartitionState(long Last, ETag ETag, IReadOnlyList<WebhookSubscription> Webhooks);
+
+    /// <summary>A notice waiting for its customer's writer.</summary>
+    private sealed record PendingNotice(NoticeRequest Request, string NoticeId, IReadOnlyDictionary<string, string> Texts)
+    {
+        public TaskCompletionSource<Notice> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+
+    /// <summary>A customer's queue of notices to write, and whether a writer is draining it.</summary>
+    private sealed class Lane
+    {
+        public List<PendingNotice> Queue { get; } = [];
+
+        public bool Draining { get; set; }
+    }
+
+    /// <summary>Notices per group commit: a counter update and two rows each stay within a transaction's 100 actions.</summary>
+    private const int MaxGroup = 40;
 
     /// <summary>A stable id for the notice about <paramref name="about"/>.</summary>
     public static string NoticeId(string about) =>
@@ -118,70 +135,178 @@ public sealed class NoticeStore(StorageResources storage, TransactionBatcher bat
             await Due.PutAsync(KazakhstanTime.LocalDate(deliverBy), DueKey(request.CustomerId, noticeId), cancellationToken);
         }
 
-        var writer = _writers[unchecked((uint)StringComparer.Ordinal.GetHashCode(request.CustomerId)) % (uint)_writers.Length];
-        await writer.WaitAsync(cancellationToken);
-        try
+        var pending = new PendingNotice(request, noticeId, localized);
+        var lane = _lanes.GetOrAdd(request.CustomerId, _ => new Lane());
+        bool drain;
+        lock (lane)
         {
-            for (var attempt = 0; ; attempt++)
+            lane.Queue.Add(pending);
+            drain = !lane.Draining;
+            lane.Draining = true;
+        }
+
+        if (drain)
+        {
+            _ = Task.Run(() => DrainAsync(request.CustomerId, lane), CancellationToken.None);
+        }
+
+        return await pending.Done.Task.WaitAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// One writer per customer at a time (the counter would refuse the others anyway), taking whatever queued up
+    /// meanwhile: notices without webhook receivers commit together — one counter update, a marker and a row each,
+    /// one transaction (group commit) — and a notice with receivers commits alone with its delivery workflow.
+    /// </summary>
+    private async Task DrainAsync(string customerId, Lane lane)
+    {
+        while (true)
+        {
+            List<PendingNotice> batch;
+            lock (lane)
             {
-                var state = await StateAsync(request.CustomerId, cancellationToken);
-                var notice = new Notice(noticeId, request.CustomerId, request.Kind, request.CreatedAt, request.Subject, localized)
+                if (lane.Queue.Count == 0)
                 {
-                    Sequence = state.Last + 1,
-                    DeliverBy = request.DeliverBy,
-                };
-                var counter = new TableEntity(request.CustomerId, CounterRow) { ["Last"] = notice.Sequence };
-                List<TableTransactionAction> actions =
-                [
-                    state.ETag == default
-                        ? new TableTransactionAction(TableTransactionActionType.Add, counter)
-                        : new TableTransactionAction(TableTransactionActionType.UpdateMerge, counter, state.ETag),
-                    new TableTransactionAction(TableTransactionActionType.Add, new TableEntity(request.CustomerId, MarkerPrefix + noticeId) { ["Sequence"] = notice.Sequence }),
-                    new TableTransactionAction(TableTransactionActionType.Add, ToEntity(notice)),
-                ];
-                var receivers = state.Webhooks.Where(w => w.Receives(request.Kind)).ToList();
-                try
-                {
-                    if (receivers.Count == 0)
-                    {
-                        var answers = await batcher.SubmitAsync(_table, actions, cancellationToken);
-                        _states[request.CustomerId] = state with { Last = notice.Sequence, ETag = answers[0].Headers.ETag ?? default };
-                        return notice;
-                    }
+                    lane.Draining = false;
+                    return;
+                }
 
-                    var delivery = new NoticeDelivery(request.CustomerId, noticeId, notice.Sequence, request.Kind,
-                        [.. receivers.Select(w => new DeliveryTarget(w.WebhookId) { NextAttemptAt = request.CreatedAt })]);
-                    _engine ??= services.GetRequiredService<WorkflowEngine>();
-                    var started = await _engine.StartAsync(services.GetRequiredService<NoticeDeliveryWorkflow>(),
-                        DeliveryLocation(request.CustomerId, noticeId), noticeId, delivery, actions, cancellationToken);
-                    _states.TryRemove(request.CustomerId, out _); // the engine keeps the commit's ETag to itself
-                    if (started)
+                batch = lane.Queue.GetRange(0, Math.Min(MaxGroup, lane.Queue.Count));
+                lane.Queue.RemoveRange(0, batch.Count);
+            }
+
+            try
+            {
+                var state = await StateAsync(customerId, CancellationToken.None);
+                var plain = batch.Where(p => !state.Webhooks.Any(w => w.Receives(p.Request.Kind))).ToList();
+                if (plain.Count > 1 && plain.Select(p => p.NoticeId).Distinct(StringComparer.Ordinal).Count() == plain.Count
+                    && await TryCommitGroupAsync(customerId, state, plain))
+                {
+                    batch = [.. batch.Except(plain)];
+                }
+
+                foreach (var one in batch)
+                {
+                    try
                     {
-                        return notice;
+                        one.Done.TrySetResult(await AddOneAsync(one, CancellationToken.None));
+                    }
+                    catch (Exception ex)
+                    {
+                        one.Done.TrySetException(ex);
                     }
                 }
-                catch (TableTransactionFailedException ex) when (ex.Status is 409 or 412)
+            }
+            catch (Exception ex)
+            {
+                foreach (var one in batch)
                 {
-                    _states.TryRemove(request.CustomerId, out _);
-                }
-
-                // The counter moved (another writer) or the notice exists already.
-                if (await GetByIdAsync(request.CustomerId, noticeId, cancellationToken) is { } existing)
-                {
-                    return existing;
-                }
-
-                if (attempt == 20)
-                {
-                    throw new InvalidOperationException($"Could not add notice {noticeId} for {request.CustomerId}: the feed's counter kept moving.");
+                    one.Done.TrySetException(ex);
                 }
             }
         }
-        finally
+    }
+
+    /// <summary>The group in one transaction; false (nothing written) when the counter moved or one of them exists already.</summary>
+    private async Task<bool> TryCommitGroupAsync(string customerId, PartitionState state, List<PendingNotice> group)
+    {
+        var notices = group.Select((p, i) => NewNotice(p, state.Last + 1 + i)).ToList();
+        var actions = new List<TableTransactionAction> { CounterAction(customerId, state, notices[^1].Sequence) };
+        foreach (var notice in notices)
         {
-            writer.Release();
+            actions.Add(MarkerAction(notice));
+            actions.Add(new TableTransactionAction(TableTransactionActionType.Add, ToEntity(notice)));
+        }
+
+        try
+        {
+            var answers = await batcher.SubmitAsync(_table, actions, CancellationToken.None);
+            _states[customerId] = state with { Last = notices[^1].Sequence, ETag = answers[0].Headers.ETag ?? default };
+        }
+        catch (TableTransactionFailedException ex) when (ex.Status is 409 or 412)
+        {
+            _states.TryRemove(customerId, out _);
+            return false;
+        }
+
+        for (var i = 0; i < group.Count; i++)
+        {
+            group[i].Done.TrySetResult(notices[i]);
+        }
+
+        return true;
+    }
+
+    /// <summary>One notice, until it is written or found written (by an earlier occasion, or another instance).</summary>
+    private async Task<Notice> AddOneAsync(PendingNotice pending, CancellationToken cancellationToken)
+    {
+        var request = pending.Request;
+        for (var attempt = 0; ; attempt++)
+        {
+            var state = await StateAsync(request.CustomerId, cancellationToken);
+            var notice = NewNotice(pending, state.Last + 1);
+            List<TableTransactionAction> actions =
+            [
+                CounterAction(request.CustomerId, state, notice.Sequence),
+                MarkerAction(notice),
+                new TableTransactionAction(TableTransactionActionType.Add, ToEntity(notice)),
+            ];
+            var receivers = state.Webhooks.Where(w => w.Receives(request.Kind)).ToList();
+            try
+            {
+                if (receivers.Count == 0)
+                {
+                    var answers = await batcher.SubmitAsync(_table, actions, cancellationToken);
+                    _states[request.CustomerId] = state with { Last = notice.Sequence, ETag = answers[0].Headers.ETag ?? default };
+                    return notice;
+                }
+
+                var delivery = new NoticeDelivery(request.CustomerId, notice.NoticeId, notice.Sequence, request.Kind,
+                    [.. receivers.Select(w => new DeliveryTarget(w.WebhookId) { NextAttemptAt = request.CreatedAt })]);
+                _engine ??= services.GetRequiredService<WorkflowEngine>();
+                var started = await _engine.StartAsync(services.GetRequiredService<NoticeDeliveryWorkflow>(),
+                    DeliveryLocation(request.CustomerId, notice.NoticeId), notice.NoticeId, delivery, actions, cancellationToken);
+                _states.TryRemove(request.CustomerId, out _); // the engine keeps the commit's ETag to itself
+                if (started)
+                {
+                    return notice;
+                }
+            }
+            catch (TableTransactionFailedException ex) when (ex.Status is 409 or 412)
+            {
+                _states.TryRemove(request.CustomerId, out _);
+            }
+
+            // The counter moved (another writer) or the notice exists already.
+            if (await GetByIdAsync(request.CustomerId, notice.NoticeId, cancellationToken) is { } existing)
+            {
+                return existing;
+            }
+
+            if (attempt == 20)
+            {
+                throw new InvalidOperationException($"Could not add notice {notice.NoticeId} for {request.CustomerId}: the feed's counter kept moving.");
+            }
         }
     }
+
+    private static Notice NewNotice(PendingNotice pending, long sequence) =>
+        new(pending.NoticeId, pending.Request.CustomerId, pending.Request.Kind, pending.Request.CreatedAt, pending.Request.Subject, pending.Texts)
+        {
+            Sequence = sequence,
+            DeliverBy = pending.Request.DeliverBy,
+        };
+
+    private static TableTransactionAction CounterAction(string customerId, PartitionState state, long last)
+    {
+        var counter = new TableEntity(customerId, CounterRow) { ["Last"] = last };
+        return state.ETag == default
+            ? new TableTransactionAction(TableTransactionActionType.Add, counter)
+            : new TableTransactionAction(TableTransactionActionType.UpdateMerge, counter, state.ETag);
+    }
+
+    private static TableTransactionAction MarkerAction(Notice notice) =>
+        new(TableTransactionActionType.Add, new TableEntity(notice.CustomerId, MarkerPrefix + notice.NoticeId) { ["Sequence"] = notice.Sequence });
 
     /// <summary>The customer's notices after <paramref name="after"/> (a cursor), oldest first.</summary>
     public async Task<IReadOnlyList<Notice>> ReadAsync(string customerId, string? after, int pageSize, CancellationToken cancellationToken)

@@ -164,7 +164,8 @@ public static class WebhookUrls
         return null;
     }
 
-    private static bool IsPrivate(IPAddress address)
+    /// <summary>Loopback, private, link-local, carrier-grade NAT and unspecified addresses: never a customer's public receiver.</summary>
+    public static bool IsPrivate(IPAddress address)
     {
         if (address.IsIPv4MappedToIPv6)
         {

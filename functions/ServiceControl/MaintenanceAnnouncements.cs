@@ -112,6 +112,7 @@ public static class MaintenanceAnnouncements
         // The window and its broadcast commit together: announced means every customer will be told.
         await engine.StartAsync(broadcast, MaintenanceBroadcastWorkflow.Location(window.MaintenanceId), "maintenance-" + window.MaintenanceId, run,
             [new TableTransactionAction(TableTransactionActionType.Add, schedule.ToEntity(window))], cancellationToken);
+        schedule.Forget();
         await audit.AppendAsync(new AuditRecord("bank", context.User.Actor(), planned ? "maintenance.announced" : "maintenance.emergency_reported", AuditOutcome.Success)
         {
             Target = "maintenance/" + window.MaintenanceId,

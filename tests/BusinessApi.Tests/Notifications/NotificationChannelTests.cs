@@ -261,4 +261,45 @@ public sealed class NotificationChannelTests
         Assert.Equal(HttpStatusCode.NoContent, (await client.DeleteAsync($"/api/v1/webhooks/{id}")).StatusCode);
         Assert.Equal(1, (await client.GetFromJsonAsync<JsonElement>("/api/v1/webhooks")).GetProperty("items").GetArrayLength());
     }
+
+    [Fact]
+    public async Task InProduction_AWebhookHostThatResolvesToAPrivateAddress_IsNeverConnected()
+    {
+        await using var app = await TestApp.StartAsync(); // AllowLoopbackHttp off, as in production
+        using var listener = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        var accepted = 0;
+        _ = Task.Run(async () =>
+        {
+            while (true)
+            {
+                using var connection = await listener.AcceptTcpClientAsync();
+                Interlocked.Increment(ref accepted);
+            }
+        });
+        using (var probe = new System.Net.Sockets.TcpClient())
+        {
+            await probe.ConnectAsync(IPAddress.Loopback, port); // the listener works
+        }
+
+        await Eventually.GetAsync(() => Task.FromResult(Volatile.Read(ref accepted)), a => a == 1, what: "probe accepted");
+
+        // A name that passed the check when subscribed but now resolves to loopback (DNS rebinding).
+        var customerId = await app.CreateCustomerAsync();
+        var store = app.Services.GetRequiredService<NoticeStore>();
+        var signer = app.Services.GetRequiredService<WebhookSigner>();
+        var webhook = new WebhookSubscription(WebhookSubscription.NewId(), customerId, new Uri($"https://localhost:{port}/hook"), ["*"], app.Time.GetUtcNow())
+        {
+            KeyVersion = await signer.CurrentKeyVersionAsync(default),
+        };
+        await store.ChangeWebhookAsync(customerId, new Azure.Data.Tables.TableTransactionAction(Azure.Data.Tables.TableTransactionActionType.Add, webhook.ToEntity()), app.Time.GetUtcNow(), default);
+        var notice = await AddAsync(app, customerId, "rebinding");
+        var engine = app.Services.GetRequiredService<WorkflowEngine>();
+        var waiting = await Eventually.GetAsync(() => engine.GetAsync(NoticeStore.DeliveryLocation(customerId, notice.NoticeId)),
+            s => s?.Data.Contains("connection_failed", StringComparison.Ordinal) == true, what: "attempt refused before connecting");
+        Assert.Equal(WorkflowStatus.Waiting, waiting!.Status);
+        Assert.Equal(1, Volatile.Read(ref accepted));
+        listener.Stop();
+    }
 }
