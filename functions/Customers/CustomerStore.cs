@@ -17,6 +17,7 @@ public sealed class CustomerStore(StorageResources storage)
     private readonly TableClient _customers = storage.Table(TableName);
     private readonly TableClient _bins = storage.Table(BinIndexTable);
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, (Customer Customer, long ReadAt)> _cache = new(StringComparer.Ordinal);
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, Task<Customer?>> _reads = new(StringComparer.Ordinal);
 
     /// <summary>How long <see cref="GetCachedAsync"/> trusts a read: another instance's status change is seen within this time.</summary>
     public static readonly TimeSpan CacheFor = TimeSpan.FromSeconds(5);
@@ -64,7 +65,11 @@ public sealed class CustomerStore(StorageResources storage)
         return found.HasValue ? FromEntity(found.Value!) : null;
     }
 
-    /// <summary>The customer, trusted for <see cref="CacheFor"/>; a status change in this process is seen at once.</summary>
+    /// <summary>
+    /// The customer, trusted for <see cref="CacheFor"/>; a status change in this process is seen at once. When the
+    /// entry expires, concurrent callers share one read (every customer request asks, so a miss must not become a
+    /// read per caller).
+    /// </summary>
     public async ValueTask<Customer?> GetCachedAsync(string customerId, CancellationToken cancellationToken)
     {
         if (_cache.TryGetValue(customerId, out var cached) && Environment.TickCount64 - cached.ReadAt < (long)CacheFor.TotalMilliseconds)
@@ -72,7 +77,23 @@ public sealed class CustomerStore(StorageResources storage)
             return cached.Customer;
         }
 
-        var customer = await GetAsync(customerId, cancellationToken);
+        var flight = _reads.GetOrAdd(customerId, ReadIntoCacheAsync);
+        try
+        {
+            return await flight.WaitAsync(cancellationToken);
+        }
+        finally
+        {
+            if (flight.IsCompleted)
+            {
+                _reads.TryRemove(new KeyValuePair<string, Task<Customer?>>(customerId, flight));
+            }
+        }
+    }
+
+    private async Task<Customer?> ReadIntoCacheAsync(string customerId)
+    {
+        var customer = await GetAsync(customerId, CancellationToken.None);
         if (customer is not null)
         {
             if (_cache.Count > 20_000)

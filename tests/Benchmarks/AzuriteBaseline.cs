@@ -87,8 +87,16 @@ public sealed class AzuriteBaseline(string connectionString, int concurrency, Ti
                 return 0;
             }
 
-            await queue.DeleteMessageAsync(message.MessageId, message.PopReceipt, cancellationToken);
-            return 1;
+            try
+            {
+                await queue.DeleteMessageAsync(message.MessageId, message.PopReceipt, cancellationToken);
+                return 1;
+            }
+            catch (Azure.RequestFailedException ex) when (ex.Status == 404)
+            {
+                // Azurite stalled past the message's visibility timeout and handed it to another caller: not a completed receive.
+                return 0;
+            }
         }, cancellationToken);
 
     private static TableEntity Entity(string partition, string row) => new(partition, row)
