@@ -8,7 +8,6 @@ using BusinessApi.Notifications;
 using BusinessApi.Platform.Audit;
 using BusinessApi.Platform.Http;
 using BusinessApi.Platform.Storage;
-using BusinessApi.Users;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace BusinessApi.ServiceControl;
@@ -29,7 +28,7 @@ public sealed record SecurityIncident(string IncidentId, string CustomerId, stri
 /// Operators see the report at <c>GET /ops/security-incidents</c>; it is journaled and logged.
 /// </summary>
 public sealed partial class SecurityIncidents(
-    StorageResources storage, Suspensions suspensions, CredentialService credentials, UserService users, NoticeStore notices,
+    StorageResources storage, Suspensions suspensions, AccessShutdown shutdown, NoticeStore notices,
     AuditJournal audit, TimeProvider time, ILogger<SecurityIncidents> logger)
 {
     public const string TableName = "SecurityIncidents";
@@ -45,28 +44,7 @@ public sealed partial class SecurityIncidents(
             request.DiscoveredAt, request.Description);
 
         // Block first, record after: the customer's safety does not wait for bookkeeping.
-        var blocked = 0;
-        var today = credentials.Today;
-        foreach (var pair in (await credentials.ListAsync(customerId, cancellationToken)).Where(p => p.EffectiveStatus(today) == CredentialStatus.Active))
-        {
-            if (await credentials.GetAsync(pair.ClientId, cancellationToken) is { } stored
-                && await credentials.ChangeStatusAsync(stored, CredentialStatus.BlockedCompromised, actor, correlationId, cancellationToken) is not null)
-            {
-                blocked++;
-            }
-        }
-
-        var signedOut = 0;
-        foreach (var user in await users.ListAsync(customerId, cancellationToken))
-        {
-            if (await users.GetAsync(user.UserId, cancellationToken) is { } stored
-                && await users.ChangeAsync(stored, u => u with { SessionEpoch = u.SessionEpoch + 1 }, "user.sessions_ended", actor, correlationId,
-                    new Dictionary<string, string> { ["reason"] = "security_incident", ["incidentId"] = incident.IncidentId }, cancellationToken) is not null)
-            {
-                signedOut++;
-            }
-        }
-
+        var (blocked, signedOut) = await shutdown.ShutAsync(customerId, CredentialStatus.BlockedCompromised, "security_incident:" + incident.IncidentId, actor, correlationId, cancellationToken);
         await suspensions.SuspendAsync(customerId, SuspensionReasons.SecurityIncident, request.DiscoveredAt ?? now, actor, incident.IncidentId, correlationId, cancellationToken);
         incident = incident with { CredentialsBlocked = blocked, UsersSignedOut = signedOut };
         await _table.UpsertEntityAsync(new TableEntity("incidents", incident.IncidentId)

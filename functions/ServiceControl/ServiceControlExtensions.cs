@@ -12,6 +12,7 @@ public static class ServiceControlExtensions
         services.AddStorageTable(SecurityIncidents.TableName);
         services.AddSingleton<ServiceStateFilter>();
         services.AddSingleton<Suspensions>();
+        services.AddSingleton<AccessShutdown>();
         services.AddSingleton<SecurityIncidents>();
         services.AddSingleton<Terminations>();
         services.AddWorkflow<TerminationWorkflow>();

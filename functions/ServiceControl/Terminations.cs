@@ -6,7 +6,6 @@ using BusinessApi.Notifications;
 using BusinessApi.Platform.Audit;
 using BusinessApi.Platform.Http;
 using BusinessApi.Platform.Workflows;
-using BusinessApi.Users;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace BusinessApi.ServiceControl;
@@ -32,17 +31,15 @@ public sealed class TerminationWorkflow : WorkflowDefinition<TerminationRun>
     public const string CancelEvent = "cancel";
 
     private readonly CustomerStore _customers;
-    private readonly CredentialService _credentials;
-    private readonly UserService _users;
+    private readonly AccessShutdown _shutdown;
     private readonly NoticeStore _notices;
     private readonly AuditJournal _audit;
 
-    public TerminationWorkflow(CustomerStore customers, CredentialService credentials, UserService users, NoticeStore notices, AuditJournal audit)
+    public TerminationWorkflow(CustomerStore customers, AccessShutdown shutdown, NoticeStore notices, AuditJournal audit)
         : base(WorkflowName)
     {
         _customers = customers;
-        _credentials = credentials;
-        _users = users;
+        _shutdown = shutdown;
         _notices = notices;
         _audit = audit;
         Step("scheduled", (context, _) => Task.FromResult(context.WaitForEvent(CancelEvent, KazakhstanTime.At(context.Data.EffectiveDate, TimeSpan.Zero), "cancelled", "terminate")));
@@ -63,26 +60,7 @@ public sealed class TerminationWorkflow : WorkflowDefinition<TerminationRun>
         }
 
         const string actor = "system";
-        var revoked = 0;
-        foreach (var pair in await _credentials.ListAsync(run.CustomerId, cancellationToken))
-        {
-            if (pair.Status == CredentialStatus.Active && await _credentials.GetAsync(pair.ClientId, cancellationToken) is { } stored
-                && await _credentials.ChangeStatusAsync(stored, CredentialStatus.Revoked, actor, context.InstanceId, cancellationToken) is not null)
-            {
-                revoked++;
-            }
-        }
-
-        var signedOut = 0;
-        foreach (var user in await _users.ListAsync(run.CustomerId, cancellationToken))
-        {
-            if (await _users.GetAsync(user.UserId, cancellationToken) is { } stored
-                && await _users.ChangeAsync(stored, u => u with { SessionEpoch = u.SessionEpoch + 1 }, "user.sessions_ended", actor, context.InstanceId,
-                    new Dictionary<string, string> { ["reason"] = "service_terminated" }, cancellationToken) is not null)
-            {
-                signedOut++;
-            }
-        }
+        var (revoked, signedOut) = await _shutdown.ShutAsync(run.CustomerId, CredentialStatus.Revoked, "service_terminated", actor, context.InstanceId, cancellationToken);
 
         await _customers.ChangeAsync(run.CustomerId, c => c.Status == CustomerStatus.Terminated ? null : c with { Status = CustomerStatus.Terminated, StatusChangedAt = context.Now }, cancellationToken);
         await _notices.AddAsync(new NoticeRequest(run.CustomerId, NoticeKinds.ServiceTerminated, context.InstanceId + ":terminated", context.Now, null,
