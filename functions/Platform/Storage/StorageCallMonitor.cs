@@ -78,7 +78,8 @@ public sealed class StorageCallMonitor : HttpPipelinePolicy
     private (StorageFault Fault, long Number) Before(HttpMessage message)
     {
         var number = Interlocked.Increment(ref _calls);
-        var fault = Plan?.Invoke(new StorageCall(number, message.Request.Method.ToString(), message.Request.Uri.ToString())) ?? StorageFault.None;
+        var fault = Plan?.Invoke(new StorageCall(number, message.Request.Method.ToString(), message.Request.Uri.ToString()) { Retry = message.ProcessingContext.RetryNumber })
+            ?? StorageFault.None;
         switch (fault)
         {
             case StorageFault.Kill:
@@ -96,7 +97,11 @@ public sealed class StorageCallMonitor : HttpPipelinePolicy
     }
 }
 
-public sealed record StorageCall(long Number, string Method, string Uri);
+public sealed record StorageCall(long Number, string Method, string Uri)
+{
+    /// <summary>0 for a request's first try, then 1, 2, … for the client's retries of the same request.</summary>
+    public int Retry { get; init; }
+}
 
 public enum StorageFault
 {

@@ -81,7 +81,9 @@ public sealed class LedgerTests
         await ledger.PostAsync(BankData.CashIn("cash:1", account, 60 * 101m), default);
         var monitor = app.Services.GetRequiredService<StorageCallMonitor>();
         var lost = 0;
-        monitor.Plan = call => call.Uri.Contains("$batch", StringComparison.Ordinal) && Random.Shared.NextDouble() < 0.25
+        // A quarter of the answers are lost, but never the last try a request has (the client gives up after 4 tries;
+        // that is another test's case): each loss must be recovered by a retry that meets its own earlier write.
+        monitor.Plan = call => call.Uri.Contains("$batch", StringComparison.Ordinal) && call.Retry < 3 && Random.Shared.NextDouble() < 0.25
             ? (Interlocked.Increment(ref lost) > 0 ? StorageFault.LoseResponse : StorageFault.None)
             : StorageFault.None;
 
