@@ -79,11 +79,11 @@ public sealed class NoticeAlerts(StorageResources storage)
         return result;
     }
 
-    public async Task DeleteAsync(string kind, string customerId, string noticeId, CancellationToken cancellationToken)
+    public async Task DeleteAsync(string kind, string customerId, string noticeId, CancellationToken cancellationToken, string? webhookId = null)
     {
         try
         {
-            await _table.DeleteEntityAsync(kind, customerId + "|" + noticeId, ETag.All, cancellationToken);
+            await _table.DeleteEntityAsync(kind, customerId + "|" + noticeId + (webhookId is null ? "" : "|" + webhookId), ETag.All, cancellationToken);
         }
         catch (RequestFailedException ex) when (ex.Status == 404)
         {

@@ -73,6 +73,12 @@ public static class NotificationsExtensions
             .WithTags("Notifications")
             .WithSummary("Notices not delivered by their legal deadline (kind=overdue) and webhook deliveries given up (kind=deadLetter).")
             .ProducesValidationProblem();
+        ops.MapPost("/customers/{customerId}/notifications/{noticeId}/redelivery", RedeliverAsync)
+            .WithName("RedeliverNotice")
+            .WithTags("Notifications")
+            .WithSummary("Deliver a notice to a webhook again (after a dead letter, once the receiver is fixed): a new delivery with the same webhook-id and a fresh 24-hour retry window.")
+            .ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status404NotFound);
         ops.MapGet("/customers/{customerId}/notifications", OperatorFeedAsync)
             .WithName("ReadCustomerNotifications")
             .WithTags("Notifications")
@@ -105,6 +111,37 @@ public static class NotificationsExtensions
         var items = Customer.IsWellFormedId(customerId) ? await notices.ReadAsync(customerId, after, size, cancellationToken) : [];
         var language = ApiLanguages.Resolve(context.Request).Tag();
         return TypedResults.Ok(new NoticeFeedResponse([.. items.Select(n => NoticeResponse.From(n, language))], items.Count > 0 ? items[^1].Cursor : after));
+    }
+
+    private static async Task<Results<Accepted, ProblemResult>> RedeliverAsync(
+        string customerId, string noticeId, RedeliveryRequest request, HttpContext context, NoticeStore notices, NoticeAlerts alerts,
+        WorkflowEngine engine, NoticeDeliveryWorkflow workflow, AuditJournal audit, TimeProvider time, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(context);
+        if (!Customer.IsWellFormedId(customerId) || !NoticeStore.IsWellFormedId(noticeId)
+            || await notices.GetByIdAsync(customerId, noticeId, cancellationToken) is not { } notice)
+        {
+            return ProblemResult.For(PlatformProblems.NotFound);
+        }
+
+        if (!WebhookSubscription.IsWellFormedId(request.WebhookId) || await notices.GetWebhookAsync(customerId, request.WebhookId!, cancellationToken) is null)
+        {
+            return ProblemResult.For(NotificationProblems.WebhookNotFound);
+        }
+
+        var now = time.GetUtcNow();
+        var instanceId = $"{noticeId}-r{now.UtcTicks.ToString(System.Globalization.CultureInfo.InvariantCulture)}";
+        await engine.StartAsync(workflow, NoticeStore.DeliveryLocation(customerId, instanceId), instanceId,
+            new NoticeDelivery(customerId, noticeId, notice.Sequence, notice.Kind, [new DeliveryTarget(request.WebhookId!) { NextAttemptAt = now }]), cancellationToken: cancellationToken);
+        await alerts.DeleteAsync(NoticeAlerts.DeadLetter, customerId, noticeId, cancellationToken, request.WebhookId);
+        await audit.AppendAsync(new AuditRecord(customerId, context.User.Actor(), "notice.redelivery_requested", AuditOutcome.Success)
+        {
+            Target = "webhooks/" + request.WebhookId,
+            CorrelationId = context.TraceIdentifier,
+            Details = new Dictionary<string, string> { ["noticeId"] = noticeId },
+        }, cancellationToken);
+        return TypedResults.Accepted((string?)null);
     }
 
     private static ProblemResult? ReadPage(string? after, int? pageSize, out int size)
@@ -227,6 +264,15 @@ public static class NotificationProblems
     public static readonly ProblemType WebhookNotFound = new("webhook_not_found", StatusCodes.Status404NotFound);
     public static readonly ProblemType WebhookExists = new("webhook_exists", StatusCodes.Status409Conflict);
     public static readonly ProblemType WebhookLimit = new("webhook_limit", StatusCodes.Status409Conflict);
+}
+
+public sealed record RedeliveryRequest(string? WebhookId) : IValidatable
+{
+    public void Validate(ValidationErrors errors)
+    {
+        ArgumentNullException.ThrowIfNull(errors);
+        errors.Required("webhookId", WebhookId);
+    }
 }
 
 /// <param name="Url">HTTPS (plain HTTP to loopback only in development).</param>

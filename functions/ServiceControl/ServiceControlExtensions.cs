@@ -1,4 +1,5 @@
 using BusinessApi.Customers;
+using BusinessApi.Platform.Http.Idempotency;
 using BusinessApi.Platform.Storage;
 using BusinessApi.Platform.Workflows;
 
@@ -24,6 +25,7 @@ public static class ServiceControlExtensions
     {
         api.MapPost("/security-incidents", SecurityIncidents.PostAsync)
             .RequireAuthorization(policy => policy.RequireAuthenticatedUser().RequireClaim(CustomerAccess.CustomerIdClaim))
+            .WithIdempotency(required: false)
             .WithMetadata(AllowedWhileSuspended.Instance)
             .WithName("ReportSecurityIncident")
             .WithTags("Service control")
@@ -35,6 +37,7 @@ public static class ServiceControlExtensions
             .WithMetadata(AllowedWhileSuspended.Instance)
             .WithTags("Service control");
         termination.MapPost("/", Terminations.RequestByCustomerAsync)
+            .WithIdempotency(required: false)
             .WithName("RequestTermination")
             .WithSummary("End the API service on a date at least 3 working days ahead (6.2.6).")
             .ProducesValidationProblem()
@@ -68,6 +71,7 @@ public static class ServiceControlExtensions
             .WithTags("Service control")
             .WithSummary("Customers' reports of unauthorised access, newest first.");
         ops.MapPost("/customers/{customerId}/termination", Terminations.RequestByBankAsync)
+            .WithIdempotency(required: false)
             .WithName("TerminateCustomer")
             .WithTags("Service control")
             .WithSummary("End a customer's API service on the bank's initiative (5.2.7), at least 3 working days ahead.")
@@ -81,6 +85,7 @@ public static class ServiceControlExtensions
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status409Conflict);
         ops.MapPost("/maintenance", MaintenanceAnnouncements.PostAsync)
+            .WithIdempotency(required: false)
             .WithName("AnnounceMaintenance")
             .WithTags("Service control")
             .WithSummary("Announce technical works: planned ones by the working day before (5.2.11), emergency ones after the fact (5.2.12).")

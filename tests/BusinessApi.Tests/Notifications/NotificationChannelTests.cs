@@ -173,6 +173,15 @@ public sealed class NotificationChannelTests
         var feed = await reader.GetFromJsonAsync<JsonElement>("/api/v1/notifications");
         Assert.Contains(feed.GetProperty("items").EnumerateArray(), i => i.GetProperty("noticeId").GetString() == doomed.NoticeId);
         Assert.Equal(HttpStatusCode.BadRequest, (await ops.GetAsync("/api/v1/ops/notices/alerts?kind=nope")).StatusCode);
+
+        // The receiver is fixed; the operator redelivers: the same webhook-id, processed once, and the dead letter leaves the list.
+        receiver.Answer = _ => 200;
+        var webhookId = alert.GetProperty("webhookId").GetString();
+        Assert.Equal(HttpStatusCode.NotFound, (await ops.PostAsJsonAsync($"/api/v1/ops/customers/{customerId}/notifications/{doomed.NoticeId}/redelivery",
+            new { webhookId = "whk_0000000000000000" })).StatusCode);
+        Assert.Equal(HttpStatusCode.Accepted, (await ops.PostAsJsonAsync($"/api/v1/ops/customers/{customerId}/notifications/{doomed.NoticeId}/redelivery", new { webhookId })).StatusCode);
+        await Eventually.GetAsync(() => Task.FromResult(receiver.Processed.ContainsKey(doomed.NoticeId)), p => p, what: "redelivered");
+        Assert.Equal(0, (await ops.GetFromJsonAsync<JsonElement>("/api/v1/ops/notices/alerts?kind=deadLetter")).GetProperty("count").GetInt32());
         _ = waiting;
     }
 

@@ -181,8 +181,23 @@ public sealed class ServiceControlTests : IDisposable
             Assert.Equal(window.GetProperty("noticeDeliverBy").GetDateTimeOffset(), notice[0].GetProperty("deliverBy").GetDateTimeOffset());
         }
 
+        // A retry with the same Idempotency-Key announces nothing twice.
+        using (var firstTry = new HttpRequestMessage(HttpMethod.Post, "/api/v1/ops/maintenance"))
+        using (var retry = new HttpRequestMessage(HttpMethod.Post, "/api/v1/ops/maintenance"))
+        {
+            var body = new { startsAt = new DateTimeOffset(2026, 12, 2, 2, 0, 0, Kazakhstan), endsAt = new DateTimeOffset(2026, 12, 2, 3, 0, 0, Kazakhstan), planned = true, message = "Второе окно" };
+            firstTry.Content = JsonContent.Create(body);
+            firstTry.Headers.Add("Idempotency-Key", "mnt-retry-1");
+            retry.Content = JsonContent.Create(body);
+            retry.Headers.Add("Idempotency-Key", "mnt-retry-1");
+            var a = await (await ops.SendAsync(firstTry)).Content.ReadFromJsonAsync<JsonElement>();
+            var b = await (await ops.SendAsync(retry)).Content.ReadFromJsonAsync<JsonElement>();
+            Assert.Equal(a.GetProperty("maintenanceId").GetString(), b.GetProperty("maintenanceId").GetString());
+        }
+
         var day = await app.Client.GetFromJsonAsync<JsonElement>("/api/v1/operational-day");
-        var shown = Assert.Single(day.GetProperty("maintenance").EnumerateArray());
+        Assert.Equal(2, day.GetProperty("maintenance").GetArrayLength());
+        var shown = day.GetProperty("maintenance")[0];
         Assert.True(shown.GetProperty("planned").GetBoolean());
         Assert.False(day.GetProperty("underMaintenance").GetBoolean());
 
