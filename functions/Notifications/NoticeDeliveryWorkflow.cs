@@ -129,6 +129,24 @@ public sealed partial class NoticeDeliveryWorkflow : WorkflowDefinition<NoticeDe
                     new TableEntity(delivery.CustomerId, NoticeStore.NoticeRow(delivery.Sequence)) { ["WebhookDeliveredAt"] = now }, ETag.All));
             }
 
+            // What the customer sees on GET /webhooks/{id}: the last attempt, committed with this step.
+            foreach (var attempted in results.Where(r => !r.Dropped))
+            {
+                var row = new TableEntity(delivery.CustomerId, NoticeStore.WebhookPrefix + attempted.WebhookId)
+                {
+                    ["LastAttemptAt"] = now,
+                    ["LastOutcome"] = attempted.DeliveredAt is not null ? "delivered" : attempted.DeadLetteredAt is not null ? "deadLettered" : "failed",
+                    ["LastStatus"] = attempted.LastStatus,
+                    ["LastError"] = attempted.LastError ?? "",
+                };
+                if (attempted.DeliveredAt is not null)
+                {
+                    row["LastDeliveredAt"] = now;
+                }
+
+                context.Write(new TableTransactionAction(TableTransactionActionType.UpdateMerge, row, ETag.All));
+            }
+
             foreach (var dead in results.Where(r => r.DeadLetteredAt is not null))
             {
                 await DeadLetterAsync(context, notice, dead, webhooks[dead.WebhookId], cancellationToken);

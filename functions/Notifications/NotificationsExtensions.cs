@@ -294,12 +294,14 @@ public sealed record WebhookRequest(string? Url, IReadOnlyList<string>? Events) 
     }
 }
 
-public sealed record WebhookResponse(string WebhookId, string Url, IReadOnlyList<string> Events, DateTimeOffset CreatedAt, int SecretGeneration)
+/// <param name="LastAttempt">The last delivery attempt: when, <c>delivered</c> / <c>failed</c> / <c>deadLettered</c>, your receiver's status or the error.</param>
+public sealed record WebhookResponse(string WebhookId, string Url, IReadOnlyList<string> Events, DateTimeOffset CreatedAt, int SecretGeneration,
+    WebhookAttempt? LastAttempt, DateTimeOffset? LastDeliveredAt)
 {
     public static WebhookResponse From(WebhookSubscription webhook)
     {
         ArgumentNullException.ThrowIfNull(webhook);
-        return new(webhook.WebhookId, webhook.Url.AbsoluteUri, webhook.Events, webhook.CreatedAt, webhook.Generation);
+        return new(webhook.WebhookId, webhook.Url.AbsoluteUri, webhook.Events, webhook.CreatedAt, webhook.Generation, webhook.LastAttempt, webhook.LastDeliveredAt);
     }
 }
 

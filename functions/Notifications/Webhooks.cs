@@ -19,6 +19,12 @@ public sealed record WebhookSubscription(string WebhookId, string CustomerId, Ur
 
     public string CreatedBy { get; init; } = "";
 
+    /// <summary>The last delivery attempt to this webhook: when, how it ended (<c>delivered</c>, <c>failed</c>, <c>deadLettered</c>), the receiver's status or the error.</summary>
+    public WebhookAttempt? LastAttempt { get; init; }
+
+    /// <summary>When this webhook last acknowledged a notice.</summary>
+    public DateTimeOffset? LastDeliveredAt { get; init; }
+
     public const string AllEvents = "*";
 
     public bool Receives(string kind) => Events.Contains(AllEvents, StringComparer.Ordinal) || Events.Contains(kind, StringComparer.Ordinal);
@@ -52,9 +58,15 @@ public sealed record WebhookSubscription(string WebhookId, string CustomerId, Ur
             KeyVersion = entity.GetString("KeyVersion") ?? "",
             Generation = entity.GetInt32("Generation") ?? 1,
             CreatedBy = entity.GetString("CreatedBy") ?? "",
+            LastAttempt = entity.GetDateTimeOffset("LastAttemptAt") is { } at
+                ? new WebhookAttempt(at, entity.GetString("LastOutcome") ?? "", entity.GetInt32("LastStatus"), entity.GetString("LastError") is { Length: > 0 } error ? error : null)
+                : null,
+            LastDeliveredAt = entity.GetDateTimeOffset("LastDeliveredAt"),
         };
     }
 }
+
+public sealed record WebhookAttempt(DateTimeOffset At, string Outcome, int? Status, string? Error);
 
 /// <summary>
 /// The kinds of notices the bank sends, which are also the webhook event names. Each has its texts

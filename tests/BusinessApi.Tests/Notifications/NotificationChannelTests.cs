@@ -168,6 +168,14 @@ public sealed class NotificationChannelTests
         Assert.Equal(attempts, alert.GetProperty("attempts").GetInt32());
         Assert.Equal(503, alert.GetProperty("lastStatus").GetInt32());
 
+        // The customer sees the webhook failing, and when it last worked.
+        using var owner = await app.SoftwareClientAsync(customerId, ["notifications.read"]);
+        var seen = await owner.GetFromJsonAsync<JsonElement>($"/api/v1/webhooks/{alert.GetProperty("webhookId").GetString()}");
+        Assert.Equal("deadLettered", seen.GetProperty("lastAttempt").GetProperty("outcome").GetString());
+        Assert.Equal(503, seen.GetProperty("lastAttempt").GetProperty("status").GetInt32());
+        Assert.Equal("status_503", seen.GetProperty("lastAttempt").GetProperty("error").GetString());
+        Assert.Equal(t0.AddSeconds(180), seen.GetProperty("lastDeliveredAt").GetDateTimeOffset());
+
         // The feed still has it (a day later: a fresh token).
         using var reader = await app.SoftwareClientAsync(customerId, ["notifications.read"]);
         var feed = await reader.GetFromJsonAsync<JsonElement>("/api/v1/notifications");
