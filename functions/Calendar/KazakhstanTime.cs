@@ -12,6 +12,10 @@ public static class KazakhstanTime
 
     public static DateOnly LocalDate(DateTimeOffset instant) => DateOnly.FromDateTime(ToLocal(instant).DateTime);
 
+    /// <summary>The local time as notices print it: <c>yyyy-MM-dd HH:mm</c> (UTC+5).</summary>
+    public static string Text(DateTimeOffset instant) =>
+        ToLocal(instant).ToString("yyyy-MM-dd HH:mm", System.Globalization.CultureInfo.InvariantCulture);
+
     /// <summary>The instant at <paramref name="timeOfDay"/> (0 to 24 h) of a local date.</summary>
     public static DateTimeOffset At(DateOnly date, TimeSpan timeOfDay) =>
         new DateTimeOffset(date.ToDateTime(TimeOnly.MinValue), Offset).Add(timeOfDay);

@@ -7,7 +7,6 @@ using Azure;
 using Azure.Data.Tables;
 using BusinessApi.Platform;
 using BusinessApi.Platform.Audit;
-using BusinessApi.Platform.Storage;
 using BusinessApi.Platform.Workflows;
 using Microsoft.Extensions.Options;
 
@@ -52,17 +51,17 @@ public sealed partial class NoticeDeliveryWorkflow : WorkflowDefinition<NoticeDe
 {
     public const string WorkflowName = "notice-delivery";
 
-    private readonly StorageResources _storage;
+    private readonly NoticeStore _notices;
     private readonly WebhookSender _sender;
     private readonly NoticeAlerts _alerts;
     private readonly AuditJournal _audit;
     private readonly IOptions<NotificationOptions> _options;
     private readonly ILogger<NoticeDeliveryWorkflow> _logger;
 
-    public NoticeDeliveryWorkflow(StorageResources storage, WebhookSender sender, NoticeAlerts alerts, AuditJournal audit, IOptions<NotificationOptions> options, ILogger<NoticeDeliveryWorkflow> logger)
+    public NoticeDeliveryWorkflow(NoticeStore notices, WebhookSender sender, NoticeAlerts alerts, AuditJournal audit, IOptions<NotificationOptions> options, ILogger<NoticeDeliveryWorkflow> logger)
         : base(WorkflowName)
     {
-        _storage = storage;
+        _notices = notices;
         _sender = sender;
         _alerts = alerts;
         _audit = audit;
@@ -88,8 +87,7 @@ public sealed partial class NoticeDeliveryWorkflow : WorkflowDefinition<NoticeDe
         var due = delivery.Targets.Where(t => t.IsPending && t.NextAttemptAt <= now).ToList();
         if (due.Count > 0)
         {
-            var table = _storage.Table(NoticeStore.TableName);
-            var (notice, webhooks) = await LoadAsync(table, delivery, cancellationToken);
+            var (notice, webhooks) = await LoadAsync(delivery, cancellationToken);
             var body = JsonSerializer.SerializeToUtf8Bytes(
                 new WebhookPayload(notice.NoticeId, notice.Kind, notice.CreatedAt, notice.CustomerId, NoticeResponse.From(notice, "ru")),
                 PlatformExtensions.JsonOptions);
@@ -157,27 +155,14 @@ public sealed partial class NoticeDeliveryWorkflow : WorkflowDefinition<NoticeDe
         return pending.Count == 0 ? context.Complete("done") : context.WaitUntil(pending.Min(t => t.NextAttemptAt), "deliver");
     }
 
-    private static async Task<(Notice Notice, Dictionary<string, WebhookSubscription> Webhooks)> LoadAsync(TableClient table, NoticeDelivery delivery, CancellationToken cancellationToken)
+    private async Task<(Notice Notice, Dictionary<string, WebhookSubscription> Webhooks)> LoadAsync(NoticeDelivery delivery, CancellationToken cancellationToken)
     {
-        Notice? notice = null;
-        var webhooks = new Dictionary<string, WebhookSubscription>(StringComparer.Ordinal);
         var row = NoticeStore.NoticeRow(delivery.Sequence);
-        var filter = TableClient.CreateQueryFilter(
-            $"PartitionKey eq {delivery.CustomerId} and (RowKey eq {row} or (RowKey gt {NoticeStore.WebhookPrefix} and RowKey lt {"w}"}))");
-        await foreach (var entity in table.QueryAsync<TableEntity>(filter, cancellationToken: cancellationToken))
-        {
-            if (entity.RowKey == row)
-            {
-                notice = NoticeStore.FromEntity(entity);
-            }
-            else
-            {
-                var webhook = WebhookSubscription.FromEntity(entity);
-                webhooks[webhook.WebhookId] = webhook;
-            }
-        }
-
-        return (notice ?? throw new InvalidOperationException($"Notice {delivery.NoticeId} ({row}) of {delivery.CustomerId} does not exist."), webhooks);
+        var (entity, webhooks) = await _notices.ReadWithWebhooksAsync(delivery.CustomerId, row, cancellationToken);
+        var notice = entity is null
+            ? throw new InvalidOperationException($"Notice {delivery.NoticeId} ({row}) of {delivery.CustomerId} does not exist.")
+            : NoticeStore.FromEntity(entity);
+        return (notice, webhooks.ToDictionary(w => w.WebhookId, StringComparer.Ordinal));
     }
 
     private async Task DeadLetterAsync(StepContext<NoticeDelivery> context, Notice notice, DeliveryTarget target, WebhookSubscription webhook, CancellationToken cancellationToken)

@@ -409,17 +409,22 @@ public sealed class NoticeStore(StorageResources storage, TransactionBatcher bat
     /// <summary>The counter and the subscriptions, in one query of the partition.</summary>
     private async Task<PartitionState> LoadStateAsync(string customerId, CancellationToken cancellationToken)
     {
-        long last = 0;
-        ETag etag = default;
+        var (counter, webhooks) = await ReadWithWebhooksAsync(customerId, CounterRow, cancellationToken);
+        return new PartitionState(counter?.GetInt64("Last") ?? 0, counter?.ETag ?? default, webhooks);
+    }
+
+    /// <summary>One row of a customer's partition and the customer's webhook subscriptions, in one query.</summary>
+    public async Task<(TableEntity? Row, IReadOnlyList<WebhookSubscription> Webhooks)> ReadWithWebhooksAsync(string customerId, string rowKey, CancellationToken cancellationToken)
+    {
+        TableEntity? row = null;
         var webhooks = new List<WebhookSubscription>();
         var filter = TableClient.CreateQueryFilter(
-            $"PartitionKey eq {customerId} and (RowKey eq {CounterRow} or (RowKey gt {WebhookPrefix} and RowKey lt {"w}"}))");
+            $"PartitionKey eq {customerId} and (RowKey eq {rowKey} or (RowKey gt {WebhookPrefix} and RowKey lt {"w}"}))");
         await foreach (var entity in _table.QueryAsync<TableEntity>(filter, cancellationToken: cancellationToken))
         {
-            if (entity.RowKey == CounterRow)
+            if (entity.RowKey == rowKey)
             {
-                last = entity.GetInt64("Last") ?? 0;
-                etag = entity.ETag;
+                row = entity;
             }
             else
             {
@@ -427,7 +432,7 @@ public sealed class NoticeStore(StorageResources storage, TransactionBatcher bat
             }
         }
 
-        return new PartitionState(last, etag, webhooks);
+        return (row, webhooks);
     }
 
     private static TableEntity ToEntity(Notice notice)

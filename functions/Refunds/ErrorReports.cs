@@ -92,7 +92,7 @@ public static class ErrorReports
         }
 
         await notices.AddAsync(new NoticeRequest(document.CustomerId, NoticeKinds.ErrorReportReceived, "error-report:" + document.DocumentId, now, document.DocumentId,
-            [summary.Number, Day(summary.Date), request.Kind!, refund.NoticeDeliverBy.ToOffset(KazakhstanTime.Offset).ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture)]), cancellationToken);
+            [summary.Number, Day(summary.Date), request.Kind!, KazakhstanTime.Text(refund.NoticeDeliverBy)]), cancellationToken);
         await audit.AppendAsync(new AuditRecord(document.CustomerId, context.User.Actor(), "document.error_reported", AuditOutcome.Success)
         {
             Target = "documents/" + document.DocumentId,

@@ -105,9 +105,8 @@ public static class MaintenanceAnnouncements
         {
             NoticeDeliverBy = deliverBy,
         };
-        var local = (DateTimeOffset t) => KazakhstanTime.ToLocal(t).ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture);
         var run = new MaintenanceBroadcast(window.MaintenanceId, planned ? NoticeKinds.MaintenancePlanned : NoticeKinds.MaintenanceEmergency, deliverBy,
-            [local(startsAt), local(endsAt), window.Message]);
+            [KazakhstanTime.Text(startsAt), KazakhstanTime.Text(endsAt), window.Message]);
 
         // The window and its broadcast commit together: announced means every customer will be told.
         await engine.StartAsync(broadcast, MaintenanceBroadcastWorkflow.Location(window.MaintenanceId), "maintenance-" + window.MaintenanceId, run,

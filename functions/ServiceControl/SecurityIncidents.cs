@@ -59,7 +59,7 @@ public sealed partial class SecurityIncidents(
             ["UsersSignedOut"] = signedOut,
         }, TableUpdateMode.Replace, cancellationToken);
         await notices.AddAsync(new NoticeRequest(customerId, NoticeKinds.SecurityIncidentReceived, "incident:" + incident.IncidentId, now, incident.IncidentId,
-            [incident.IncidentId, KazakhstanTime.ToLocal(now).ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture), blocked, signedOut]), cancellationToken);
+            [incident.IncidentId, KazakhstanTime.Text(now), blocked, signedOut]), cancellationToken);
         await audit.AppendAsync(new AuditRecord(customerId, actor, "security_incident.reported", AuditOutcome.Success)
         {
             Target = "security-incidents/" + incident.IncidentId,

@@ -34,7 +34,7 @@ public sealed class Suspensions(CustomerStore customers, NoticeStore notices, Ca
         var calendar = await calendars.GetAsync(cancellationToken);
         var deliverBy = NoticeDeadlines.Suspension(calendar, discoveredAt);
         await notices.AddAsync(new NoticeRequest(customerId, NoticeKinds.ServiceSuspended, $"suspension:{customerId}:{now.UtcTicks}", now, null,
-            [reason, KazakhstanTime.ToLocal(now).ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture)])
+            [reason, KazakhstanTime.Text(now)])
         {
             DeliverBy = deliverBy,
         }, cancellationToken);
@@ -68,7 +68,7 @@ public sealed class Suspensions(CustomerStore customers, NoticeStore notices, Ca
         }
 
         await notices.AddAsync(new NoticeRequest(customerId, NoticeKinds.ServiceResumed, $"resumption:{customerId}:{now.UtcTicks}", now, null,
-            [KazakhstanTime.ToLocal(now).ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture)]), cancellationToken);
+            [KazakhstanTime.Text(now)]), cancellationToken);
         await audit.AppendAsync(new AuditRecord(customerId, by, "customer.resumed", AuditOutcome.Success)
         {
             Target = "customers/" + customerId,
