@@ -1,0 +1,257 @@
+// The Business API in Azure: Container Apps running the app as a user-assigned managed identity,
+// an operational storage account, a separate WORM archive account (5 years, locked), Key Vault,
+// Log Analytics and Application Insights. Parameters per environment: main.dev.bicepparam and
+// main.prod.bicepparam. Deploy with the commands in infra/README.md.
+
+targetScope = 'resourceGroup'
+
+@description('dev scales to zero and accepts shared keys; prod keeps a warm replica and accepts Entra ID tokens only.')
+@allowed([
+  'dev'
+  'prod'
+])
+param environmentName string
+
+@description('Azure region of every resource.')
+param location string = resourceGroup().location
+
+@description('Lowercase letters that start every resource name.')
+@minLength(2)
+@maxLength(8)
+param namePrefix string = 'bizapi'
+
+@description('Container image to run, e.g. contoso.azurecr.io/business-api:2026.11.26.')
+param containerImage string
+
+@description('Registry the image is pulled from with the app identity (grant it AcrPull there first); empty for a public image.')
+param registryServer string = ''
+
+@description('Minimum replicas, overriding the environment\'s (0 in dev: scale to zero; 1 in prod).')
+@minValue(0)
+@maxValue(10)
+param minReplicas int?
+
+@description('Maximum replicas, overriding the environment\'s.')
+@minValue(1)
+@maxValue(100)
+param maxReplicas int?
+
+@description('Archive retention in days: 5 years (R-39), counted so that two leap days still leave five full years.')
+@minValue(1827)
+param archiveRetentionDays int = 1827
+
+@description('Unlocked on an environment\'s first deployment only (Azure creates the policy unlocked); Locked afterwards, for good.')
+@allowed([
+  'Unlocked'
+  'Locked'
+])
+param archivePolicyState string = 'Locked'
+
+@description('Signatures:TrustAnchorsPath inside the container; empty uses the anchors uploaded through the operations API.')
+param trustAnchorsPath string = ''
+
+@description('Signatures:CrlPath inside the container; empty uses the CRLs uploaded through the operations API.')
+param crlPath string = ''
+
+@description('Tags applied to every resource.')
+param tags object = {}
+
+// What differs between environments, in one place (a test reads these values from the compiled ARM JSON).
+var settings = {
+  dev: {
+    minReplicas: 0
+    maxReplicas: 3
+    allowSharedKeyAccess: true
+    storageSku: 'Standard_LRS'
+    archiveSku: 'Standard_LRS'
+    softDeleteDays: 7
+    logRetentionDays: 30
+    aspNetCoreEnvironment: 'Staging'
+  }
+  prod: {
+    minReplicas: 1
+    maxReplicas: 10
+    allowSharedKeyAccess: false
+    storageSku: 'Standard_ZRS'
+    archiveSku: 'Standard_RAGZRS'
+    softDeleteDays: 30
+    logRetentionDays: 365
+    aspNetCoreEnvironment: 'Production'
+  }
+}
+var config = settings[environmentName]
+var suffix = uniqueString(subscription().id, resourceGroup().id, namePrefix, environmentName)
+var allTags = union(tags, {
+  application: 'business-api'
+  environment: environmentName
+})
+
+// Physical names of what the app uses (Storage:TablePrefix is empty in Azure). A test compares these
+// lists with the resources the app registers, so a new table cannot be forgotten here.
+var tables = [
+  'AuditJournal'
+  'BankCalendar'
+  'Credentials'
+  'CredentialsDue'
+  'CustomerAccounts'
+  'CustomerBins'
+  'Customers'
+  'DocumentAlerts'
+  'Documents'
+  'DocumentsDue'
+  'ErrorReports'
+  'IdempotencyExpiry'
+  'IdempotencyKeys'
+  'Ledger'
+  'LedgerOutbox'
+  'Maintenance'
+  'NoticeAlerts'
+  'Notices'
+  'NoticesDue'
+  'PenaltyClaims'
+  'SecurityIncidents'
+  'Sessions'
+  'Tariffs'
+  'TimerState'
+  'UserLogins'
+  'Users'
+  'UsersDue'
+  'WorkflowDue'
+  'WorkflowFaults'
+]
+var wakeupQueue = 'wakeups'
+var operationalContainers = [
+  'timerleases'
+  'trust'
+  'settlement-outbox'
+]
+var archiveContainer = 'archive'
+var identityName = 'id-${namePrefix}-${environmentName}'
+var workspaceName = 'log-${namePrefix}-${environmentName}'
+var appInsightsName = 'appi-${namePrefix}-${environmentName}'
+
+module identity 'modules/identity.bicep' = {
+  name: 'identity'
+  params: {
+    location: location
+    name: identityName
+    tags: allTags
+  }
+}
+
+module monitoring 'modules/monitoring.bicep' = {
+  name: 'monitoring'
+  params: {
+    location: location
+    workspaceName: workspaceName
+    appInsightsName: appInsightsName
+    retentionInDays: config.logRetentionDays
+    tags: allTags
+  }
+}
+
+module storage 'modules/storage.bicep' = {
+  name: 'storage'
+  dependsOn: [
+    identity
+  ]
+  params: {
+    location: location
+    name: take('st${namePrefix}${environmentName}${suffix}', 24)
+    allowSharedKeyAccess: config.allowSharedKeyAccess
+    skuName: config.storageSku
+    tables: tables
+    queues: [
+      wakeupQueue
+    ]
+    containers: operationalContainers
+    softDeleteDays: config.softDeleteDays
+    identityName: identityName
+    tags: allTags
+  }
+}
+
+module archive 'modules/archive.bicep' = {
+  name: 'archive'
+  dependsOn: [
+    identity
+  ]
+  params: {
+    location: location
+    name: take('arc${namePrefix}${environmentName}${suffix}', 24)
+    allowSharedKeyAccess: config.allowSharedKeyAccess
+    skuName: config.archiveSku
+    containerName: archiveContainer
+    retentionDays: archiveRetentionDays
+    policyState: archivePolicyState
+    softDeleteDays: config.softDeleteDays
+    identityName: identityName
+    tags: allTags
+  }
+}
+
+module keyVault 'modules/keyvault.bicep' = {
+  name: 'keyvault'
+  dependsOn: [
+    identity
+    monitoring
+  ]
+  params: {
+    location: location
+    name: take('kv-${namePrefix}-${environmentName}-${suffix}', 24)
+    identityName: identityName
+    appInsightsName: appInsightsName
+    tags: allTags
+  }
+}
+
+module app 'modules/containerapp.bicep' = {
+  name: 'containerapp'
+  dependsOn: [
+    monitoring
+  ]
+  params: {
+    location: location
+    environmentName: 'cae-${namePrefix}-${environmentName}'
+    appName: 'ca-${namePrefix}-${environmentName}'
+    image: containerImage
+    registryServer: registryServer
+    workspaceName: workspaceName
+    identityId: identity.outputs.id
+    identityClientId: identity.outputs.clientId
+    storageAccountName: storage.outputs.name
+    archiveBlobEndpoint: archive.outputs.blobEndpoint
+    keyVaultUri: keyVault.outputs.uri
+    telemetrySecretUri: keyVault.outputs.telemetrySecretUri
+    wakeupQueueName: wakeupQueue
+    aspNetCoreEnvironment: config.aspNetCoreEnvironment
+    trustAnchorsPath: trustAnchorsPath
+    crlPath: crlPath
+    minReplicas: minReplicas ?? config.minReplicas
+    maxReplicas: maxReplicas ?? config.maxReplicas
+    tags: allTags
+  }
+}
+
+@description('Public HTTPS address of the API.')
+output apiUrl string = app.outputs.url
+
+@description('Key Vault to put the app\'s secrets in (infra/README.md lists them).')
+output keyVaultName string = keyVault.outputs.name
+
+@description('Operational storage account.')
+output storageAccountName string = storage.outputs.name
+
+@description('Archive storage account (WORM).')
+output archiveAccountName string = archive.outputs.name
+
+@description('Client id of the app identity.')
+output identityClientId string = identity.outputs.clientId
+
+@description('Secrets the app reads from Key Vault; set each before the first start.')
+output requiredSecrets string[] = [
+  'operations-api-keys'
+  'access-token-signing-key'
+  'credential-secret-key'
+  'webhook-signing-key'
+]

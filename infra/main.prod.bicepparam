@@ -1,0 +1,11 @@
+using 'main.bicep'
+
+// Production: one warm replica, zone- and geo-redundant storage, Entra ID tokens only.
+param environmentName = 'prod'
+param containerImage = readEnvironmentVariable('BUSINESS_API_IMAGE')
+param registryServer = readEnvironmentVariable('BUSINESS_API_REGISTRY')
+param archivePolicyState = readEnvironmentVariable('ARCHIVE_POLICY_STATE', 'Locked')
+param tags = {
+  costCenter: 'business-api'
+  dataClassification: 'bank-confidential'
+}

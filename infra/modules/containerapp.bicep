@@ -1,0 +1,275 @@
+// The Container Apps environment and the app: HTTPS-only ingress, health probes, scale to zero in
+// dev (one warm replica in prod), scaling on HTTP concurrency and on the wake-up queue that durable
+// timers fill while no replica runs.
+
+@description('Azure region.')
+param location string
+
+@description('Container Apps environment name.')
+param environmentName string
+
+@description('Container App name.')
+param appName string
+
+@description('Image to run, e.g. contoso.azurecr.io/business-api:2026.11.26.')
+param image string
+
+@description('Registry the image is pulled from with the app identity (AcrPull); empty for a public image.')
+param registryServer string
+
+@description('Log Analytics workspace name (the environment\'s console and system logs).')
+param workspaceName string
+
+@description('Resource id of the user-assigned identity the app runs as.')
+param identityId string
+
+@description('Client id of that identity (AZURE_CLIENT_ID for DefaultAzureCredential).')
+param identityClientId string
+
+@description('Operational storage account (tables, queues, operational containers).')
+param storageAccountName string
+
+@description('Blob endpoint of the archive account.')
+param archiveBlobEndpoint string
+
+@description('Key Vault URI the app reads its keys from.')
+param keyVaultUri string
+
+@description('Key Vault reference of the Application Insights connection string.')
+param telemetrySecretUri string
+
+@description('Queue whose visible messages wake the app at durable-timer due times.')
+param wakeupQueueName string
+
+@description('ASPNETCORE_ENVIRONMENT.')
+param aspNetCoreEnvironment string
+
+@description('Signatures:TrustAnchorsPath: empty uses the anchors uploaded through the operations API.')
+param trustAnchorsPath string = ''
+
+@description('Signatures:CrlPath: empty uses the CRLs uploaded through the operations API.')
+param crlPath string = ''
+
+@description('Minimum replicas: 0 lets dev scale to zero; prod keeps 1 warm.')
+@minValue(0)
+@maxValue(10)
+param minReplicas int
+
+@description('Maximum replicas.')
+@minValue(1)
+@maxValue(100)
+param maxReplicas int
+
+@description('Concurrent requests per replica before another is added.')
+@minValue(1)
+param httpConcurrency int = 50
+
+@description('CPU cores per replica.')
+param cpu string = '0.5'
+
+@description('Memory per replica.')
+param memory string = '1Gi'
+
+@description('Tags applied to every resource.')
+param tags object
+
+var port = 8080
+
+resource workspace 'Microsoft.OperationalInsights/workspaces@2025-02-01' existing = {
+  name: workspaceName
+}
+
+resource environment 'Microsoft.App/managedEnvironments@2025-01-01' = {
+  name: environmentName
+  location: location
+  tags: tags
+  properties: {
+    appLogsConfiguration: {
+      destination: 'log-analytics'
+      logAnalyticsConfiguration: {
+        customerId: workspace.properties.customerId
+        sharedKey: workspace.listKeys().primarySharedKey
+      }
+    }
+    workloadProfiles: [
+      {
+        name: 'Consumption'
+        workloadProfileType: 'Consumption'
+      }
+    ]
+  }
+}
+
+resource app 'Microsoft.App/containerApps@2025-01-01' = {
+  name: appName
+  location: location
+  tags: tags
+  identity: {
+    type: 'UserAssigned'
+    userAssignedIdentities: {
+      '${identityId}': {}
+    }
+  }
+  properties: {
+    environmentId: environment.id
+    workloadProfileName: 'Consumption'
+    configuration: {
+      activeRevisionsMode: 'Single'
+      ingress: {
+        external: true
+        targetPort: port
+        transport: 'http'
+        allowInsecure: false
+        traffic: [
+          {
+            latestRevision: true
+            weight: 100
+          }
+        ]
+      }
+      registries: empty(registryServer)
+        ? []
+        : [
+            {
+              server: registryServer
+              identity: identityId
+            }
+          ]
+      secrets: [
+        {
+          name: 'appinsights-connection-string'
+          keyVaultUrl: telemetrySecretUri
+          identity: identityId
+        }
+      ]
+    }
+    template: {
+      containers: [
+        {
+          name: 'api'
+          image: image
+          resources: {
+            cpu: json(cpu)
+            memory: memory
+          }
+          env: [
+            // local.settings.sample.json keys, in their environment-variable form
+            {
+              name: 'AzureWebJobsStorage__accountName'
+              value: storageAccountName
+            }
+            {
+              name: 'KeyVault__Uri'
+              value: keyVaultUri
+            }
+            {
+              name: 'Storage__TablePrefix'
+              value: ''
+            }
+            {
+              name: 'Signatures__TrustAnchorsPath'
+              value: trustAnchorsPath
+            }
+            {
+              name: 'Signatures__CrlPath'
+              value: crlPath
+            }
+            {
+              name: 'ASPNETCORE_ENVIRONMENT'
+              value: aspNetCoreEnvironment
+            }
+            // Azure-only settings
+            {
+              name: 'ArchiveStorage__blobServiceUri'
+              value: archiveBlobEndpoint
+            }
+            {
+              name: 'AZURE_CLIENT_ID'
+              value: identityClientId
+            }
+            {
+              name: 'ASPNETCORE_HTTP_PORTS'
+              value: string(port)
+            }
+            {
+              name: 'Http__TrustForwardedHeaders'
+              value: 'true'
+            }
+            {
+              name: 'OTEL_SERVICE_NAME'
+              value: appName
+            }
+            {
+              name: 'APPLICATIONINSIGHTS_CONNECTION_STRING'
+              secretRef: 'appinsights-connection-string'
+            }
+          ]
+          probes: [
+            {
+              type: 'Startup'
+              httpGet: {
+                path: '/healthz'
+                port: port
+              }
+              periodSeconds: 2
+              failureThreshold: 30
+            }
+            {
+              type: 'Liveness'
+              httpGet: {
+                path: '/healthz'
+                port: port
+              }
+              periodSeconds: 10
+              failureThreshold: 3
+            }
+            {
+              type: 'Readiness'
+              httpGet: {
+                path: '/readyz'
+                port: port
+              }
+              periodSeconds: 5
+              failureThreshold: 3
+            }
+          ]
+        }
+      ]
+      scale: {
+        minReplicas: minReplicas
+        maxReplicas: maxReplicas
+        rules: [
+          {
+            name: 'http-concurrency'
+            http: {
+              metadata: {
+                concurrentRequests: string(httpConcurrency)
+              }
+            }
+          }
+          {
+            // Durable timers (workflow waits, deadlines) leave a message that becomes visible at
+            // their due time; counting visible messages only wakes the app exactly then.
+            name: 'workflow-wakeups'
+            custom: {
+              type: 'azure-queue'
+              identity: identityId
+              metadata: {
+                accountName: storageAccountName
+                queueName: wakeupQueueName
+                queueLength: '1'
+                queueLengthStrategy: 'visibleonly'
+              }
+            }
+          }
+        ]
+      }
+    }
+  }
+}
+
+@description('Public HTTPS address of the API.')
+output url string = 'https://${app.properties.configuration.ingress.fqdn}'
+
+@description('Container App name.')
+output name string = app.name

@@ -1,0 +1,90 @@
+using System.Diagnostics;
+using System.Reflection;
+
+namespace BusinessApi.Tests.Deployment;
+
+/// <summary>
+/// The Bicep CLI restored from NuGet (<c>Azure.Bicep.CommandLine.linux-x64</c>); its path comes from the
+/// package's <c>$(BicepPath)</c>, recorded in this assembly at build time.
+/// </summary>
+internal static class BicepCli
+{
+    public static readonly string InfraDirectory = Path.Combine(RepositoryRoot(), "infra");
+
+    /// <summary>Values the production parameter file reads from the environment at deployment time.</summary>
+    public static readonly IReadOnlyDictionary<string, string> ProdEnvironment = new Dictionary<string, string>
+    {
+        ["BUSINESS_API_IMAGE"] = "contoso.azurecr.io/business-api:1.0.0",
+        ["BUSINESS_API_REGISTRY"] = "contoso.azurecr.io",
+    };
+
+    public static string ExecutablePath
+    {
+        get
+        {
+            var configured = typeof(BicepCli).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
+                .SingleOrDefault(a => a.Key == "BicepPath")?.Value;
+            Assert.False(string.IsNullOrEmpty(configured), "the test project must reference Azure.Bicep.CommandLine.linux-x64");
+            var path = Path.GetFullPath(configured!.Replace('\\', '/'));
+            Assert.True(File.Exists(path), $"Bicep CLI not found at {path}");
+            if (!OperatingSystem.IsWindows() && !File.GetUnixFileMode(path).HasFlag(UnixFileMode.UserExecute))
+            {
+                // Some package extractions drop the executable bit.
+                File.SetUnixFileMode(path, File.GetUnixFileMode(path) | UnixFileMode.UserExecute);
+            }
+
+            return path;
+        }
+    }
+
+    public static async Task<BicepResult> RunAsync(IReadOnlyDictionary<string, string>? environment, params string[] arguments)
+    {
+        var start = new ProcessStartInfo(ExecutablePath)
+        {
+            WorkingDirectory = InfraDirectory,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        // No telemetry, no update checks: CI runs offline.
+        start.Environment["BICEP_TELEMETRY_ENABLED"] = "false";
+        start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+        {
+            start.Environment[name] = value;
+        }
+
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        await process.WaitForExitAsync(timeout.Token);
+        return new BicepResult(process.ExitCode, await stdout, await stderr);
+    }
+
+    public static IEnumerable<string> Files(string pattern) =>
+        Directory.EnumerateFiles(InfraDirectory, pattern, SearchOption.AllDirectories).Order(StringComparer.Ordinal);
+
+    private static string RepositoryRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "Serverless.sln")))
+            {
+                return dir.FullName;
+            }
+        }
+
+        throw new InvalidOperationException("Serverless.sln not found above " + AppContext.BaseDirectory);
+    }
+}
+
+internal sealed record BicepResult(int ExitCode, string Output, string Errors)
+{
+    public string Diagnostics => (Output + Errors).Trim();
+}
