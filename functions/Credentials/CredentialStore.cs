@@ -2,6 +2,7 @@ using System.Globalization;
 using Azure;
 using Azure.Data.Tables;
 using BusinessApi.Platform.Storage;
+using BusinessApi.Platform.Timers;
 
 namespace BusinessApi.Credentials;
 
@@ -15,7 +16,7 @@ public sealed record StoredCredential(ClientCredential Credential, ETag ETag);
 /// pairs by the day they fall due for the 90-day block (partition = that day), so the job reads only
 /// what is due. An index row is written before the pair points to it; stale ones are skipped and removed.
 /// </summary>
-public sealed class CredentialStore(StorageResources storage)
+public sealed class CredentialStore(StorageResources storage, WakeupAlarm? wakeups = null)
 {
     public const string TableName = "Credentials";
     public const string DueTable = "CredentialsDue";
@@ -23,7 +24,7 @@ public sealed class CredentialStore(StorageResources storage)
 
     private readonly TableClient _table = storage.Table(TableName);
     private readonly TableClient _due = storage.Table(DueTable);
-    private readonly DueIndex _dueIndex = new(storage.Table(DueTable));
+    private readonly DueIndex _dueIndex = new(storage.Table(DueTable), wakeups);
 
     public static string PairRow(string clientId) => "c|" + clientId;
 

@@ -5,6 +5,7 @@ using Azure;
 using Azure.Data.Tables;
 using BusinessApi.Platform;
 using BusinessApi.Platform.Storage;
+using BusinessApi.Platform.Timers;
 using BusinessApi.Platform.Workflows;
 
 namespace BusinessApi.Documents;
@@ -15,7 +16,7 @@ namespace BusinessApi.Documents;
 /// intake writes all of them in one entity-group transaction (W1) and a retried request finds its
 /// document whatever happened to the first answer. Ids sort by receipt time, so a period is one range.
 /// </summary>
-public sealed class DocumentStore(StorageResources storage)
+public sealed class DocumentStore(StorageResources storage, WakeupAlarm? wakeups = null)
 {
     public const string TableName = "Documents";
     public const string DueTable = "DocumentsDue";
@@ -27,7 +28,7 @@ public sealed class DocumentStore(StorageResources storage)
     // Signed bytes just taken in, handed to the workflow's first step in this process (a read saved); storage has them too.
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, byte[]> _fresh = new(StringComparer.Ordinal);
 
-    public DueIndex Due { get; } = new(storage.Table(DueTable));
+    public DueIndex Due { get; } = new(storage.Table(DueTable), wakeups);
 
     /// <summary>Keeps <paramref name="cms"/> for the first step of the document's workflow in this process.</summary>
     public void HandOver(string documentId, byte[] cms)

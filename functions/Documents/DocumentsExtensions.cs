@@ -18,7 +18,7 @@ public static class DocumentsExtensions
         services.AddStorageTable(DocumentStore.DueTable);
         services.AddStorageTable(DocumentStore.AlertsTable);
         services.AddStorageTable(TariffStore.TableName);
-        services.AddStorageContainer(DocumentArchive.ContainerName);
+        services.AddStorageContainer(DocumentArchive.ContainerName, StorageServiceCollectionExtensions.ArchiveSetting);
         services.AddStorageContainer(TrustStore.ContainerName);
         services.AddSingleton<DocumentStore>();
         services.AddSingleton<DocumentArchive>();

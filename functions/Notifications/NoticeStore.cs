@@ -7,6 +7,7 @@ using Azure.Data.Tables;
 using BusinessApi.Calendar;
 using BusinessApi.Platform.Http;
 using BusinessApi.Platform.Storage;
+using BusinessApi.Platform.Timers;
 using BusinessApi.Platform.Workflows;
 
 namespace BusinessApi.Notifications;
@@ -64,7 +65,7 @@ public sealed record NoticeRequest(string CustomerId, string Kind, string About,
 /// a notice can never appear behind a cursor a reader has already passed — which a time-ordered key cannot
 /// promise when writers' commits overtake each other.
 /// </summary>
-public sealed class NoticeStore(StorageResources storage, TransactionBatcher batcher, ProblemTexts texts, IServiceProvider services)
+public sealed class NoticeStore(StorageResources storage, TransactionBatcher batcher, ProblemTexts texts, IServiceProvider services, WakeupAlarm? wakeups = null)
 {
     public const string TableName = "Notices";
     public const string DueTable = "NoticesDue";
@@ -80,7 +81,7 @@ public sealed class NoticeStore(StorageResources storage, TransactionBatcher bat
     private WorkflowEngine? _engine;
 
     /// <summary>The index of notices by the local day of their deadline (read by <see cref="NoticeDeadlineJob"/>).</summary>
-    public DueIndex Due { get; } = new(storage.Table(DueTable));
+    public DueIndex Due { get; } = new(storage.Table(DueTable), wakeups);
 
     /// <summary>What a writer knows of a customer's partition: the counter and the subscriptions as of one ETag of <c>s|</c>.</summary>
     private sealed record PartitionState(long Last, ETag ETag, IReadOnlyList<WebhookSubscription> Webhooks);
@@ -133,6 +134,7 @@ public sealed class NoticeStore(StorageResources storage, TransactionBatcher bat
         if (request.DeliverBy is { } deliverBy)
         {
             await Due.PutAsync(KazakhstanTime.LocalDate(deliverBy), DueKey(request.CustomerId, noticeId), cancellationToken);
+            wakeups?.Arm(deliverBy); // the deadline job runs then even if the app had scaled to zero
         }
 
         var pending = new PendingNotice(request, noticeId, localized);

@@ -12,6 +12,7 @@ using BusinessApi.Platform.Timers;
 using BusinessApi.Platform.Workflows;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.OpenApi;
 using Scalar.AspNetCore;
@@ -22,6 +23,13 @@ namespace BusinessApi.Platform;
 public static class PlatformExtensions
 {
     public const string HttpSection = "Http";
+
+    /// <summary>
+    /// Behind Container Apps' ingress (Envoy) the connection comes from the proxy: with this on, the client
+    /// address and scheme are taken from the one X-Forwarded-For / X-Forwarded-Proto hop the ingress adds,
+    /// so per-address lockouts and rate limits see the client. Never turn it on where clients reach Kestrel directly.
+    /// </summary>
+    public const string TrustForwardedHeadersSetting = HttpSection + ":TrustForwardedHeaders";
 
     /// <summary>Registers everything the platform provides.</summary>
     public static WebApplicationBuilder AddPlatform(this WebApplicationBuilder builder, Action<PlatformOptions>? configure = null, bool includeLocalSettings = true)
@@ -48,6 +56,13 @@ public static class PlatformExtensions
             kestrel.Limits.MaxRequestBodySize = maxBody;
         });
         services.Configure<RouteHandlerOptions>(options => options.ThrowOnBadRequest = true);
+        services.Configure<ForwardedHeadersOptions>(options =>
+        {
+            options.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto;
+            options.ForwardLimit = 1; // only the hop the ingress appended; anything a client sent before it is ignored
+            options.KnownIPNetworks.Clear(); // the ingress' addresses are not fixed; the setting is only on behind it
+            options.KnownProxies.Clear();
+        });
         services.ConfigureHttpJsonOptions(options => ConfigureJson(options.SerializerOptions));
         services.AddSingleton(new ProblemTextResources(new System.Resources.ResourceManager(
             "BusinessApi.Platform.Http.Resources.ProblemTexts", typeof(PlatformExtensions).Assembly)));
@@ -127,6 +142,11 @@ public static class PlatformExtensions
     public static WebApplication UsePlatform(this WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
+        if (app.Configuration.GetValue<bool>(TrustForwardedHeadersSetting))
+        {
+            app.UseForwardedHeaders();
+        }
+
         app.UseMiddleware<RequestIdMiddleware>();
         app.UseMiddleware<ErrorHandlingMiddleware>();
         app.UseStatusCodePages(async context =>

@@ -5,6 +5,7 @@ using System.Text.Json;
 using Azure;
 using Azure.Data.Tables;
 using BusinessApi.Platform.Storage;
+using BusinessApi.Platform.Timers;
 
 namespace BusinessApi.Users;
 
@@ -16,7 +17,7 @@ public sealed record StoredUser(User User, ETag ETag);
 /// per login, compared without case: the claim that makes logins unique across the bank, R-20) and the
 /// due index <c>UsersDue</c> by the day a user falls inactive.
 /// </summary>
-public sealed class UserStore(StorageResources storage)
+public sealed class UserStore(StorageResources storage, WakeupAlarm? wakeups = null)
 {
     public const string TableName = "Users";
     public const string LoginTable = "UserLogins";
@@ -24,7 +25,7 @@ public sealed class UserStore(StorageResources storage)
 
     private readonly TableClient _users = storage.Table(TableName);
     private readonly TableClient _logins = storage.Table(LoginTable);
-    private readonly DueIndex _due = new(storage.Table(DueTable));
+    private readonly DueIndex _due = new(storage.Table(DueTable), wakeups);
 
     private static string LoginPartition(string login) =>
         Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(User.LoginKey(login))))[..40];

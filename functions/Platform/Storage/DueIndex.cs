@@ -11,12 +11,16 @@ namespace BusinessApi.Platform.Storage;
 /// the item at it and delete the old one after, so an item is never without its row; stale rows are
 /// recognised by the job (the item names another day) and removed.
 /// </summary>
-public sealed class DueIndex(TableClient table)
+public sealed class DueIndex(TableClient table, Timers.WakeupAlarm? wakeups = null)
 {
     public static string Day(DateOnly day) => day.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
 
-    public async Task PutAsync(DateOnly day, string key, CancellationToken cancellationToken) =>
+    public async Task PutAsync(DateOnly day, string key, CancellationToken cancellationToken)
+    {
         await table.UpsertEntityAsync(new TableEntity(Day(day), key), TableUpdateMode.Replace, cancellationToken);
+        // A scaled-to-zero app is started when the day begins, so its jobs see the item.
+        wakeups?.ArmDay(day);
+    }
 
     public async Task DeleteAsync(DateOnly day, string key, CancellationToken cancellationToken)
     {

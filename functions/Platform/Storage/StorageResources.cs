@@ -7,7 +7,11 @@ using Microsoft.Extensions.Options;
 namespace BusinessApi.Platform.Storage;
 
 /// <summary>A table, queue or blob container a capability needs; created once at start-up.</summary>
-public sealed record StorageResource(StorageResourceKind Kind, string LogicalName);
+/// <param name="Account">The setting of a separate account the resource lives in when that setting is configured (blob containers only).</param>
+public sealed record StorageResource(StorageResourceKind Kind, string LogicalName, string? Account = null);
+
+/// <summary>The blob service of a separately configured account (the archive's, see <see cref="StorageServiceCollectionExtensions.ArchiveSetting"/>).</summary>
+public sealed record SeparateBlobAccount(string Setting, BlobServiceClient Client);
 
 public enum StorageResourceKind
 {
@@ -21,8 +25,17 @@ public sealed class StorageResources(
     TableServiceClient tables,
     QueueServiceClient queues,
     BlobServiceClient blobs,
-    IOptions<StorageOptions> options)
+    IOptions<StorageOptions> options,
+    IEnumerable<StorageResource> resources,
+    IEnumerable<SeparateBlobAccount> separateAccounts)
 {
+    // Containers whose account is configured separately, by logical name.
+    private readonly Dictionary<string, BlobServiceClient> _containerAccounts = resources
+        .Where(r => r.Kind == StorageResourceKind.BlobContainer && r.Account is not null)
+        .Join(separateAccounts, r => r.Account, a => a.Setting, (r, a) => (r.LogicalName, a.Client), StringComparer.Ordinal)
+        .DistinctBy(x => x.LogicalName, StringComparer.Ordinal)
+        .ToDictionary(x => x.LogicalName, x => x.Client, StringComparer.Ordinal);
+
     private readonly ConcurrentDictionary<string, TableClient> _tables = new(StringComparer.Ordinal);
     private readonly string _prefix = ValidatePrefix(options.Value.TablePrefix);
 
@@ -50,7 +63,7 @@ public sealed class StorageResources(
         queues.GetQueueClient(PhysicalName(new StorageResource(StorageResourceKind.Queue, logicalName)));
 
     public BlobContainerClient Container(string logicalName) =>
-        blobs.GetBlobContainerClient(PhysicalName(new StorageResource(StorageResourceKind.BlobContainer, logicalName)));
+        _containerAccounts.GetValueOrDefault(logicalName, blobs).GetBlobContainerClient(PhysicalName(new StorageResource(StorageResourceKind.BlobContainer, logicalName)));
 
     private static string ValidatePrefix(string prefix)
     {

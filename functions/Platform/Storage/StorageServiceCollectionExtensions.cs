@@ -1,5 +1,6 @@
 using Azure.Core;
 using Azure.Identity;
+using Azure.Storage.Blobs;
 using Microsoft.Extensions.Azure;
 
 namespace BusinessApi.Platform.Storage;
@@ -7,6 +8,12 @@ namespace BusinessApi.Platform.Storage;
 public static class StorageServiceCollectionExtensions
 {
     public const string ConnectionSetting = "AzureWebJobsStorage";
+
+    /// <summary>
+    /// The archive's own account (WORM is account-wide in Azure, see infra/): a connection string or a
+    /// section with <c>blobServiceUri</c> or <c>accountName</c>. Unset, the archive container is in the main account.
+    /// </summary>
+    public const string ArchiveSetting = "ArchiveStorage";
 
     /// <summary>
     /// Registers the Table, Queue and Blob service clients once. <c>AzureWebJobsStorage</c> is either a
@@ -19,7 +26,8 @@ public static class StorageServiceCollectionExtensions
         var monitor = StorageCallMonitor.FromConfiguration(configuration);
         services.AddSingleton(monitor);
         var connection = configuration[ConnectionSetting];
-        var section = configuration.GetSection(ConnectionSetting);
+        var archiveConnection = configuration[ArchiveSetting];
+        var archiveSeparate = !string.IsNullOrWhiteSpace(archiveConnection) || configuration.GetSection(ArchiveSetting).GetChildren().Any();
         services.AddAzureClients(clients =>
         {
             if (!string.IsNullOrWhiteSpace(connection))
@@ -30,15 +38,16 @@ public static class StorageServiceCollectionExtensions
             }
             else
             {
-                var account = section["accountName"];
-                Uri ServiceUri(string key, string service) =>
-                    section[key] is { Length: > 0 } explicitUri ? new Uri(explicitUri)
-                    : account is { Length: > 0 } ? new Uri($"https://{account}.{service}.core.windows.net")
-                    : throw new InvalidOperationException(
-                        $"Set {ConnectionSetting} to a connection string, or {ConnectionSetting}__accountName for a managed identity.");
-                clients.AddTableServiceClient(ServiceUri("tableServiceUri", "table"));
-                clients.AddQueueServiceClient(ServiceUri("queueServiceUri", "queue"));
-                clients.AddBlobServiceClient(ServiceUri("blobServiceUri", "blob"));
+                clients.AddTableServiceClient(ServiceUri(configuration, ConnectionSetting, "table"));
+                clients.AddQueueServiceClient(ServiceUri(configuration, ConnectionSetting, "queue"));
+                clients.AddBlobServiceClient(ServiceUri(configuration, ConnectionSetting, "blob"));
+            }
+
+            if (archiveSeparate)
+            {
+                (string.IsNullOrWhiteSpace(archiveConnection)
+                    ? clients.AddBlobServiceClient(ServiceUri(configuration, ArchiveSetting, "blob"))
+                    : clients.AddBlobServiceClient(archiveConnection)).WithName(ArchiveSetting);
             }
 
             // Retries and time-outs of every Azure client (AzureClients:Retry:MaxRetries, :NetworkTimeout, ...).
@@ -46,6 +55,12 @@ public static class StorageServiceCollectionExtensions
             clients.ConfigureDefaults(options => options.AddPolicy(monitor, HttpPipelinePosition.PerRetry));
             clients.UseCredential(new DefaultAzureCredential());
         });
+
+        if (archiveSeparate)
+        {
+            services.AddSingleton(sp => new SeparateBlobAccount(ArchiveSetting,
+                sp.GetRequiredService<IAzureClientFactory<BlobServiceClient>>().CreateClient(ArchiveSetting)));
+        }
 
         services.AddSingleton<StorageResources>();
         services.AddSingleton<TransactionBatcher>();
@@ -60,6 +75,17 @@ public static class StorageServiceCollectionExtensions
     public static IServiceCollection AddStorageQueue(this IServiceCollection services, string logicalName) =>
         services.AddSingleton(new StorageResource(StorageResourceKind.Queue, logicalName));
 
-    public static IServiceCollection AddStorageContainer(this IServiceCollection services, string logicalName) =>
-        services.AddSingleton(new StorageResource(StorageResourceKind.BlobContainer, logicalName));
+    /// <summary>A blob container; <paramref name="account"/> names the setting of a separate account it lives in when configured.</summary>
+    public static IServiceCollection AddStorageContainer(this IServiceCollection services, string logicalName, string? account = null) =>
+        services.AddSingleton(new StorageResource(StorageResourceKind.BlobContainer, logicalName, account));
+
+    /// <summary>A service endpoint from a section like Functions' identity-based connections: <c>{service}ServiceUri</c> or <c>accountName</c>.</summary>
+    private static Uri ServiceUri(IConfiguration configuration, string setting, string service)
+    {
+        var section = configuration.GetSection(setting);
+        return section[service + "ServiceUri"] is { Length: > 0 } explicitUri ? new Uri(explicitUri)
+            : section["accountName"] is { Length: > 0 } account ? new Uri($"https://{account}.{service}.core.windows.net")
+            : throw new InvalidOperationException(
+                $"Set {setting} to a connection string, or {setting}__accountName (or __{service}ServiceUri) for a managed identity.");
+    }
 }

@@ -241,6 +241,10 @@ public static class TimerServiceCollectionExtensions
         services.AddStorageContainer(TimerScheduler.LeaseContainer);
         services.AddSingleton<TimerScheduler>();
         services.AddHostedService(sp => sp.GetRequiredService<TimerScheduler>());
+        services.AddOptions<WakeupOptions>().Bind(configuration.GetSection(WakeupOptions.Section));
+        services.AddStorageQueue(WakeupAlarm.QueueName);
+        services.AddSingleton<WakeupAlarm>();
+        services.AddHostedService(sp => sp.GetRequiredService<WakeupAlarm>());
         return services;
     }
 

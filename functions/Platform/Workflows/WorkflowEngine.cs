@@ -25,6 +25,7 @@ public sealed partial class WorkflowEngine
     private readonly Dictionary<string, IWorkflowDefinition> _definitions;
     private readonly Dictionary<string, IOutboxDispatcher> _dispatchers;
     private readonly IWorkflowObserver[] _observers;
+    private readonly Timers.WakeupAlarm? _wakeups;
     private readonly ConcurrentDictionary<string, ITimer> _timers = new(StringComparer.Ordinal);
 
     internal WorkflowEngine(
@@ -37,9 +38,11 @@ public sealed partial class WorkflowEngine
         IEnumerable<IWorkflowDefinition> definitions,
         IEnumerable<IOutboxDispatcher> dispatchers,
         IEnumerable<IWorkflowObserver> observers,
-        ILogger<WorkflowEngine> logger)
+        ILogger<WorkflowEngine> logger,
+        Timers.WakeupAlarm? wakeups = null)
     {
         _observers = [.. observers];
+        _wakeups = wakeups;
         _storage = storage;
         _index = index;
         _batcher = batcher;
@@ -617,7 +620,9 @@ public sealed partial class WorkflowEngine
 
         if (!_options.Worker || delay > TimeSpan.FromSeconds(_options.InMemoryTimerHorizonSeconds))
         {
-            return; // the sweep fires it when due
+            // The sweep fires it when due; the wake-up starts an instance for that sweep if none runs then.
+            _wakeups?.Arm(instance.DueAt.Value);
+            return;
         }
 
         var location = instance.Location;

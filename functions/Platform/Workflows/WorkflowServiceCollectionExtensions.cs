@@ -30,7 +30,8 @@ public static class WorkflowServiceCollectionExtensions
             sp.GetServices<IWorkflowDefinition>(),
             sp.GetServices<IOutboxDispatcher>(),
             sp.GetServices<IWorkflowObserver>(),
-            sp.GetRequiredService<ILogger<WorkflowEngine>>()));
+            sp.GetRequiredService<ILogger<WorkflowEngine>>(),
+            sp.GetService<Timers.WakeupAlarm>()));
         services.AddSingleton<WorkflowSweeper>();
         services.AddHostedService(sp => sp.GetRequiredService<WorkflowSweeper>());
         return services;
