@@ -27,6 +27,7 @@ public static class DocumentsExtensions
         services.AddSingleton(sp => PurposeCodes.Load(sp.GetRequiredService<IOptions<PaymentOptions>>().Value.PurposeCodesPath));
         services.AddSingleton<DocumentServices>();
         services.AddWorkflow<DocumentWorkflow>();
+        services.AddSingleton<IWorkflowObserver, DocumentMetrics>();
         services.AddScheduledJob<DocumentDeadlineJob>();
         services.AddSingleton(new ProblemTextResources(new System.Resources.ResourceManager(
             "BusinessApi.Documents.Resources.DocumentTexts", typeof(DocumentsExtensions).Assembly)));

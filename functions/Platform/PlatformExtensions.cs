@@ -8,6 +8,7 @@ using BusinessApi.Platform.Http.Idempotency;
 using BusinessApi.Platform.Secrets;
 using BusinessApi.Platform.Security;
 using BusinessApi.Platform.Storage;
+using BusinessApi.Platform.Telemetry;
 using BusinessApi.Platform.Timers;
 using BusinessApi.Platform.Workflows;
 using Microsoft.AspNetCore.Authentication;
@@ -44,6 +45,7 @@ public static class PlatformExtensions
             configure?.Invoke(options);
         });
         services.AddSingleton(TimeProvider.System);
+        builder.AddPlatformTelemetry();
 
         services.AddPlatformStorage(configuration);
         services.AddPlatformSecrets(configuration);

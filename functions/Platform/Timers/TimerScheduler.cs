@@ -2,6 +2,7 @@ using Azure;
 using Azure.Data.Tables;
 using Azure.Storage.Blobs.Specialized;
 using BusinessApi.Platform.Storage;
+using BusinessApi.Platform.Telemetry;
 using Microsoft.Extensions.Options;
 
 namespace BusinessApi.Platform.Timers;
@@ -134,16 +135,28 @@ public sealed partial class TimerScheduler(
             var now = time.GetUtcNow();
             var run = new ScheduledRun(due, now - due > TimeSpan.FromSeconds(_options.PastDueToleranceSeconds), state?.LastRunFor);
             string? error = null;
-            try
+            var started = System.Diagnostics.Stopwatch.GetTimestamp();
+            using (var activity = PlatformTelemetry.Timers.StartActivity("timer " + job.Name, System.Diagnostics.ActivityKind.Internal, parentContext: default))
             {
-                await job.RunAsync(run, cancellationToken);
-                LogRan(logger, job.Name, due, run.PastDue);
+                activity?.SetTag("timer.job", job.Name);
+                activity?.SetTag("timer.occurrence", due.ToString("O", System.Globalization.CultureInfo.InvariantCulture));
+                activity?.SetTag("timer.past_due", run.PastDue);
+                try
+                {
+                    await job.RunAsync(run, cancellationToken);
+                    LogRan(logger, job.Name, due, run.PastDue);
+                }
+                catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+                {
+                    error = $"{ex.GetType().Name}: {ex.Message}";
+                    activity?.SetStatus(System.Diagnostics.ActivityStatusCode.Error, error);
+                    LogJobFailed(logger, job.Name, due, ex);
+                }
             }
-            catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
-            {
-                error = $"{ex.GetType().Name}: {ex.Message}";
-                LogJobFailed(logger, job.Name, due, ex);
-            }
+
+            var runTags = new System.Diagnostics.TagList { { "job", job.Name }, { "outcome", error is null ? "succeeded" : "failed" } };
+            PlatformTelemetry.TimerRuns.Add(1, runTags);
+            PlatformTelemetry.TimerRunDuration.Record(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds, runTags);
 
             // Missed occurrences collapse into this one run: the next is the first after now.
             var finished = time.GetUtcNow();

@@ -1,8 +1,10 @@
-using System.Security.Cryptography;
 using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Security.Cryptography;
 using Azure;
 using Azure.Data.Tables;
 using BusinessApi.Platform.Storage;
+using BusinessApi.Platform.Telemetry;
 using Microsoft.Extensions.Options;
 
 namespace BusinessApi.Platform.Workflows;
@@ -97,6 +99,7 @@ public sealed partial class WorkflowEngine
             CreatedAt = now,
             UpdatedAt = now,
             Version = 1,
+            TraceParent = PlatformTelemetry.CurrentTraceParent(),
             IndexKey = InstanceRecord.IndexRowKey(now + Lease, instanceId),
         };
         instance.Record(null, _options.HistoryLimit);
@@ -370,6 +373,25 @@ public sealed partial class WorkflowEngine
     }
 
     private async Task<InstanceRecord?> StepAsync(IWorkflowDefinition definition, InstanceRecord instance, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var started = Stopwatch.GetTimestamp();
+        using var activity = PlatformTelemetry.StartStep(definition.Name, instance.State, instance.InstanceId, instance.Attempts + 1, instance.TraceParent);
+        var next = await StepCoreAsync(definition, instance, now, cancellationToken);
+        var outcome = next is null ? "lost" : next.LastError is not null ? "failed" : "committed";
+        if (outcome != "committed")
+        {
+            activity?.SetStatus(ActivityStatusCode.Error, next?.LastError);
+        }
+
+        activity?.SetTag("workflow.outcome", outcome);
+        activity?.SetTag("workflow.next_state", next?.State);
+        var tags = new TagList { { "workflow", definition.Name }, { "state", instance.State }, { "outcome", outcome } };
+        PlatformTelemetry.WorkflowSteps.Add(1, tags);
+        PlatformTelemetry.WorkflowStepDuration.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds, tags);
+        return next;
+    }
+
+    private async Task<InstanceRecord?> StepCoreAsync(IWorkflowDefinition definition, InstanceRecord instance, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var attempt = instance.Attempts + 1;
         StepOutcome outcome;

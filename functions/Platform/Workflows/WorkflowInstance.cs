@@ -96,6 +96,9 @@ internal sealed partial class InstanceRecord
 
     public DateTimeOffset CreatedAt { get; set; }
 
+    /// <summary>The W3C trace context of the request that started the instance: every step is a span of that trace.</summary>
+    public string? TraceParent { get; set; }
+
     public DateTimeOffset UpdatedAt { get; set; }
 
     public ETag ETag { get; set; }
@@ -149,6 +152,7 @@ internal sealed partial class InstanceRecord
         ["HistoryDropped"] = HistoryDropped,
         ["IndexKey"] = IndexKey,
         ["CreatedAt"] = CreatedAt,
+        ["TraceParent"] = TraceParent,
         ["UpdatedAt"] = UpdatedAt,
     };
 
@@ -179,6 +183,7 @@ internal sealed partial class InstanceRecord
         HistoryDropped = entity.GetInt32("HistoryDropped") ?? 0,
         IndexKey = entity.GetString("IndexKey") ?? "",
         CreatedAt = entity.GetDateTimeOffset("CreatedAt") ?? DateTimeOffset.MinValue,
+        TraceParent = entity.GetString("TraceParent"),
         UpdatedAt = entity.GetDateTimeOffset("UpdatedAt") ?? DateTimeOffset.MinValue,
         ETag = entity.ETag,
     };

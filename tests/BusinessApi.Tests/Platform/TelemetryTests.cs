@@ -1,0 +1,67 @@
+using System.Diagnostics;
+using System.Net;
+using BusinessApi.Platform.Telemetry;
+using BusinessApi.Tests.Documents;
+using BusinessApi.Tests.Infrastructure;
+using OpenTelemetry.Trace;
+
+namespace BusinessApi.Tests.Platform;
+
+/// <summary>OpenTelemetry: one document is one trace, from the intake request through each workflow step, across a durable wait.</summary>
+public sealed class TelemetryTests : IDisposable
+{
+    private static readonly TimeSpan Kazakhstan = TimeSpan.FromHours(5);
+    private readonly TestPki _pki = new();
+
+    public void Dispose() => _pki.Dispose();
+
+    [Fact]
+    public async Task A_document_received_on_Friday_evening_and_executed_on_Monday_is_one_trace()
+    {
+        var spans = new List<Activity>();
+        var app = await TestApp.StartAsync(
+            new Dictionary<string, string> { ["Telemetry:Enabled"] = "true" },
+            services: s => s.ConfigureOpenTelemetryTracerProvider(tracing => tracing.AddInMemoryExporter(spans)),
+            now: new DateTimeOffset(2026, 11, 27, 19, 30, 0, Kazakhstan));
+        await using var _ = app;
+        await app.TrustAsync(_pki);
+        using var payer = await app.PayerAsync(_pki);
+
+        var id = await payer.SubmitOrderAsync(payer.Order(100m));
+        await Eventually.GetAsync(() => payer.DocumentAsync(id), d => d.GetProperty("status").GetString() == "processing");
+        app.Time.SetUtcNow(new DateTimeOffset(2026, 11, 30, 9, 0, 1, Kazakhstan)); // Monday: the operational day opens
+        Assert.Equal("executed", (await payer.FinishedAsync(id)).GetProperty("status").GetString());
+
+        List<Activity> Snapshot()
+        {
+            lock (spans)
+            {
+                return [.. spans];
+            }
+        }
+
+        // The intake request: the server span of POST /api/v1/documents that answered 202 with this document.
+        var intake = await Eventually.GetAsync(
+            () => Task.FromResult(Snapshot().LastOrDefault(a => a.Kind == ActivityKind.Server && a.GetTagItem("http.request.method") as string == "POST"
+                && (a.GetTagItem("url.path") as string ?? "").EndsWith("/documents", StringComparison.Ordinal)
+                && a.GetTagItem("http.response.status_code") is (int)HttpStatusCode.Accepted)),
+            a => a is not null);
+
+        var steps = await Eventually.GetAsync(
+            () => Task.FromResult(Snapshot().Where(a => a.Source.Name == PlatformTelemetry.WorkflowsName && a.TraceId == intake!.TraceId).ToList()),
+            list => list.Any(a => a.GetTagItem("workflow.state") as string == "execute"));
+
+        // verify (Friday, right after intake) and execute (Monday, after the durable wait), each its own span in the intake's trace
+        var verify = Assert.Single(steps, a => a.GetTagItem("workflow.state") as string == "verify");
+        var execute = Assert.Single(steps, a => a.GetTagItem("workflow.state") as string == "execute");
+        Assert.Equal(intake!.TraceId, verify.TraceId);
+        Assert.Equal(intake.TraceId, execute.TraceId);
+        Assert.Equal(intake.SpanId, verify.ParentSpanId);
+        Assert.Equal("payment-document", verify.GetTagItem("workflow.name"));
+        Assert.Equal("committed", execute.GetTagItem("workflow.outcome"));
+        Assert.True(execute.StartTimeUtc > verify.StartTimeUtc);
+
+        // The storage calls the steps made are spans of the same trace, under the step that made them.
+        Assert.Contains(Snapshot(), a => a.Source.Name.StartsWith("Azure.", StringComparison.Ordinal) && a.ParentSpanId == execute.SpanId);
+    }
+}
