@@ -45,7 +45,7 @@ public sealed partial class WakeupAlarm(
     private static readonly TimeSpan Never = TimeSpan.FromSeconds(-1);
 
     private readonly WakeupOptions _options = options.Value;
-    private readonly ConcurrentDictionary<long, Task> _armed = new();
+    private readonly ConcurrentDictionary<long, Lazy<Task>> _armed = new();
     private QueueClient Queue => storage.Queue(QueueName);
 
     /// <summary>Arms a wake-up at <paramref name="dueAt"/> in the background; a failure is logged, never thrown.</summary>
@@ -62,13 +62,15 @@ public sealed partial class WakeupAlarm(
             return Task.CompletedTask;
         }
 
-        var minute = CeilingMinute(dueAt);
-        if (minute - time.GetUtcNow() < TimeSpan.FromSeconds(_options.MinimumDelaySeconds))
+        if (dueAt - time.GetUtcNow() < TimeSpan.FromSeconds(_options.MinimumDelaySeconds))
         {
             return Task.CompletedTask;
         }
 
-        return _armed.GetOrAdd(minute.ToUnixTimeSeconds() / 60, _ => SendAsync(minute));
+        var minute = CeilingMinute(dueAt);
+
+        // Lazy: GetOrAdd may run its factory twice under contention; the send must happen once.
+        return _armed.GetOrAdd(minute.ToUnixTimeSeconds() / 60, _ => new Lazy<Task>(() => SendAsync(minute))).Value;
     }
 
     private async Task SendAsync(DateTimeOffset at)

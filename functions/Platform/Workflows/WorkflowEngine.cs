@@ -507,6 +507,7 @@ public sealed partial class WorkflowEngine
             if (next.IndexKey != oldKey)
             {
                 await _index.PutAsync(next, next.IndexKey, cancellationToken);
+                _wakeups?.Arm(due); // if no instance runs then, the wake-up starts one for the sweep
             }
         }
 
@@ -642,9 +643,7 @@ public sealed partial class WorkflowEngine
 
         if (!_options.Worker || delay > TimeSpan.FromSeconds(_options.InMemoryTimerHorizonSeconds))
         {
-            // The sweep fires it when due; the wake-up starts an instance for that sweep if none runs then.
-            _wakeups?.Arm(instance.DueAt.Value);
-            return;
+            return; // the sweep fires it when due
         }
 
         var location = instance.Location;
