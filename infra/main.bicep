@@ -47,6 +47,9 @@ param archiveRetentionDays int = 1827
 ])
 param archivePolicyState string = 'Locked'
 
+@description('false deploys everything but the Container App: the first deployment, before AcrPull and the vault\'s secrets exist.')
+param deployApp bool = true
+
 @description('Signatures:TrustAnchorsPath inside the container; empty uses the anchors uploaded through the operations API.')
 param trustAnchorsPath string = ''
 
@@ -205,7 +208,7 @@ module keyVault 'modules/keyvault.bicep' = {
   }
 }
 
-module app 'modules/containerapp.bicep' = {
+module app 'modules/containerapp.bicep' = if (deployApp) {
   name: 'containerapp'
   dependsOn: [
     monitoring
@@ -233,8 +236,8 @@ module app 'modules/containerapp.bicep' = {
   }
 }
 
-@description('Public HTTPS address of the API.')
-output apiUrl string = app.outputs.url
+@description('Public HTTPS address of the API (empty while deployApp is false).')
+output apiUrl string = app.?outputs.?url ?? ''
 
 @description('Key Vault to put the app\'s secrets in (infra/README.md lists them).')
 output keyVaultName string = keyVault.outputs.name
@@ -247,6 +250,9 @@ output archiveAccountName string = archive.outputs.name
 
 @description('Client id of the app identity.')
 output identityClientId string = identity.outputs.clientId
+
+@description('Object id of the app identity (grant it AcrPull on your registry).')
+output identityPrincipalId string = identity.outputs.principalId
 
 @description('Secrets the app reads from Key Vault; set each before the first start.')
 output requiredSecrets string[] = [

@@ -5,6 +5,7 @@ param environmentName = 'dev'
 param containerImage = readEnvironmentVariable('BUSINESS_API_IMAGE', 'mcr.microsoft.com/dotnet/samples:aspnetapp-chiseled')
 param registryServer = readEnvironmentVariable('BUSINESS_API_REGISTRY', '')
 param archivePolicyState = readEnvironmentVariable('ARCHIVE_POLICY_STATE', 'Locked')
+param deployApp = bool(readEnvironmentVariable('DEPLOY_APP', 'true'))
 param tags = {
   costCenter: 'business-api-dev'
 }

@@ -5,6 +5,7 @@ param environmentName = 'prod'
 param containerImage = readEnvironmentVariable('BUSINESS_API_IMAGE')
 param registryServer = readEnvironmentVariable('BUSINESS_API_REGISTRY')
 param archivePolicyState = readEnvironmentVariable('ARCHIVE_POLICY_STATE', 'Locked')
+param deployApp = bool(readEnvironmentVariable('DEPLOY_APP', 'true'))
 param tags = {
   costCenter: 'business-api'
   dataClassification: 'bank-confidential'

@@ -74,6 +74,32 @@ public static class PlatformTelemetry
     public static string? CurrentTraceParent() =>
         Activity.Current is { IdFormat: ActivityIdFormat.W3C, Recorded: true } current ? current.Id : null;
 
+    /// <summary>
+    /// Drops traces that would start at an outgoing call: the sweeps' and pollers' storage calls made on
+    /// no one's behalf (16 queries a second per replica). Calls made under a request, a workflow step or a
+    /// timer run follow their parent, so a trace still shows every storage call its work made.
+    /// </summary>
+    internal sealed class NoBackgroundCallsSampler : Sampler
+    {
+        public override SamplingResult ShouldSample(in SamplingParameters samplingParameters)
+        {
+            var outgoing = samplingParameters.Kind == ActivityKind.Client;
+            if (!outgoing && samplingParameters.Tags is { } tags)
+            {
+                foreach (var tag in tags)
+                {
+                    if (tag.Key == "az.namespace")
+                    {
+                        outgoing = true; // an Azure SDK operation
+                        break;
+                    }
+                }
+            }
+
+            return new SamplingResult(outgoing ? SamplingDecision.Drop : SamplingDecision.RecordAndSample);
+        }
+    }
+
     public static WebApplicationBuilder AddPlatformTelemetry(this WebApplicationBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
@@ -108,7 +134,11 @@ public static class PlatformTelemetry
                 serviceVersion: typeof(PlatformTelemetry).Assembly.GetName().Version?.ToString()))
             .WithTracing(tracing =>
             {
-                tracing.AddSource(Prefix + ".*")
+                // A caller's traceparent links our trace to theirs, but its "not sampled" flag does not switch ours off.
+                tracing.SetSampler(new ParentBasedSampler(new NoBackgroundCallsSampler(),
+                        remoteParentSampled: new AlwaysOnSampler(), remoteParentNotSampled: new AlwaysOnSampler(),
+                        localParentSampled: new AlwaysOnSampler(), localParentNotSampled: new AlwaysOffSampler()))
+                    .AddSource(Prefix + ".*")
                     .AddAspNetCoreInstrumentation(aspNet =>
                     {
                         // Probes every few seconds are noise, not traffic.

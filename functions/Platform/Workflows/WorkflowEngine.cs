@@ -376,7 +376,20 @@ public sealed partial class WorkflowEngine
     {
         var started = Stopwatch.GetTimestamp();
         using var activity = PlatformTelemetry.StartStep(definition.Name, instance.State, instance.InstanceId, instance.Attempts + 1, instance.TraceParent);
-        var next = await StepCoreAsync(definition, instance, now, cancellationToken);
+        InstanceRecord? next;
+        try
+        {
+            next = await StepCoreAsync(definition, instance, now, cancellationToken);
+        }
+        catch (Exception ex)
+        {
+            // Storage trouble or a crash-test fault: the instance is left for recovery by a sweep.
+            activity?.SetStatus(ActivityStatusCode.Error, ex.GetType().Name);
+            PlatformTelemetry.WorkflowSteps.Add(1, new TagList { { "workflow", definition.Name }, { "state", instance.State }, { "outcome", "interrupted" } });
+            throw;
+        }
+
+        // lost: another worker advanced the instance first (W3); failed: the step threw and will be retried or parked
         var outcome = next is null ? "lost" : next.LastError is not null ? "failed" : "committed";
         if (outcome != "committed")
         {

@@ -174,6 +174,7 @@ public sealed class InfrastructureTemplateTests
     public async Task The_container_app_is_HTTPS_only_probed_and_scales_on_requests_and_on_the_wakeup_queue(string environment, int minReplicas)
     {
         var main = await CompileAsync(environment);
+        Assert.True(Bool(main.Evaluate(Deployment(main, "containerapp")["condition"])), "the parameter files deploy the app");
         var apps = main.ModuleNamed("containerapp");
         var app = Single(apps, "Microsoft.App/containerApps");
 
@@ -265,11 +266,35 @@ public sealed class InfrastructureTemplateTests
         Assert.Contains(WakeupQueuePhysicalName, declaredQueues);
     }
 
+    [Fact]
+    public async Task The_first_deployment_leaves_the_app_out_and_the_archive_policy_unlocked_as_Azure_requires()
+    {
+        var first = await CompileAsync("prod", new Dictionary<string, string> { ["DEPLOY_APP"] = "false", ["ARCHIVE_POLICY_STATE"] = "Unlocked" });
+        Assert.False(Bool(first.Evaluate(Deployment(first, "containerapp")["condition"])));
+        var archive = first.ModuleNamed("archive");
+        Assert.Equal("Unlocked", Text(archive.Get(Single(archive, "Microsoft.Storage/storageAccounts"), "properties.immutableStorageWithVersioning.immutabilityPolicy.state")));
+
+        // Nothing but these two states is accepted: "Disabled" would switch the WORM off.
+        var allowed = first.Definition["parameters"]!["archivePolicyState"]!["allowedValues"]!.AsArray().Select(v => (string)v!).ToList();
+        Assert.Equal(["Unlocked", "Locked"], allowed);
+        var refused = await BicepCli.RunAsync(new Dictionary<string, string>(BicepCli.ProdEnvironment) { ["ARCHIVE_POLICY_STATE"] = "Disabled" }, "build-params", "main.prod.bicepparam", "--stdout");
+        Assert.NotEqual(0, refused.ExitCode);
+    }
+
+    private static JsonObject Deployment(ArmTemplate template, string name) =>
+        template.Resources.Select(r => r.Resource).Single(r => Type(r) == "Microsoft.Resources/deployments" && Text(template.Evaluate(r["name"])) == name);
+
     private static string WakeupQueuePhysicalName => BusinessApi.Platform.Timers.WakeupAlarm.QueueName;
 
-    private static async Task<ArmTemplate> CompileAsync(string environment)
+    private static async Task<ArmTemplate> CompileAsync(string environment, IReadOnlyDictionary<string, string>? variables = null)
     {
-        var result = await BicepCli.RunAsync(environment == "prod" ? BicepCli.ProdEnvironment : null, "build-params", $"main.{environment}.bicepparam", "--stdout");
+        var values = new Dictionary<string, string>(environment == "prod" ? BicepCli.ProdEnvironment : new Dictionary<string, string>());
+        foreach (var (name, value) in variables ?? new Dictionary<string, string>())
+        {
+            values[name] = value;
+        }
+
+        var result = await BicepCli.RunAsync(values, "build-params", $"main.{environment}.bicepparam", "--stdout");
         Assert.True(result.ExitCode == 0, result.Diagnostics);
         var output = JsonNode.Parse(result.Output)!;
         var template = JsonNode.Parse(Text(output["templateJson"])!)!.AsObject();

@@ -61,7 +61,10 @@ public sealed class TelemetryTests : IDisposable
         Assert.Equal("committed", execute.GetTagItem("workflow.outcome"));
         Assert.True(execute.StartTimeUtc > verify.StartTimeUtc);
 
-        // The storage calls the steps made are spans of the same trace, under the step that made them.
+        // The storage calls the steps made are spans of the same trace, under the step that made them;
+        // calls made on no one's behalf (the sweeps, the wake-up poll at start) start no trace of their own.
         Assert.Contains(Snapshot(), a => a.Source.Name.StartsWith("Azure.", StringComparison.Ordinal) && a.ParentSpanId == execute.SpanId);
+        Assert.DoesNotContain(Snapshot(), a => a.Source.Name.StartsWith("Azure.", StringComparison.Ordinal) && a.ParentSpanId == default);
+        Assert.DoesNotContain(Snapshot(), a => a.Source.Name == "System.Net.Http" && a.ParentSpanId == default);
     }
 }
