@@ -30,6 +30,9 @@ public sealed partial class LedgerOutboxSweep(Ledger ledger, TimeProvider time, 
 
     public string DefaultSchedule => "*/10 * * * * *";
 
+    /// <summary>Every 10 seconds and almost always empty: counted, not traced.</summary>
+    public bool Traced => false;
+
     public async Task RunAsync(ScheduledRun run, CancellationToken cancellationToken)
     {
         var grace = TimeSpan.FromSeconds(options.Value.OutboxGraceSeconds);

@@ -173,7 +173,8 @@ public static class PlatformTelemetry
 
                 if (console)
                 {
-                    metrics.AddConsoleExporter();
+                    // once a minute: a development console, not a dashboard
+                    metrics.AddConsoleExporter((_, reader) => reader.PeriodicExportingMetricReaderOptions.ExportIntervalMilliseconds = 60_000);
                 }
             });
         if (azureMonitor is not null)

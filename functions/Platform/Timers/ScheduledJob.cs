@@ -16,6 +16,12 @@ public interface IScheduledJob
     /// <summary>The schedule when host.json gives none.</summary>
     string DefaultSchedule { get; }
 
+    /// <summary>
+    /// Whether a run starts a trace. Frequent housekeeping whose runs are nearly always empty says no:
+    /// its runs are still counted (<c>timer.runs</c>), but do not bury the traces of real work.
+    /// </summary>
+    bool Traced => true;
+
     Task RunAsync(ScheduledRun run, CancellationToken cancellationToken);
 }
 

@@ -136,7 +136,7 @@ public sealed partial class TimerScheduler(
             var run = new ScheduledRun(due, now - due > TimeSpan.FromSeconds(_options.PastDueToleranceSeconds), state?.LastRunFor);
             string? error = null;
             var started = System.Diagnostics.Stopwatch.GetTimestamp();
-            using (var activity = PlatformTelemetry.Timers.StartActivity("timer " + job.Name, System.Diagnostics.ActivityKind.Internal, parentContext: default))
+            using (var activity = job.Traced ? PlatformTelemetry.Timers.StartActivity("timer " + job.Name, System.Diagnostics.ActivityKind.Internal, parentContext: default) : null)
             {
                 activity?.SetTag("timer.job", job.Name);
                 activity?.SetTag("timer.occurrence", due.ToString("O", System.Globalization.CultureInfo.InvariantCulture));

@@ -11,8 +11,8 @@ internal static class BicepCli
 {
     public static readonly string InfraDirectory = Path.Combine(RepositoryRoot(), "infra");
 
-    /// <summary>Values the production parameter file reads from the environment at deployment time.</summary>
-    public static readonly IReadOnlyDictionary<string, string> ProdEnvironment = new Dictionary<string, string>
+    /// <summary>Values the parameter files read from the environment at deployment time.</summary>
+    public static readonly IReadOnlyDictionary<string, string> DeployEnvironment = new Dictionary<string, string>
     {
         ["BUSINESS_API_IMAGE"] = "contoso.azurecr.io/business-api:1.0.0",
         ["BUSINESS_API_REGISTRY"] = "contoso.azurecr.io",

@@ -29,7 +29,7 @@ public sealed class InfrastructureTemplateTests
         var runs = files.Select(async file =>
         {
             var relative = Path.GetRelativePath(BicepCli.InfraDirectory, file);
-            var environment = relative.Contains("prod", StringComparison.Ordinal) ? BicepCli.ProdEnvironment : null;
+            var environment = relative.EndsWith(".bicepparam", StringComparison.Ordinal) ? BicepCli.DeployEnvironment : null;
             var lint = await BicepCli.RunAsync(environment, "lint", relative);
             var build = relative.EndsWith(".bicepparam", StringComparison.Ordinal)
                 ? await BicepCli.RunAsync(environment, "build-params", relative, "--stdout")
@@ -277,7 +277,7 @@ public sealed class InfrastructureTemplateTests
         // Nothing but these two states is accepted: "Disabled" would switch the WORM off.
         var allowed = first.Definition["parameters"]!["archivePolicyState"]!["allowedValues"]!.AsArray().Select(v => (string)v!).ToList();
         Assert.Equal(["Unlocked", "Locked"], allowed);
-        var refused = await BicepCli.RunAsync(new Dictionary<string, string>(BicepCli.ProdEnvironment) { ["ARCHIVE_POLICY_STATE"] = "Disabled" }, "build-params", "main.prod.bicepparam", "--stdout");
+        var refused = await BicepCli.RunAsync(new Dictionary<string, string>(BicepCli.DeployEnvironment) { ["ARCHIVE_POLICY_STATE"] = "Disabled" }, "build-params", "main.prod.bicepparam", "--stdout");
         Assert.NotEqual(0, refused.ExitCode);
     }
 
@@ -288,7 +288,7 @@ public sealed class InfrastructureTemplateTests
 
     private static async Task<ArmTemplate> CompileAsync(string environment, IReadOnlyDictionary<string, string>? variables = null)
     {
-        var values = new Dictionary<string, string>(environment == "prod" ? BicepCli.ProdEnvironment : new Dictionary<string, string>());
+        var values = new Dictionary<string, string>(BicepCli.DeployEnvironment);
         foreach (var (name, value) in variables ?? new Dictionary<string, string>())
         {
             values[name] = value;
