@@ -8,6 +8,9 @@ namespace BusinessApi.Benchmarks;
 /// <summary>The real app in this process for a benchmark: Kestrel on a free loopback port, its own table prefix, no rate limits.</summary>
 internal static class BenchApp
 {
+    /// <summary>Settings every benchmarked app gets on top of its own (e.g. <c>--telemetry</c> turns tracing on).</summary>
+    public static List<string> CommonSettings { get; } = [];
+
     public static WebApplication Create(string connectionString, string prefix, string operatorKey, IEnumerable<string>? extra = null, Action<WebApplicationBuilder>? configure = null) =>
         FunctionsApp.Create(
             [
@@ -20,6 +23,7 @@ internal static class BenchApp
                 "--Http:RateLimiting:PermitsPerSecond=1000000",
                 "--Http:RateLimiting:Burst=1000000",
                 .. extra ?? [],
+                .. CommonSettings,
             ],
             configure,
             includeLocalSettings: false);

@@ -14,10 +14,17 @@ var subscribers = (int)ArgValue("--subscribers", 1000);
 var rounds = (int)ArgValue("--rounds", 3);
 var onlyIndex = Array.IndexOf(args, "--only");
 var only = onlyIndex >= 0 && onlyIndex + 1 < args.Length ? args[onlyIndex + 1].Split(',') : ["workflows", "ledger", "credentials", "documents", "notices"];
+var telemetry = args.Contains("--telemetry");
+if (telemetry)
+{
+    // Every span and metric collected (no exporter: this measures the instrumentation, not the upload).
+    BenchApp.CommonSettings.Add("--Telemetry:Enabled=true");
+}
+
 var connection = Environment.GetEnvironmentVariable("AzureWebJobsStorage")
     ?? throw new InvalidOperationException("Set AzureWebJobsStorage (./bench.sh does).");
 
-Console.WriteLine($"Business API benchmarks — {Environment.ProcessorCount} cores, {concurrency} concurrent callers, {seconds:F1} s per figure");
+Console.WriteLine($"Business API benchmarks — {Environment.ProcessorCount} cores, {concurrency} concurrent callers, {seconds:F1} s per figure{(telemetry ? ", OpenTelemetry tracing and metrics on" : "")}");
 Console.WriteLine("(our figures are measured first and the raw Azurite rates last: after the raw run deletes its ~100,000");
 Console.WriteLine(" entities and ~9,000 messages, Azurite stops answering for 40 s or more a little later, on its own)");
 

@@ -21,6 +21,9 @@ public sealed class TelemetryOptions
 
     /// <summary>Spans of every Azure SDK call (storage, Key Vault) under the request or step that made it.</summary>
     public bool AzureSdkSpans { get; set; } = true;
+
+    /// <summary>The share of traces kept (0 to 1), decided where a trace starts; its spans all follow.</summary>
+    public double SamplingRatio { get; set; } = 1.0;
 }
 
 /// <summary>
@@ -79,8 +82,10 @@ public static class PlatformTelemetry
     /// no one's behalf (16 queries a second per replica). Calls made under a request, a workflow step or a
     /// timer run follow their parent, so a trace still shows every storage call its work made.
     /// </summary>
-    internal sealed class NoBackgroundCallsSampler : Sampler
+    internal sealed class NoBackgroundCallsSampler(double ratio) : Sampler
     {
+        private readonly TraceIdRatioBasedSampler _ratio = new(Math.Clamp(ratio, 0, 1));
+
         public override SamplingResult ShouldSample(in SamplingParameters samplingParameters)
         {
             var outgoing = samplingParameters.Kind == ActivityKind.Client;
@@ -96,7 +101,7 @@ public static class PlatformTelemetry
                 }
             }
 
-            return new SamplingResult(outgoing ? SamplingDecision.Drop : SamplingDecision.RecordAndSample);
+            return outgoing ? new SamplingResult(SamplingDecision.Drop) : _ratio.ShouldSample(samplingParameters);
         }
     }
 
@@ -134,9 +139,10 @@ public static class PlatformTelemetry
                 serviceVersion: typeof(PlatformTelemetry).Assembly.GetName().Version?.ToString()))
             .WithTracing(tracing =>
             {
-                // A caller's traceparent links our trace to theirs, but its "not sampled" flag does not switch ours off.
-                tracing.SetSampler(new ParentBasedSampler(new NoBackgroundCallsSampler(),
-                        remoteParentSampled: new AlwaysOnSampler(), remoteParentNotSampled: new AlwaysOnSampler(),
+                // A caller's traceparent links our trace to theirs, but its sampled flag does not decide ours.
+                var root = new NoBackgroundCallsSampler(options.SamplingRatio);
+                tracing.SetSampler(new ParentBasedSampler(root,
+                        remoteParentSampled: root, remoteParentNotSampled: root,
                         localParentSampled: new AlwaysOnSampler(), localParentNotSampled: new AlwaysOffSampler()))
                     .AddSource(Prefix + ".*")
                     .AddAspNetCoreInstrumentation(aspNet =>
@@ -145,7 +151,12 @@ public static class PlatformTelemetry
                         aspNet.Filter = context => !context.Request.Path.StartsWithSegments("/healthz") && !context.Request.Path.StartsWithSegments("/readyz");
                         aspNet.RecordException = true;
                     })
-                    .AddHttpClientInstrumentation(http => http.RecordException = true);
+                    .AddHttpClientInstrumentation(http =>
+                    {
+                        http.RecordException = true;
+                        // The Azure SDK traces its own HTTP calls (Azure.Core.Http); one span per call is enough.
+                        http.FilterHttpRequestMessage = request => !request.Headers.Contains("x-ms-client-request-id");
+                    });
                 if (options.AzureSdkSpans)
                 {
                     tracing.AddSource("Azure.*");
