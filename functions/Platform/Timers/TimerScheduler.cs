@@ -1,3 +1,5 @@
+using System.Diagnostics;
+using System.Globalization;
 using Azure;
 using Azure.Data.Tables;
 using Azure.Storage.Blobs.Specialized;
@@ -135,11 +137,11 @@ public sealed partial class TimerScheduler(
             var now = time.GetUtcNow();
             var run = new ScheduledRun(due, now - due > TimeSpan.FromSeconds(_options.PastDueToleranceSeconds), state?.LastRunFor);
             string? error = null;
-            var started = System.Diagnostics.Stopwatch.GetTimestamp();
-            using (var activity = job.Traced ? PlatformTelemetry.Timers.StartActivity("timer " + job.Name, System.Diagnostics.ActivityKind.Internal, parentContext: default) : null)
+            var started = Stopwatch.GetTimestamp();
+            using (var activity = job.Traced ? PlatformTelemetry.Timers.StartActivity("timer " + job.Name, ActivityKind.Internal, parentContext: default) : null)
             {
                 activity?.SetTag("timer.job", job.Name);
-                activity?.SetTag("timer.occurrence", due.ToString("O", System.Globalization.CultureInfo.InvariantCulture));
+                activity?.SetTag("timer.occurrence", due.ToString("O", CultureInfo.InvariantCulture));
                 activity?.SetTag("timer.past_due", run.PastDue);
                 try
                 {
@@ -149,14 +151,14 @@ public sealed partial class TimerScheduler(
                 catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
                 {
                     error = $"{ex.GetType().Name}: {ex.Message}";
-                    activity?.SetStatus(System.Diagnostics.ActivityStatusCode.Error, error);
+                    activity?.SetStatus(ActivityStatusCode.Error, error);
                     LogJobFailed(logger, job.Name, due, ex);
                 }
             }
 
-            var runTags = new System.Diagnostics.TagList { { "job", job.Name }, { "outcome", error is null ? "succeeded" : "failed" } };
+            var runTags = new TagList { { "job", job.Name }, { "outcome", error is null ? "succeeded" : "failed" } };
             PlatformTelemetry.TimerRuns.Add(1, runTags);
-            PlatformTelemetry.TimerRunDuration.Record(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds, runTags);
+            PlatformTelemetry.TimerRunDuration.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds, runTags);
 
             // Missed occurrences collapse into this one run: the next is the first after now.
             var finished = time.GetUtcNow();
