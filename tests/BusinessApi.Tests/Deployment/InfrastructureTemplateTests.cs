@@ -286,6 +286,9 @@ public sealed class InfrastructureTemplateTests
 
     private static string WakeupQueuePhysicalName => BusinessApi.Platform.Timers.WakeupAlarm.QueueName;
 
+    // One compilation per environment and variables for the whole class (the CLI takes about a second a run).
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, Lazy<Task<BicepResult>>> Compiled = new(StringComparer.Ordinal);
+
     private static async Task<ArmTemplate> CompileAsync(string environment, IReadOnlyDictionary<string, string>? variables = null)
     {
         var values = new Dictionary<string, string>(BicepCli.DeployEnvironment);
@@ -294,7 +297,9 @@ public sealed class InfrastructureTemplateTests
             values[name] = value;
         }
 
-        var result = await BicepCli.RunAsync(values, "build-params", $"main.{environment}.bicepparam", "--stdout");
+        var key = environment + "|" + string.Join("|", values.OrderBy(v => v.Key, StringComparer.Ordinal).Select(v => v.Key + "=" + v.Value));
+        var result = await Compiled.GetOrAdd(key, _ => new Lazy<Task<BicepResult>>(() =>
+            BicepCli.RunAsync(values, "build-params", $"main.{environment}.bicepparam", "--stdout"))).Value;
         Assert.True(result.ExitCode == 0, result.Diagnostics);
         var output = JsonNode.Parse(result.Output)!;
         var template = JsonNode.Parse(Text(output["templateJson"])!)!.AsObject();

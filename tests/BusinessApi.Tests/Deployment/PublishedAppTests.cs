@@ -19,9 +19,12 @@ public sealed class PublishedAppTests : IDisposable
 
     public void Dispose()
     {
-        if (Directory.Exists(_folder))
+        foreach (var folder in new[] { _folder, _folder + "-build" })
         {
-            Directory.Delete(_folder, recursive: true);
+            if (Directory.Exists(folder))
+            {
+                Directory.Delete(folder, recursive: true);
+            }
         }
     }
 
@@ -30,7 +33,9 @@ public sealed class PublishedAppTests : IDisposable
     {
         var project = Path.Combine(BicepCli.InfraDirectory, "..", "functions", "BusinessApi.Functions.csproj");
         var rid = "linux-" + RuntimeInformation.OSArchitecture.ToString().ToLowerInvariant();
-        var publish = await RunAsync("dotnet", ["publish", project, "-c", "Release", "-r", rid, "--self-contained", "-o", _folder, "-nologo", "-v", "quiet"], TimeSpan.FromMinutes(5));
+        // Its own artifacts path: the publish must not touch the obj/ and bin/ the rest of the suite runs from.
+        var publish = await RunAsync("dotnet", ["publish", project, "-c", "Release", "-r", rid, "--self-contained", "-o", _folder,
+            "--artifacts-path", _folder + "-build", "-nologo", "-v", "quiet"], TimeSpan.FromMinutes(5));
         Assert.True(publish.ExitCode == 0, publish.Output);
         Assert.True(File.Exists(Path.Combine(_folder, "host.json")), "host.json travels with the app");
         Assert.False(File.Exists(Path.Combine(_folder, "local.settings.json")), "local settings never ship");
