@@ -16,6 +16,8 @@ public sealed partial class RequestIdMiddleware(RequestDelegate next, ILogger<Re
         var supplied = context.Request.Headers[HeaderName].ToString();
         var requestId = WellFormed().IsMatch(supplied) ? supplied : Guid.CreateVersion7(time.GetUtcNow()).ToString("N");
         context.TraceIdentifier = requestId;
+        // The id an integrator quotes finds the request's trace in Application Insights.
+        System.Diagnostics.Activity.Current?.SetTag("request.id", requestId);
         context.Response.OnStarting(() =>
         {
             context.Response.Headers[HeaderName] = requestId;

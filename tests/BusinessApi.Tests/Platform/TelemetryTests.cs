@@ -47,6 +47,9 @@ public sealed class TelemetryTests : IDisposable
                 && a.GetTagItem("http.response.status_code") is (int)HttpStatusCode.Accepted)),
             a => a is not null);
 
+        // The X-Request-Id an integrator quotes is on the request's span.
+        Assert.Matches("^[0-9a-f]{32}$", intake!.GetTagItem("request.id") as string ?? "");
+
         var steps = await Eventually.GetAsync(
             () => Task.FromResult(Snapshot().Where(a => a.Source.Name == PlatformTelemetry.WorkflowsName && a.TraceId == intake!.TraceId).ToList()),
             list => list.Any(a => a.GetTagItem("workflow.state") as string == "execute"));
