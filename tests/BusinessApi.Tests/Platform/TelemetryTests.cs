@@ -16,6 +16,36 @@ public sealed class TelemetryTests : IDisposable
     public void Dispose() => _pki.Dispose();
 
     [Fact]
+    public async Task Timer_runs_are_spans_of_their_own_except_the_ten_second_ledger_sweep()
+    {
+        var spans = new List<Activity>();
+        var app = await TestApp.StartAsync(
+            new Dictionary<string, string> { ["Telemetry:Enabled"] = "true" },
+            services: s => s.ConfigureOpenTelemetryTracerProvider(tracing => tracing.AddInMemoryExporter(spans)));
+        await using var _ = app;
+
+        List<Activity> Timers()
+        {
+            lock (spans)
+            {
+                return spans.Where(a => a.Source.Name == PlatformTelemetry.TimersName).ToList();
+            }
+        }
+
+        // Five minutes on the fake clock: notice-deadlines and document-deadlines come due, the ledger sweep ran 30 times.
+        var run = await Eventually.GetAsync(async () =>
+        {
+            app.Time.Advance(TimeSpan.FromSeconds(10));
+            await Task.Delay(20);
+            return Timers().FirstOrDefault(a => a.GetTagItem("timer.job") as string == "notice-deadlines");
+        }, a => a is not null, TimeSpan.FromSeconds(30), "a notice-deadlines run traced");
+
+        Assert.Equal("timer notice-deadlines", run!.DisplayName);
+        Assert.Equal(default, run.ParentSpanId); // a run starts its own trace
+        Assert.DoesNotContain(Timers(), a => a.GetTagItem("timer.job") as string == "ledger-outbox");
+    }
+
+    [Fact]
     public async Task A_document_received_on_Friday_evening_and_executed_on_Monday_is_one_trace()
     {
         var spans = new List<Activity>();
