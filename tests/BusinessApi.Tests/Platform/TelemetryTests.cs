@@ -18,19 +18,13 @@ public sealed class TelemetryTests : IDisposable
     [Fact]
     public async Task Timer_runs_are_spans_of_their_own_except_the_ten_second_ledger_sweep()
     {
-        var spans = new List<Activity>();
+        var spans = new SpanCollection();
         var app = await TestApp.StartAsync(
             new Dictionary<string, string> { ["Telemetry:Enabled"] = "true" },
             services: s => s.ConfigureOpenTelemetryTracerProvider(tracing => tracing.AddInMemoryExporter(spans)));
         await using var _ = app;
 
-        List<Activity> Timers()
-        {
-            lock (spans)
-            {
-                return spans.Where(a => a.Source.Name == PlatformTelemetry.TimersName).ToList();
-            }
-        }
+        List<Activity> Timers() => spans.Snapshot().Where(a => a.Source.Name == PlatformTelemetry.TimersName).ToList();
 
         // Five minutes on the fake clock: notice-deadlines and document-deadlines come due, the ledger sweep ran 30 times.
         var run = await Eventually.GetAsync(async () =>
@@ -48,7 +42,7 @@ public sealed class TelemetryTests : IDisposable
     [Fact]
     public async Task A_document_received_on_Friday_evening_and_executed_on_Monday_is_one_trace()
     {
-        var spans = new List<Activity>();
+        var spans = new SpanCollection();
         var app = await TestApp.StartAsync(
             new Dictionary<string, string> { ["Telemetry:Enabled"] = "true" },
             services: s => s.ConfigureOpenTelemetryTracerProvider(tracing => tracing.AddInMemoryExporter(spans)),
@@ -62,13 +56,7 @@ public sealed class TelemetryTests : IDisposable
         app.Time.SetUtcNow(new DateTimeOffset(2026, 11, 30, 9, 0, 1, Kazakhstan)); // Monday: the operational day opens
         Assert.Equal("executed", (await payer.FinishedAsync(id)).GetProperty("status").GetString());
 
-        List<Activity> Snapshot()
-        {
-            lock (spans)
-            {
-                return [.. spans];
-            }
-        }
+        List<Activity> Snapshot() => spans.Snapshot();
 
         // The intake request: the server span of POST /api/v1/documents that answered 202 with this document.
         var intake = await Eventually.GetAsync(
@@ -100,4 +88,75 @@ public sealed class TelemetryTests : IDisposable
         Assert.DoesNotContain(Snapshot(), a => a.Source.Name.StartsWith("Azure.", StringComparison.Ordinal) && a.ParentSpanId == default);
         Assert.DoesNotContain(Snapshot(), a => a.Source.Name == "System.Net.Http" && a.ParentSpanId == default);
     }
+}
+
+/// <summary>Where the in-memory exporter puts spans: it adds from whichever thread ends a span, so every access takes the lock.</summary>
+internal sealed class SpanCollection : ICollection<Activity>
+{
+    private readonly List<Activity> _items = [];
+
+    public int Count
+    {
+        get
+        {
+            lock (_items)
+            {
+                return _items.Count;
+            }
+        }
+    }
+
+    public bool IsReadOnly => false;
+
+    public List<Activity> Snapshot()
+    {
+        lock (_items)
+        {
+            return [.. _items];
+        }
+    }
+
+    public void Add(Activity item)
+    {
+        lock (_items)
+        {
+            _items.Add(item);
+        }
+    }
+
+    public void Clear()
+    {
+        lock (_items)
+        {
+            _items.Clear();
+        }
+    }
+
+    public bool Contains(Activity item)
+    {
+        lock (_items)
+        {
+            return _items.Contains(item);
+        }
+    }
+
+    public void CopyTo(Activity[] array, int arrayIndex)
+    {
+        lock (_items)
+        {
+            _items.CopyTo(array, arrayIndex);
+        }
+    }
+
+    public bool Remove(Activity item)
+    {
+        lock (_items)
+        {
+            return _items.Remove(item);
+        }
+    }
+
+    public IEnumerator<Activity> GetEnumerator() => Snapshot().GetEnumerator();
+
+    System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
 }
