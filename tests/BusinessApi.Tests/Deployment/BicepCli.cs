@@ -1,5 +1,5 @@
-using System.Diagnostics;
 using System.Reflection;
+using BusinessApi.Tests.Infrastructure;
 
 namespace BusinessApi.Tests.Deployment;
 
@@ -37,34 +37,16 @@ internal static class BicepCli
         }
     }
 
-    public static async Task<BicepResult> RunAsync(IReadOnlyDictionary<string, string>? environment, params string[] arguments)
+    public static Task<ChildProcessResult> RunAsync(IReadOnlyDictionary<string, string>? environment, params string[] arguments)
     {
-        var start = new ProcessStartInfo(ExecutablePath)
-        {
-            WorkingDirectory = InfraDirectory,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-
         // No telemetry, no update checks: CI runs offline.
-        start.Environment["BICEP_TELEMETRY_ENABLED"] = "false";
-        start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
+        var variables = new Dictionary<string, string> { ["BICEP_TELEMETRY_ENABLED"] = "false", ["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1" };
         foreach (var (name, value) in environment ?? new Dictionary<string, string>())
         {
-            start.Environment[name] = value;
+            variables[name] = value;
         }
 
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
-        await process.WaitForExitAsync(timeout.Token);
-        return new BicepResult(process.ExitCode, await stdout, await stderr);
+        return ChildProcess.RunAsync(ExecutablePath, arguments, TimeSpan.FromMinutes(2), variables, InfraDirectory);
     }
 
     public static IEnumerable<string> Files(string pattern) =>
@@ -82,9 +64,4 @@ internal static class BicepCli
 
         throw new InvalidOperationException("Serverless.sln not found above " + AppContext.BaseDirectory);
     }
-}
-
-internal sealed record BicepResult(int ExitCode, string Output, string Errors)
-{
-    public string Diagnostics => (Output + Errors).Trim();
 }

@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using BusinessApi.Platform.Storage;
+using BusinessApi.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace BusinessApi.Tests.Deployment;
@@ -287,7 +288,7 @@ public sealed class InfrastructureTemplateTests
     private static string WakeupQueuePhysicalName => BusinessApi.Platform.Timers.WakeupAlarm.QueueName;
 
     // One compilation per environment and variables for the whole class (the CLI takes about a second a run).
-    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, Lazy<Task<BicepResult>>> Compiled = new(StringComparer.Ordinal);
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, Lazy<Task<ChildProcessResult>>> Compiled = new(StringComparer.Ordinal);
 
     private static async Task<ArmTemplate> CompileAsync(string environment, IReadOnlyDictionary<string, string>? variables = null)
     {
@@ -298,7 +299,7 @@ public sealed class InfrastructureTemplateTests
         }
 
         var key = environment + "|" + string.Join("|", values.OrderBy(v => v.Key, StringComparer.Ordinal).Select(v => v.Key + "=" + v.Value));
-        var result = await Compiled.GetOrAdd(key, _ => new Lazy<Task<BicepResult>>(() =>
+        var result = await Compiled.GetOrAdd(key, _ => new Lazy<Task<ChildProcessResult>>(() =>
             BicepCli.RunAsync(values, "build-params", $"main.{environment}.bicepparam", "--stdout"))).Value;
         Assert.True(result.ExitCode == 0, result.Diagnostics);
         var output = JsonNode.Parse(result.Output)!;

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Net;
-using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using System.Text.Json;
@@ -34,15 +33,16 @@ public sealed class PublishedAppTests : IDisposable
         var project = Path.Combine(BicepCli.InfraDirectory, "..", "functions", "BusinessApi.Functions.csproj");
         var rid = "linux-" + RuntimeInformation.OSArchitecture.ToString().ToLowerInvariant();
         // Its own artifacts path: the publish must not touch the obj/ and bin/ the rest of the suite runs from.
-        var publish = await RunAsync("dotnet", ["publish", project, "-c", "Release", "-r", rid, "--self-contained", "-o", _folder,
-            "--artifacts-path", _folder + "-build", "-nologo", "-v", "quiet"], TimeSpan.FromMinutes(5));
-        Assert.True(publish.ExitCode == 0, publish.Output);
+        var publish = await ChildProcess.RunAsync("dotnet", ["publish", project, "-c", "Release", "-r", rid, "--self-contained", "-o", _folder,
+            "--artifacts-path", _folder + "-build", "-nologo", "-v", "quiet"], TimeSpan.FromMinutes(5),
+            new Dictionary<string, string> { ["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1", ["DOTNET_NOLOGO"] = "1" });
+        Assert.True(publish.ExitCode == 0, publish.Diagnostics);
         Assert.True(File.Exists(Path.Combine(_folder, "host.json")), "host.json travels with the app");
         Assert.False(File.Exists(Path.Combine(_folder, "local.settings.json")), "local settings never ship");
         var executable = Path.Combine(_folder, "BusinessApi.Functions");
         Assert.True(File.Exists(executable), "a self-contained publish has the native launcher");
 
-        var port = FreePort();
+        var port = ChildProcess.FreePort();
         var start = new ProcessStartInfo(executable)
         {
             UseShellExecute = false,
@@ -112,30 +112,5 @@ public sealed class PublishedAppTests : IDisposable
                 return [.. output];
             }
         }
-    }
-
-    private static async Task<(int ExitCode, string Output)> RunAsync(string file, string[] arguments, TimeSpan timeout)
-    {
-        var start = new ProcessStartInfo(file) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
-        start.Environment["DOTNET_NOLOGO"] = "1";
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var cancel = new CancellationTokenSource(timeout);
-        await process.WaitForExitAsync(cancel.Token);
-        return (process.ExitCode, await stdout + await stderr);
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

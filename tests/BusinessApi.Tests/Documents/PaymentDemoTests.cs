@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using BusinessApi.Tests.Infrastructure;
 using Xunit.Abstractions;
 
@@ -18,18 +17,12 @@ public sealed class PaymentDemoTests(ITestOutputHelper output)
             ["Calendar:ApplyPublicHolidays"] = "false",
         }, realTime: true);
         var script = Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "..", "..", "scripts", "payment-demo.sh"));
-        var start = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        start.ArgumentList.Add(script);
-        start.ArgumentList.Add(app.BaseAddress.ToString().TrimEnd('/'));
-        start.Environment["OPS_KEY"] = app.OperatorKey;
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromMinutes(2));
-        output.WriteLine(await stdout);
-        output.WriteLine(await stderr);
-        Assert.Equal(0, process.ExitCode);
-        Assert.Contains("executed", await stdout, StringComparison.Ordinal);
-        Assert.Contains("The archive returns the signed bytes exactly", await stderr, StringComparison.Ordinal);
+        var run = await ChildProcess.RunAsync("bash", [script, app.BaseAddress.ToString().TrimEnd('/')], TimeSpan.FromMinutes(2),
+            new Dictionary<string, string> { ["OPS_KEY"] = app.OperatorKey });
+        output.WriteLine(run.Output);
+        output.WriteLine(run.Errors);
+        Assert.Equal(0, run.ExitCode);
+        Assert.Contains("executed", run.Output, StringComparison.Ordinal);
+        Assert.Contains("The archive returns the signed bytes exactly", run.Errors, StringComparison.Ordinal);
     }
 }

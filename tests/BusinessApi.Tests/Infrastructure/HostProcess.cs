@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Net;
-using System.Net.Sockets;
 
 namespace BusinessApi.Tests.Infrastructure;
 
@@ -29,7 +28,7 @@ public sealed class HostProcess : IDisposable
 
     private static HostProcess Start(string project, string assembly, string prefix, (string Key, string Value)[] settings)
     {
-        var port = FreePort();
+        var port = ChildProcess.FreePort();
         var configuration = new DirectoryInfo(AppContext.BaseDirectory).Parent!.Name; // bin/<configuration>/net10.0
         var dll = Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, project, "bin", configuration, "net10.0", assembly));
         var start = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = Path.GetDirectoryName(dll)! };
@@ -94,12 +93,5 @@ public sealed class HostProcess : IDisposable
         _process.WaitForExit(5000);
         _process.Dispose();
         _client.Dispose();
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

@@ -68,7 +68,7 @@ public sealed class ErrorHandlingTests
     [InlineData("en", "Service temporarily unavailable")]
     public async Task StorageDown_ReadyzIs503_AndRequestsAre503ProblemsWithRetryAfter(string language, string title)
     {
-        var deadPort = FreePort();
+        var deadPort = ChildProcess.FreePort();
         var deadStorage = Azurite.ConnectionString.Split(';')
             .Select(part => part.Contains("Endpoint=", StringComparison.Ordinal)
                 ? part[..(part.IndexOf('=', StringComparison.Ordinal) + 1)] + $"http://127.0.0.1:{deadPort}/devstoreaccount1"
@@ -91,12 +91,5 @@ public sealed class ErrorHandlingTests
         Assert.Equal("storage_unavailable", problem.Code);
         Assert.Equal(title, problem.Title);
         Assert.NotNull(response.Headers.RetryAfter);
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }
