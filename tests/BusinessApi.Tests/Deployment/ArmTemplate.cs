@@ -104,9 +104,11 @@ internal sealed class ArmTemplate
         return new ArmTemplate(properties["template"]!.AsObject(), values, Text(Evaluate(deployment["name"])) ?? "module");
     }
 
-    public ArmTemplate ModuleNamed(string name) =>
-        Module(Resources.Select(r => r.Resource).Single(r =>
-            Text(r["type"]) == "Microsoft.Resources/deployments" && Text(Evaluate(r["name"])) == name));
+    /// <summary>The nested deployment (module) named <paramref name="name"/>, as written in this template.</summary>
+    public JsonObject DeploymentNamed(string name) =>
+        Resources.Select(r => r.Resource).Single(r => Text(r["type"]) == "Microsoft.Resources/deployments" && Text(Evaluate(r["name"])) == name);
+
+    public ArmTemplate ModuleNamed(string name) => Module(DeploymentNamed(name));
 
     public JsonNode? Parameter(string name) => _parameters[name];
 

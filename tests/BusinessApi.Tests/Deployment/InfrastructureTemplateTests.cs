@@ -10,6 +10,7 @@ namespace BusinessApi.Tests.Deployment;
 /// warning, and the compiled ARM JSON, evaluated per environment, has the settings a bank's security
 /// review asks about.
 /// </summary>
+[Collection(HeavyTests.Name)]
 public sealed class InfrastructureTemplateTests
 {
     private const string TableRole = "0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3";
@@ -175,7 +176,7 @@ public sealed class InfrastructureTemplateTests
     public async Task The_container_app_is_HTTPS_only_probed_and_scales_on_requests_and_on_the_wakeup_queue(string environment, int minReplicas)
     {
         var main = await CompileAsync(environment);
-        Assert.True(Bool(main.Evaluate(Deployment(main, "containerapp")["condition"])), "the parameter files deploy the app");
+        Assert.True(Bool(main.Evaluate(main.DeploymentNamed("containerapp")["condition"])), "the parameter files deploy the app");
         var apps = main.ModuleNamed("containerapp");
         var app = Single(apps, "Microsoft.App/containerApps");
 
@@ -271,7 +272,7 @@ public sealed class InfrastructureTemplateTests
     public async Task The_first_deployment_leaves_the_app_out_and_the_archive_policy_unlocked_as_Azure_requires()
     {
         var first = await CompileAsync("prod", new Dictionary<string, string> { ["DEPLOY_APP"] = "false", ["ARCHIVE_POLICY_STATE"] = "Unlocked" });
-        Assert.False(Bool(first.Evaluate(Deployment(first, "containerapp")["condition"])));
+        Assert.False(Bool(first.Evaluate(first.DeploymentNamed("containerapp")["condition"])));
         var archive = first.ModuleNamed("archive");
         Assert.Equal("Unlocked", Text(archive.Get(Single(archive, "Microsoft.Storage/storageAccounts"), "properties.immutableStorageWithVersioning.immutabilityPolicy.state")));
 
@@ -281,9 +282,6 @@ public sealed class InfrastructureTemplateTests
         var refused = await BicepCli.RunAsync(new Dictionary<string, string>(BicepCli.DeployEnvironment) { ["ARCHIVE_POLICY_STATE"] = "Disabled" }, "build-params", "main.prod.bicepparam", "--stdout");
         Assert.NotEqual(0, refused.ExitCode);
     }
-
-    private static JsonObject Deployment(ArmTemplate template, string name) =>
-        template.Resources.Select(r => r.Resource).Single(r => Type(r) == "Microsoft.Resources/deployments" && Text(template.Evaluate(r["name"])) == name);
 
     private static string WakeupQueuePhysicalName => BusinessApi.Platform.Timers.WakeupAlarm.QueueName;
 

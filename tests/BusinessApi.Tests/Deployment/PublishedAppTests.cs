@@ -12,6 +12,7 @@ namespace BusinessApi.Tests.Deployment;
 /// executable the way the container starts it (settings from the environment, no local.settings.json,
 /// Production), against Azurite. It must answer the probes the Container App uses.
 /// </summary>
+[Collection(HeavyTests.Name)]
 public sealed class PublishedAppTests : IDisposable
 {
     private readonly string _folder = Path.Combine(Path.GetTempPath(), "business-api-publish-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(4)));

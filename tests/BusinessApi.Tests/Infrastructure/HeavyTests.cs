@@ -1,6 +1,9 @@
 namespace BusinessApi.Tests.Infrastructure;
 
-/// <summary>Tests that load Azurite hard (thousands of instances, several processes) run alone, after the rest.</summary>
+/// <summary>
+/// Tests that load Azurite or the CPU hard (thousands of instances, several processes, a publish, the Bicep
+/// CLI) run alone, after the rest, so they never starve the timing of the parallel tests on two cores.
+/// </summary>
 [CollectionDefinition(Name, DisableParallelization = true)]
 public sealed class HeavyTests
 {

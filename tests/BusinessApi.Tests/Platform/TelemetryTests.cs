@@ -58,23 +58,25 @@ public sealed class TelemetryTests : IDisposable
 
         List<Activity> Snapshot() => spans.Snapshot();
 
-        // The intake request: the server span of POST /api/v1/documents that answered 202 with this document.
-        var intake = await Eventually.GetAsync(
-            () => Task.FromResult(Snapshot().LastOrDefault(a => a.Kind == ActivityKind.Server && a.GetTagItem("http.request.method") as string == "POST"
-                && (a.GetTagItem("url.path") as string ?? "").EndsWith("/documents", StringComparison.Ordinal)
-                && a.GetTagItem("http.response.status_code") is (int)HttpStatusCode.Accepted)),
-            a => a is not null);
-
-        // The X-Request-Id an integrator quotes is on the request's span.
-        Assert.Matches("^[0-9a-f]{32}$", intake!.GetTagItem("request.id") as string ?? "");
-
+        // This document's steps (the instance id is the document id): the listener is process-wide, and other
+        // tests' apps submit documents at the same time.
         var steps = await Eventually.GetAsync(
-            () => Task.FromResult(Snapshot().Where(a => a.Source.Name == PlatformTelemetry.WorkflowsName && a.TraceId == intake!.TraceId).ToList()),
+            () => Task.FromResult(Snapshot().Where(a => a.Source.Name == PlatformTelemetry.WorkflowsName && a.GetTagItem("workflow.instance_id") as string == id).ToList()),
             list => list.Any(a => a.GetTagItem("workflow.state") as string == "execute"));
 
-        // verify (Friday, right after intake) and execute (Monday, after the durable wait), each its own span in the intake's trace
+        // verify (Friday, right after intake) and execute (Monday, after the durable wait), each its own span
         var verify = Assert.Single(steps, a => a.GetTagItem("workflow.state") as string == "verify");
         var execute = Assert.Single(steps, a => a.GetTagItem("workflow.state") as string == "execute");
+
+        // The intake request: the server span of POST /api/v1/documents that answered 202, verify's parent.
+        var intake = Assert.Single(Snapshot(), a => a.SpanId == verify.ParentSpanId);
+        Assert.Equal(ActivityKind.Server, intake.Kind);
+        Assert.Equal("POST", intake.GetTagItem("http.request.method"));
+        Assert.EndsWith("/documents", intake.GetTagItem("url.path") as string ?? "", StringComparison.Ordinal);
+        Assert.Equal((int)HttpStatusCode.Accepted, intake.GetTagItem("http.response.status_code"));
+
+        // The X-Request-Id an integrator quotes is on the request's span.
+        Assert.Matches("^[0-9a-f]{32}$", intake.GetTagItem("request.id") as string ?? "");
         Assert.Equal(intake!.TraceId, verify.TraceId);
         Assert.Equal(intake.TraceId, execute.TraceId);
         Assert.Equal(intake.SpanId, verify.ParentSpanId);
