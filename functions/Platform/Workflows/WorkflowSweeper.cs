@@ -25,6 +25,7 @@ internal sealed partial class WorkflowSweeper(
         var interval = TimeSpan.FromMilliseconds(Math.Max(10, options.Value.SweepIntervalMilliseconds));
         while (!stoppingToken.IsCancellationRequested)
         {
+            var started = time.GetUtcNow();
             try
             {
                 await SweepOnceAsync(stoppingToken);
@@ -33,6 +34,13 @@ internal sealed partial class WorkflowSweeper(
             {
                 // Whatever failed, the sweeper must live on: it is what recovers everything else.
                 LogSweepFailed(logger, ex);
+            }
+
+            if (time.GetUtcNow() - started >= interval)
+            {
+                // A whole interval passed while sweeping (a slow store, or a clock moved on): what came due
+                // meanwhile was not in this pass, so look again now rather than a full interval later.
+                continue;
             }
 
             try
