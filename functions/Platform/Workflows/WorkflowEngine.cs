@@ -30,6 +30,9 @@ public sealed partial class WorkflowEngine
     private readonly Timers.WakeupAlarm? _wakeups;
     private readonly ConcurrentDictionary<string, ITimer> _timers = new(StringComparer.Ordinal);
 
+    // Instances whose in-memory timer fired here and whose run is queued or running, with when it fired.
+    private readonly ConcurrentDictionary<string, DateTimeOffset> _firing = new(StringComparer.Ordinal);
+
     internal WorkflowEngine(
         StorageResources storage,
         TransactionBatcher batcher,
@@ -660,30 +663,19 @@ public sealed partial class WorkflowEngine
         }
 
         var location = instance.Location;
+        var instanceId = instance.InstanceId;
         if (delay == TimeSpan.Zero)
         {
             // Due already: run now rather than through a timer (a clock that only moves when told to would never fire it).
-            _queue.Enqueue(async ct =>
-            {
-                if (await LoadAsync(location, ct) is { } fresh)
-                {
-                    await RunSafelyAsync(fresh, ct);
-                }
-            });
+            Fire(instanceId, location);
             return;
         }
 
         var timer = _time.CreateTimer(_ =>
         {
-            _timers.TryRemove(instance.InstanceId, out var fired);
+            Fire(instanceId, location);
+            _timers.TryRemove(instanceId, out var fired);
             fired?.Dispose();
-            _queue.Enqueue(async ct =>
-            {
-                if (await LoadAsync(location, ct) is { } fresh)
-                {
-                    await RunSafelyAsync(fresh, ct);
-                }
-            });
         }, null, delay, Timeout.InfiniteTimeSpan);
         if (_timers.TryRemove(instance.InstanceId, out var previous))
         {
@@ -692,6 +684,34 @@ public sealed partial class WorkflowEngine
 
         _timers[instance.InstanceId] = timer;
     }
+
+    /// <summary>Runs an instance whose wait this process timed; until that run ends, this process' sweeps leave its entry alone.</summary>
+    private void Fire(string instanceId, WorkflowLocation location)
+    {
+        _firing[instanceId] = _time.GetUtcNow();
+        _queue.Enqueue(async ct =>
+        {
+            try
+            {
+                if (await LoadAsync(location, ct) is { } fresh)
+                {
+                    await RunSafelyAsync(fresh, ct);
+                }
+            }
+            finally
+            {
+                _firing.TryRemove(instanceId, out _);
+            }
+        });
+    }
+
+    /// <summary>
+    /// Whether this process times <paramref name="instanceId"/>'s wait itself (armed, or fired less than a lease
+    /// ago): its sweeps then skip the due entry, so one process does not run the same step twice at the
+    /// instant it comes due (a webhook would be sent twice). Other processes still recover it after the lease.
+    /// </summary>
+    internal bool TimesItself(string instanceId) =>
+        _timers.ContainsKey(instanceId) || (_firing.TryGetValue(instanceId, out var at) && _time.GetUtcNow() - at < Lease);
 
     private async Task<InstanceRecord?> LoadAsync(WorkflowLocation location, CancellationToken cancellationToken)
     {

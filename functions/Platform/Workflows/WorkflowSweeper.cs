@@ -70,6 +70,11 @@ internal sealed partial class WorkflowSweeper(
 
             foreach (var entry in await index.DueAsync(shard, now, options.Value.SweepBatchSize, ct))
             {
+                if (engine.TimesItself(WorkflowIndex.InstanceIdOf(entry)))
+                {
+                    continue; // this process' own timer runs it
+                }
+
                 if (await index.TryClaimAsync(entry, now + lease, ct))
                 {
                     Interlocked.Increment(ref taken);
