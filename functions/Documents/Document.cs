@@ -90,9 +90,27 @@ public sealed record DocumentSummary(
     [JsonConverter(typeof(MinorUnitsAmountConverter))]
     public decimal? Commission { get; init; }
 
-    public static DocumentSummary Of(PaymentOrder order, bool internalBeneficiary) => new(
-        order.Number, order.Date, order.Amount, order.Currency.ToString(), order.Payer.Iban!, order.Beneficiary.Name!, order.Beneficiary.Idn!, order.Beneficiary.Iban!,
-        order.Beneficiary.Bic!, order.PurposeCode, order.Purpose, order.ValueDate, internalBeneficiary ? PaymentRoutes.Internal : PaymentRoutes.Interbank);
+    /// <summary>The payer's name as signed, when the order names it.</summary>
+    public string? PayerName { get; init; }
+
+    /// <summary>The payer's IIN/BIN as signed; checked against the account's owner.</summary>
+    public string? PayerIdn { get; init; }
+
+    /// <summary>The budget classification code (КБК) of a payment to the budget, as signed.</summary>
+    public string? Kbk { get; init; }
+
+    public static DocumentSummary Of(PaymentOrder order, bool internalBeneficiary)
+    {
+        ArgumentNullException.ThrowIfNull(order);
+        return new(
+            order.Number, order.Date, order.Amount, order.Currency.ToString(), order.Payer.Iban!, order.Beneficiary.Name!, order.Beneficiary.Idn!, order.Beneficiary.Iban!,
+            order.Beneficiary.Bic!, order.PurposeCode, order.Purpose, order.ValueDate, internalBeneficiary ? PaymentRoutes.Internal : PaymentRoutes.Interbank)
+        {
+            PayerName = order.Payer.Name,
+            PayerIdn = order.Payer.Idn,
+            Kbk = order.Kbk,
+        };
+    }
 }
 
 /// <summary>

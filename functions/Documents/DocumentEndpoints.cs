@@ -65,15 +65,16 @@ public static class DocumentEndpoints
             return ProblemResult.For(DocumentProblems.DocumentTooLarge, maxCms);
         }
 
-        var (cms, problem) = ReadEnvelope(body, maxCms);
+        var (cms, signed, problem) = ReadEnvelope(body, maxCms);
         if (problem is not null)
         {
             return problem;
         }
 
         var customerId = caller.CustomerId()!;
-        var keyHash = DocumentStore.KeyHash(key);
+        var keyHash = DocumentStore.KeyHash(userId, clientId, key); // per caller: another user's key is another key
         var requestHash = DocumentArchive.Sha256(cms);
+        var signatureHash = SignedInstructions.Fingerprint(signed!, cms);
         var receivedAt = time.GetUtcNow();
         var calendar = await calendars.GetAsync(cancellationToken);
         var operationalDate = calendar.OperationalDayOfReceipt(receivedAt);
@@ -89,13 +90,20 @@ public static class DocumentEndpoints
 
         store.HandOver(document.DocumentId, cms);
         var started = await engine.StartAsync(workflow, DocumentStore.Location(document.DocumentId), document.DocumentId, document,
-            DocumentStore.IntakeRows(document, cms, keyHash, requestHash), cancellationToken);
+            DocumentStore.IntakeRows(document, cms, keyHash, requestHash, signatureHash), cancellationToken);
         if (!started)
         {
             store.Forget(document.DocumentId);
             if (await store.FindByKeyAsync(customerId, keyHash, cancellationToken) is not { } first)
             {
-                throw new InvalidOperationException("A document's intake collided with rows that are not its Idempotency-Key's.");
+                // Not this caller's retry: the same signed instruction under another key takes effect once.
+                var original = await store.FindBySignatureAsync(customerId, signatureHash, cancellationToken)
+                    ?? throw new InvalidOperationException("A document's intake collided with rows that are neither its Idempotency-Key's nor its signature's.");
+                return ProblemResult.For(new ApiProblem(DocumentProblems.DuplicateDocument)
+                {
+                    DetailArguments = [original],
+                    Extensions = new Dictionary<string, object?> { ["documentId"] = original },
+                });
             }
 
             if (!CryptographicOperations.FixedTimeEquals(Convert.FromHexString(first.RequestSha256), Convert.FromHexString(requestHash)))
@@ -267,7 +275,7 @@ public static class DocumentEndpoints
     }
 
     /// <summary>The body's <c>cms</c>: base64 of a CMS SignedData no larger than the limit; else the 400 or 413 to answer.</summary>
-    private static (byte[] Cms, ProblemResult? Problem) ReadEnvelope(byte[] body, int maxCms)
+    private static (byte[] Cms, SignedCms? Signed, ProblemResult? Problem) ReadEnvelope(byte[] body, int maxCms)
     {
         string? text;
         try
@@ -275,43 +283,44 @@ public static class DocumentEndpoints
             using var json = JsonDocument.Parse(body);
             if (json.RootElement.ValueKind != JsonValueKind.Object)
             {
-                return ([], ProblemResult.For(PlatformProblems.MalformedJson));
+                return ([], null, ProblemResult.For(PlatformProblems.MalformedJson));
             }
 
             text = json.RootElement.TryGetProperty("cms", out var cms) && cms.ValueKind == JsonValueKind.String ? cms.GetString() : null;
         }
         catch (JsonException)
         {
-            return ([], ProblemResult.For(PlatformProblems.MalformedJson));
+            return ([], null, ProblemResult.For(PlatformProblems.MalformedJson));
         }
 
         if (string.IsNullOrEmpty(text))
         {
-            return ([], Invalid("cms", "required"));
+            return ([], null, Invalid("cms", "required"));
         }
 
         var bytes = new byte[(text.Length / 4 * 3) + 3];
         if (!Convert.TryFromBase64String(text, bytes, out var length))
         {
-            return ([], Invalid("cms", "cms_not_base64"));
+            return ([], null, Invalid("cms", "cms_not_base64"));
         }
 
         if (length > maxCms)
         {
-            return ([], ProblemResult.For(DocumentProblems.DocumentTooLarge, maxCms));
+            return ([], null, ProblemResult.For(DocumentProblems.DocumentTooLarge, maxCms));
         }
 
         var cmsBytes = bytes.AsSpan(0, length).ToArray();
+        var signed = new SignedCms();
         try
         {
-            new SignedCms().Decode(cmsBytes);
+            signed.Decode(cmsBytes);
         }
         catch (CryptographicException)
         {
-            return ([], Invalid("cms", "cms_malformed"));
+            return ([], null, Invalid("cms", "cms_malformed"));
         }
 
-        return (cmsBytes, null);
+        return (cmsBytes, signed, null);
     }
 
     private static ProblemResult Invalid(string field, string code) =>
@@ -327,6 +336,7 @@ public static class DocumentProblems
     public static readonly ProblemType DocumentNotHeld = new("document_not_held", StatusCodes.Status409Conflict);
     public static readonly ProblemType ArchiveIntegrity = new("archive_integrity_failed", StatusCodes.Status500InternalServerError);
     public static readonly ProblemType TrustMaterialRejected = new("trust_material_rejected", StatusCodes.Status422UnprocessableEntity);
+    public static readonly ProblemType DuplicateDocument = new("duplicate_document", StatusCodes.Status409Conflict);
 }
 
 /// <summary>POST /documents's answer: the document is in, its fate is in its status.</summary>

@@ -46,11 +46,16 @@ public sealed class DocumentStore(StorageResources storage, WakeupAlarm? wakeups
     public static WorkflowLocation Location(string documentId) =>
         new(TableName, DocumentIds.CustomerOf(documentId), "w|" + documentId);
 
-    public static string KeyHash(string idempotencyKey) =>
-        Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(idempotencyKey)));
+    /// <summary>An Idempotency-Key as its caller (user and Client ID) sent it: keys are scoped per caller, not per customer.</summary>
+    public static string KeyHash(string userId, string clientId, string idempotencyKey) =>
+        Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(string.Join('\n', userId, clientId, idempotencyKey))));
 
-    /// <summary>The rows intake adds beside the workflow: the document, its signed bytes, the key's marker.</summary>
-    public static IEnumerable<TableTransactionAction> IntakeRows(Document document, byte[] cms, string keyHash, string requestHash)
+    /// <summary>
+    /// The rows intake adds beside the workflow: the document, its signed bytes, the key's marker, and the
+    /// signature's marker (<c>s|fingerprint</c>), so the same signed instruction under any other key collides
+    /// in the same transaction and takes effect once, across instances and crashes.
+    /// </summary>
+    public static IEnumerable<TableTransactionAction> IntakeRows(Document document, byte[] cms, string keyHash, string requestHash, string signatureHash)
     {
         ArgumentNullException.ThrowIfNull(document);
         yield return new(TableTransactionActionType.Add, DocumentEntity(document));
@@ -60,6 +65,7 @@ public sealed class DocumentStore(StorageResources storage, WakeupAlarm? wakeups
             ["DocumentId"] = document.DocumentId,
             ["RequestSha256"] = requestHash,
         });
+        yield return new(TableTransactionActionType.Add, new TableEntity(document.CustomerId, "s|" + signatureHash) { ["DocumentId"] = document.DocumentId });
     }
 
     /// <summary>The document row as a workflow step writes it (merge: the deadline job's column stays).</summary>
@@ -88,6 +94,66 @@ public sealed class DocumentStore(StorageResources storage, WakeupAlarm? wakeups
     {
         var response = await _table.GetEntityIfExistsAsync<TableEntity>(customerId, "k|" + keyHash, cancellationToken: cancellationToken);
         return response.HasValue ? (response.Value!.GetString("DocumentId"), response.Value.GetString("RequestSha256")) : null;
+    }
+
+    /// <summary>The document that a signed instruction with this signature fingerprint made, if any.</summary>
+    public async Task<string?> FindBySignatureAsync(string customerId, string signatureHash, CancellationToken cancellationToken)
+    {
+        var response = await _table.GetEntityIfExistsAsync<TableEntity>(customerId, "s|" + signatureHash, cancellationToken: cancellationToken);
+        return response.HasValue ? response.Value!.GetString("DocumentId") : null;
+    }
+
+    /// <summary>
+    /// Claims the payer's number for this order (<c>n|iban|date|number</c>): null when it is this document's
+    /// now, else the id of the earlier document that holds it and was not refused. A refused holder gives the
+    /// number up (ETag-checked, so two claimants cannot both take it over).
+    /// </summary>
+    public async Task<string?> ClaimNumberAsync(Document document, string payerIban, DateOnly date, string number, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(document);
+        var rowKey = string.Join('|', "n", payerIban, date.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture), number.ToUpperInvariant());
+        var claim = new TableEntity(document.CustomerId, rowKey) { ["DocumentId"] = document.DocumentId };
+        for (var attempt = 0; attempt < 8; attempt++)
+        {
+            try
+            {
+                await _table.AddEntityAsync(claim, cancellationToken);
+                return null;
+            }
+            catch (RequestFailedException ex) when (ex.Status == 409)
+            {
+                // held already: by this document (a retried step), by a live one, or by one since refused
+            }
+
+            var held = await _table.GetEntityIfExistsAsync<TableEntity>(document.CustomerId, rowKey, cancellationToken: cancellationToken);
+            if (!held.HasValue)
+            {
+                continue;
+            }
+
+            var holder = held.Value!.GetString("DocumentId");
+            if (holder == document.DocumentId)
+            {
+                return null;
+            }
+
+            if (await GetAsync(holder, cancellationToken) is { Status: not DocumentStatus.Refused })
+            {
+                return holder;
+            }
+
+            try
+            {
+                await _table.UpdateEntityAsync(claim, held.Value.ETag, TableUpdateMode.Replace, cancellationToken);
+                return null;
+            }
+            catch (RequestFailedException ex) when (ex.Status is 412 or 404)
+            {
+                // another claimant moved first: look again
+            }
+        }
+
+        throw new InvalidOperationException("A payment order's number could not be claimed: the claim kept changing hands.");
     }
 
     /// <summary>The customer's documents received in [<paramref name="from"/>, <paramref name="to"/>), oldest first, optionally of one status.</summary>

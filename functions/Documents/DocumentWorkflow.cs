@@ -112,6 +112,14 @@ public sealed partial class DocumentWorkflow : WorkflowDefinition<Document>
             return await FinishAsync(context, DocumentStatus.Refused, RefusalReasons.AuthenticationFailed, SignatureFailures.NoSigningAuthority, cancellationToken: cancellationToken);
         }
 
+        // One payment order per payer account, number and date while it lives: a second one (a re-signed copy
+        // included) is refused, never executed twice. Claimed before any effect, so a lost race moves no money.
+        if (await s.Store.ClaimNumberAsync(document, order.Payer.Iban!, order.Date, order.Number, cancellationToken) is { } holder)
+        {
+            context.Data = document with { Errors = [DocumentError.Of(new FieldError("number", DocumentFailures.DuplicateNumber, [holder]))] };
+            return await FinishAsync(context, DocumentStatus.Refused, RefusalReasons.InvalidDocument, DocumentFailures.DuplicateNumber, cancellationToken: cancellationToken);
+        }
+
         // Accepted: the signed original goes to the archive before the document says so.
         var (archived, _) = await s.Archive.WriteOnceAsync(DocumentArchive.PathOf(document, DocumentArchive.OriginalName), cms, cancellationToken);
         var calendar = await s.Calendars.GetAsync(cancellationToken);
@@ -144,8 +152,12 @@ public sealed partial class DocumentWorkflow : WorkflowDefinition<Document>
             accounts[payer.Value] = account.Currency; // a closed or restricted account is refused by the ledger at posting
         }
 
+        var owner = await s.Customers.GetCachedAsync(document.CustomerId, cancellationToken);
         var context = new PaymentOrderContext(KazakhstanTime.LocalDate(document.ReceivedAt), document.OperationalDate, s.Bank.Value.IbanCode, s.Bank.Value.Bic,
-            accounts, s.PurposeCodes, s.PaymentOptions.Value.MaxDocumentAgeDays);
+            accounts, s.PurposeCodes, s.PaymentOptions.Value.MaxDocumentAgeDays)
+        {
+            PayerIdn = owner?.Bin,
+        };
         var (order, errors) = PaymentOrderRules.Validate(content, context);
         if (order is null || order.BeneficiaryIban.BankCode != s.Bank.Value.IbanCode)
         {
@@ -270,7 +282,7 @@ public sealed partial class DocumentWorkflow : WorkflowDefinition<Document>
             },
             new(beneficiary, summary.Amount, currency)
             {
-                Counterparty = new Counterparty(null, summary.PayerIban, null, bank.Bic),
+                Counterparty = new Counterparty(summary.PayerName, summary.PayerIban, summary.PayerIdn, bank.Bic),
                 Purpose = summary.Purpose,
                 DocumentId = document.DocumentId,
             },
@@ -407,6 +419,12 @@ public sealed partial class DocumentWorkflow : WorkflowDefinition<Document>
 
         return details;
     }
+}
+
+/// <summary>Why a document was refused, beyond its signature (<c>failure</c> beside the reason code).</summary>
+public static class DocumentFailures
+{
+    public const string DuplicateNumber = "duplicate_number";
 }
 
 public static class DocumentAlerts

@@ -22,6 +22,9 @@ public sealed record PaymentOrder(
 {
     public const string Type = "paymentOrder";
 
+    /// <summary>The budget classification code (КБК, 6 digits) of a payment to the budget; null otherwise.</summary>
+    public string? Kbk { get; init; }
+
     public Iban PayerIban => Iban.Parse(Payer.Iban!);
 
     public Iban BeneficiaryIban => Iban.Parse(Beneficiary.Iban!);
@@ -35,7 +38,11 @@ public sealed record PaymentOrderContext(
     string BankBic,
     IReadOnlyDictionary<string, Currency> CustomerAccounts,
     PurposeCodes PurposeCodes,
-    int MaxAgeDays);
+    int MaxAgeDays)
+{
+    /// <summary>The IIN/BIN of the payer account's owner: a <c>payer.idn</c> on the order must be this.</summary>
+    public string? PayerIdn { get; init; }
+}
 
 /// <summary>
 /// The rules of form for a payment order (R-31, clause 3.3; refusal under 5.2.8 b). Pure: every broken
@@ -50,10 +57,11 @@ public static class PaymentOrderRules
 
     private static readonly HashSet<string> TopLevel = new(StringComparer.Ordinal)
     {
-        "type", "number", "date", "amount", "currency", "payer", "beneficiary", "purposeCode", "purpose", "valueDate",
+        "type", "number", "date", "amount", "currency", "payer", "beneficiary", "purposeCode", "purpose", "valueDate", "kbk",
     };
 
-    private static readonly HashSet<string> PayerFields = new(StringComparer.Ordinal) { "iban", "code" };
+    // a complete order names its payer (name, IIN/BIN, the bank's BIC) as 1C and every ERP export it.
+    private static readonly HashSet<string> PayerFields = new(StringComparer.Ordinal) { "name", "idn", "iban", "bic", "code" };
     private static readonly HashSet<string> BeneficiaryFields = new(StringComparer.Ordinal) { "name", "idn", "iban", "bic", "code" };
 
     private static readonly JsonDocumentOptions Strict = new() { AllowDuplicateProperties = false, MaxDepth = 8 };
@@ -140,6 +148,27 @@ public static class PaymentOrderRules
                 }
 
                 CheckEconomicCode(payer.Code, "payer.code", errors);
+                if (payer.Name is { Length: > MaxNameLength })
+                {
+                    errors.Add("payer.name", "name_too_long", MaxNameLength);
+                }
+
+                if (payer.Idn is { } idn)
+                {
+                    if (!(idn.Length == 12 && TaxIdentifierCheck.IsValid(idn)))
+                    {
+                        errors.Add("payer.idn", "idn_invalid");
+                    }
+                    else if (!string.Equals(idn, context.PayerIdn, StringComparison.Ordinal))
+                    {
+                        errors.Add("payer.idn", "payer_idn_mismatch");
+                    }
+                }
+
+                if (payer.Bic is { } payerBic && !string.Equals(payerBic, context.BankBic, StringComparison.Ordinal))
+                {
+                    errors.Add("payer.bic", IsBic(payerBic) ? "payer_bic_mismatch" : "bic_invalid");
+                }
             }
 
             if (beneficiary is not null)
@@ -187,6 +216,12 @@ public static class PaymentOrderRules
                 errors.Add("purpose", "purpose_too_long", MaxPurposeLength);
             }
 
+            var kbk = Text(root, "kbk", errors, required: false);
+            if (kbk is not null && !(kbk.Length == 6 && kbk.All(char.IsAsciiDigit)))
+            {
+                errors.Add("kbk", "kbk_invalid");
+            }
+
             var valueDate = Date(root, "valueDate", errors);
             if (valueDate is { } v)
             {
@@ -205,7 +240,7 @@ public static class PaymentOrderRules
                 return (null, [.. errors]);
             }
 
-            return (new PaymentOrder(number!, date!.Value, amount!.Value, currency!.Value, payer!, beneficiary!, purposeCode!, purpose!, valueDate!.Value), []);
+            return (new PaymentOrder(number!, date!.Value, amount!.Value, currency!.Value, payer!, beneficiary!, purposeCode!, purpose!, valueDate!.Value) { Kbk = kbk }, []);
         }
     }
 

@@ -223,7 +223,7 @@ public sealed class DocumentExecutionTests : IDisposable
     [Fact]
     public async Task Archive_IsWriteOnce_AndDeletableOnlyAfterFiveYears()
     {
-        await using var app = await TestApp.StartAsync();
+        await using var app = await TestApp.StartAsync(now: TimeProvider.System.GetUtcNow()); // the clock starts at the storage service's time
         var archive = app.Services.GetRequiredService<DocumentArchive>();
         var path = "cus_00000000000000000000/2026/11/25/doc_test/original.p7s";
         var (hash, existing) = await archive.WriteOnceAsync(path, [1, 2, 3], default);
@@ -233,9 +233,14 @@ public sealed class DocumentExecutionTests : IDisposable
         await Assert.ThrowsAsync<ArchiveRetentionException>(() => archive.OverwriteAsync(path, [9], default));
         await Assert.ThrowsAsync<ArchiveIntegrityException>(() => archive.ReadAsync(path, DocumentArchive.Sha256([9]), default));
 
-        app.Time.Advance(TimeSpan.FromDays((5 * 365) - 1));
+        // Retention runs from the blob's creation time, which the storage service sets from the real clock:
+        // the fake clock is placed relative to that instant, never to a fixed date, so the test holds on any day.
+        var retainUntil = await archive.RetainUntilAsync(path, default);
+        Assert.InRange(retainUntil - DocumentArchive.Retention, DateTimeOffset.UtcNow.AddHours(-1), DateTimeOffset.UtcNow.AddHours(1));
+        Assert.True(DocumentArchive.Retention >= TimeSpan.FromDays((5 * 365) + 1), "five years, a leap day included");
+        app.Time.SetUtcNow(retainUntil - TimeSpan.FromDays(1));
         await Assert.ThrowsAsync<ArchiveRetentionException>(() => archive.DeleteAsync(path, default));
-        app.Time.Advance(TimeSpan.FromDays(4));
+        app.Time.SetUtcNow(retainUntil + TimeSpan.FromSeconds(1));
         await archive.DeleteAsync(path, default);
         Assert.Null(await archive.ReadAsync(path, hash, default));
     }

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net;
 using System.Net.Http.Json;
+using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -43,6 +44,9 @@ public sealed class Payer : IDisposable
 
 public static class PaymentKit
 {
+    // Every order a test makes has its own number: a payer's number and date identify one live order.
+    private static int s_number = RandomNumberGenerator.GetInt32(1_000_000, 100_000_000);
+
     /// <summary>The test PKI's root, intermediate and a current (empty) CRL, published through the operations API.</summary>
     public static async Task TrustAsync(this TestApp app, TestPki pki, DateTimeOffset? crlTime = null, IEnumerable<X509Certificate2>? revoked = null, DateTimeOffset? revokedAt = null)
     {
@@ -107,7 +111,7 @@ public static class PaymentKit
         var order = new JsonObject
         {
             ["type"] = "paymentOrder",
-            ["number"] = "17",
+            ["number"] = Interlocked.Increment(ref s_number).ToString(CultureInfo.InvariantCulture),
             ["date"] = today,
             ["amount"] = amount.ToString("F2", CultureInfo.InvariantCulture),
             ["currency"] = "KZT",
@@ -139,9 +143,13 @@ public static class PaymentKit
     }
 
     /// <summary>Submits and answers the document id (202 asserted).</summary>
-    public static async Task<string> SubmitOrderAsync(this Payer payer, JsonObject order, X509Certificate2? signer = null)
+    public static Task<string> SubmitOrderAsync(this Payer payer, JsonObject order, X509Certificate2? signer = null) =>
+        payer.SubmitSignedAsync(payer.SignOrder(order, signer));
+
+    /// <summary>Submits signed bytes under a new key and answers the document id (202 asserted).</summary>
+    public static async Task<string> SubmitSignedAsync(this Payer payer, byte[] cms)
     {
-        var response = await payer.SubmitAsync(payer.SignOrder(order, signer));
+        var response = await payer.SubmitAsync(cms);
         Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
         return (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("documentId").GetString()!;
     }

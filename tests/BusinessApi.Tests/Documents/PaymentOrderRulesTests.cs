@@ -13,8 +13,13 @@ public sealed class PaymentOrderRulesTests
     private static readonly string PayerIban = BankData.NewIban().Value;
     private static readonly PurposeCodes Codes = PurposeCodes.Load(null);
 
+    private static readonly string OwnerBin = BankData.NewBin();
+
     private static readonly PaymentOrderContext Context = new(Today, Today, "998", "TSESKZKA",
-        new Dictionary<string, Currency> { [PayerIban] = Currency.KZT }, Codes, 10);
+        new Dictionary<string, Currency> { [PayerIban] = Currency.KZT }, Codes, 10)
+    {
+        PayerIdn = OwnerBin,
+    };
 
     private static JsonObject Order(Action<JsonObject>? edit = null)
     {
@@ -147,12 +152,37 @@ public sealed class PaymentOrderRulesTests
         Fine(o => o["number"] = "A12345678");
         Broken("type", "unsupported_document_type", o => o["type"] = "letter");
         Broken("surprise", "unknown_field", o => o["surprise"] = 1);
-        Broken("payer.name", "unknown_field", o => o["payer"]!["name"] = "x");
+        Broken("payer.address", "unknown_field", o => o["payer"]!["address"] = "x");
         Broken("beneficiary", "type_invalid", o => o["beneficiary"] = "x");
         Broken("payer", "required", o => o.Remove("payer"));
         Assert.Equal([("document", "content_malformed")], PaymentOrderRules.Validate("""{"amount":"1","amount":"2"}"""u8.ToArray(), Context).Errors.Select(e => (e.Field, e.Code)));
         Assert.Equal([("document", "content_malformed")], PaymentOrderRules.Validate("[1]"u8.ToArray(), Context).Errors.Select(e => (e.Field, e.Code)));
         Assert.Equal(10, Errors(new JsonObject()).Count); // every top-level field is required
+    }
+
+    [Fact]
+    public void Payer_MayBeNamedInFull_AsSigned_WhenItsIdnAndBicAreTheOwnersAndTheBanks()
+    {
+        var (order, errors) = PaymentOrderRules.Validate(Encoding.UTF8.GetBytes(Order(o =>
+        {
+            o["payer"]!["name"] = "ТОО Плательщик";
+            o["payer"]!["idn"] = OwnerBin;
+            o["payer"]!["bic"] = "TSESKZKA";
+            o["kbk"] = "105402";
+        }).ToJsonString()), Context);
+        Assert.Empty(errors);
+        Assert.Equal(("ТОО Плательщик", OwnerBin, "TSESKZKA", "105402"), (order!.Payer.Name, order.Payer.Idn, order.Payer.Bic, order.Kbk));
+
+        Broken("payer.idn", "payer_idn_mismatch", o => o["payer"]!["idn"] = "061211600012");
+        Broken("payer.idn", "idn_invalid", o => o["payer"]!["idn"] = OwnerBin[..11] + (char)('0' + ((OwnerBin[11] - '0' + 1) % 10)));
+        Broken("payer.bic", "payer_bic_mismatch", o => o["payer"]!["bic"] = "HSBKKZKX");
+        Broken("payer.bic", "bic_invalid", o => o["payer"]!["bic"] = "tseskzka");
+        Fine(o => o["payer"]!["name"] = new string('А', 100));
+        Broken("payer.name", "name_too_long", o => o["payer"]!["name"] = new string('А', 101));
+        Broken("kbk", "kbk_invalid", o => o["kbk"] = "10540");
+        Broken("kbk", "kbk_invalid", o => o["kbk"] = "10540A");
+        Broken("kbk", "kbk_invalid", o => o["kbk"] = "1054021");
+        Broken("kbk", "type_invalid", o => o["kbk"] = 105402);
     }
 
     [Theory]
