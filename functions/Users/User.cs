@@ -85,6 +85,12 @@ public sealed record User(
 
     public int FailedAttempts { get; init; }
 
+    /// <summary>Guesses claimed and being evaluated now (R-27: they count against the five before their hash runs).</summary>
+    public int PendingAttempts { get; init; }
+
+    /// <summary>When the newest pending guess was claimed: pending guesses older than a minute were lost with their process.</summary>
+    public DateTimeOffset? PendingSince { get; init; }
+
     /// <summary>Until when sign-in is refused after five wrong passwords in a row .</summary>
     public DateTimeOffset? LockedUntil { get; init; }
 

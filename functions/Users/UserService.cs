@@ -114,10 +114,10 @@ public sealed partial class UserService(
     public async Task<SignInResult> SignInAsync(string login, string password, SessionClient? client, string address, string? correlationId, CancellationToken cancellationToken)
     {
         var stored = await users.FindByLoginAsync(login, cancellationToken);
-        var verified = await hasher.VerifyAsync(password, stored?.User.PasswordHash, cancellationToken);
         var now = time.GetUtcNow();
         if (stored is null || (client is not null && !string.Equals(client.CustomerId, stored.User.CustomerId, StringComparison.Ordinal)))
         {
+            await hasher.VerifyAsync(password, null, cancellationToken); // the same work as for a real login: timing tells nothing
             await audit.AppendAsync(new AuditRecord(AuditJournal.SystemSubject, "anonymous", "user.sign_in", AuditOutcome.Denied)
             {
                 CorrelationId = correlationId,
@@ -126,14 +126,18 @@ public sealed partial class UserService(
             return new SignInResult(SignInOutcome.InvalidCredentials);
         }
 
-        var user = stored.User;
-        if (user.LockedUntil is { } until && until > now)
+        // the guess is counted (and the lock checked) in storage before the hash runs, so however parallel
+        // a burst is, at most five guesses are ever evaluated; a right one gives its slot back afterwards.
+        var (claimed, lockedUntil) = await ClaimAttemptAsync(stored, now, cancellationToken);
+        if (claimed is null)
         {
-            await AuditAsync(user.UserId, "anonymous", "user.sign_in", AuditOutcome.Denied, correlationId, new() { ["reason"] = "locked", ["address"] = address }, cancellationToken);
-            return new SignInResult(SignInOutcome.Locked) { LockedUntil = until };
+            await AuditAsync(stored.User.UserId, "anonymous", "user.sign_in", AuditOutcome.Denied, correlationId, new() { ["reason"] = "locked", ["address"] = address }, cancellationToken);
+            return new SignInResult(SignInOutcome.Locked) { LockedUntil = lockedUntil };
         }
 
-        if (!verified)
+        stored = claimed;
+        var user = stored.User;
+        if (!await hasher.VerifyAsync(password, user.PasswordHash, cancellationToken))
         {
             return await RecordFailureAsync(stored, now, address, correlationId, cancellationToken);
         }
@@ -156,8 +160,16 @@ public sealed partial class UserService(
             return new SignInResult(SignInOutcome.InvalidCredentials);
         }
 
-        // Success: forget failures, count the activity.
-        var current = await users.UpdateAsync(stored, u => u.FailedAttempts == 0 && u.LockedUntil is null ? null : u with { FailedAttempts = 0, LockedUntil = null }, cancellationToken) ?? stored;
+        // Success: forget failures, count the activity. Guesses evaluated alongside may have locked the user meanwhile: the lock stands.
+        var current = await users.UpdateAsync(stored, u => u.LockedUntil > now
+            ? u with { PendingAttempts = Math.Max(0, Pending(u, now) - 1) }
+            : u with { FailedAttempts = 0, LockedUntil = null, PendingAttempts = Math.Max(0, Pending(u, now) - 1) }, cancellationToken) ?? stored;
+        if (current.User.LockedUntil is { } lockedMeanwhile && lockedMeanwhile > now)
+        {
+            await AuditAsync(user.UserId, "anonymous", "user.sign_in", AuditOutcome.Denied, correlationId, new() { ["reason"] = "locked", ["address"] = address }, cancellationToken);
+            return new SignInResult(SignInOutcome.Locked) { LockedUntil = lockedMeanwhile };
+        }
+
         current = await RecordActivityAsync(current, now, cancellationToken);
         user = current.User;
 
@@ -299,16 +311,20 @@ public sealed partial class UserService(
         }
 
         var now = time.GetUtcNow();
-        if (stored.User.LockedUntil is { } until && until > now)
+        var (claimed, _) = await ClaimAttemptAsync(stored, now, cancellationToken);
+        if (claimed is null)
         {
             return (false, [], SignInOutcome.Locked);
         }
 
+        stored = claimed;
         if (!await hasher.VerifyAsync(currentPassword, stored.User.PasswordHash, cancellationToken))
         {
             var failure = await RecordFailureAsync(stored, now, "session", correlationId, cancellationToken);
             return (false, [], failure.Outcome);
         }
+
+        stored = await users.UpdateAsync(stored, u => u with { FailedAttempts = 0, PendingAttempts = Math.Max(0, Pending(u, now) - 1) }, cancellationToken) ?? stored;
 
         var broken = new List<string>(PasswordPolicy.CheckComposition(newPassword));
         if (newPassword.Length <= PasswordPolicy.MaxLength)
@@ -344,16 +360,15 @@ public sealed partial class UserService(
             MustChangePassword = false,
             FailedAttempts = 0,
             LockedUntil = null,
+            SessionEpoch = u.SessionEpoch + 1, // every other session of the user ends: whoever knew the old password is out
         }, cancellationToken);
         Remember(_users, stored.User.UserId, (updated!, now));
-        if (context.Session.PasswordChangeOnly)
-        {
-            var full = context.Session with { PasswordChangeOnly = false };
-            await sessions.ReplaceAsync(full, cancellationToken);
-            Remember(_sessions, full.Id, (full, now));
-        }
+        var full = context.Session with { PasswordChangeOnly = false, Epoch = updated!.User.SessionEpoch };
+        await sessions.ReplaceAsync(full, cancellationToken);
+        Remember(_sessions, full.Id, (full, now));
 
-        await AuditAsync(stored.User.UserId, "user:" + stored.User.UserId, "user.password_changed", AuditOutcome.Success, correlationId, [], cancellationToken);
+        await AuditAsync(stored.User.UserId, "user:" + stored.User.UserId, "user.password_changed", AuditOutcome.Success, correlationId,
+            new() { ["otherSessionsEnded"] = "true" }, cancellationToken);
         return (true, [], null);
     }
 
@@ -451,14 +466,58 @@ public sealed partial class UserService(
 
     public static string StatusText(UserStatus status) => System.Text.Json.JsonNamingPolicy.CamelCase.ConvertName(status.ToString());
 
+    /// <summary>
+    /// Counts a guess before it is evaluated (ETag-checked): the user as stored with the guess pending, or null
+    /// with the lock's end when the user is locked, or when the failures so far and the guesses being evaluated
+    /// reach five. Pending guesses older than <see cref="PendingGuessLifetime"/> were lost with their process.
+    /// </summary>
+    private async Task<(StoredUser? Claimed, DateTimeOffset? LockedUntil)> ClaimAttemptAsync(StoredUser stored, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        DateTimeOffset? lockedUntil = null;
+        var claimed = false;
+        var updated = await users.UpdateAsync(stored, u =>
+        {
+            claimed = false;
+            lockedUntil = u.LockedUntil > now ? u.LockedUntil : null;
+            if (lockedUntil is not null)
+            {
+                return null;
+            }
+
+            var failures = u.LockedUntil is null ? u.FailedAttempts : 0; // a lock that has run out forgets the failures before it
+            var pending = Pending(u, now);
+            if (failures + pending >= PasswordPolicy.MaxConsecutiveFailures)
+            {
+                lockedUntil = now + TimeSpan.FromSeconds(1); // busy with the last guesses allowed: try again in a moment
+                return null;
+            }
+
+            claimed = true;
+            return u with { FailedAttempts = failures, LockedUntil = null, PendingAttempts = pending + 1, PendingSince = now };
+        }, cancellationToken);
+        return claimed && updated is not null ? (updated, null) : (null, lockedUntil);
+    }
+
+    private static readonly TimeSpan PendingGuessLifetime = TimeSpan.FromMinutes(1);
+
+    private static int Pending(User u, DateTimeOffset now) => u.PendingSince is { } since && now - since < PendingGuessLifetime ? u.PendingAttempts : 0;
+
+    /// <summary>A wrong guess: no longer pending, a failure; the fifth in a row locks the user .</summary>
     private async Task<SignInResult> RecordFailureAsync(StoredUser stored, DateTimeOffset now, string address, string? correlationId, CancellationToken cancellationToken)
     {
         DateTimeOffset? lockedUntil = null;
         var updated = await users.UpdateAsync(stored, u =>
         {
-            var failures = u.FailedAttempts + 1;
+            var pending = Math.Max(0, Pending(u, now) - 1);
+            if (u.LockedUntil > now)
+            {
+                lockedUntil = u.LockedUntil;
+                return u with { PendingAttempts = pending };
+            }
+
+            var failures = (u.LockedUntil is null ? u.FailedAttempts : 0) + 1;
             lockedUntil = failures >= PasswordPolicy.MaxConsecutiveFailures ? now + TimeSpan.FromMinutes(Math.Max(1, options.Value.LockoutMinutes)) : null;
-            return u with { FailedAttempts = lockedUntil is null ? failures : 0, LockedUntil = lockedUntil ?? u.LockedUntil };
+            return u with { FailedAttempts = lockedUntil is null ? failures : 0, LockedUntil = lockedUntil, PendingAttempts = pending };
         }, cancellationToken);
         if (updated is not null)
         {
