@@ -13,26 +13,44 @@ namespace BusinessApi.Credentials;
 /// </summary>
 public sealed class AuthenticationThrottle(TimeProvider time, IOptions<CredentialOptions> options)
 {
-    private const int MaxTracked = 100_000;
+    public const int MaxTracked = 100_000;
     private readonly ConcurrentDictionary<string, Entry> _addresses = new(StringComparer.Ordinal);
+    private DateTimeOffset _lastPrune = DateTimeOffset.MinValue;
+
+    /// <summary>Where addresses beyond <see cref="MaxTracked"/> are counted together: memory stays bounded under a flood from many addresses.</summary>
+    public const string Overflow = "overflow";
 
     /// <summary>How long <paramref name="address"/> must wait, or null when it may try now.</summary>
     public TimeSpan? RetryAfter(string address)
     {
         var now = time.GetUtcNow();
-        return _addresses.TryGetValue(address, out var entry) && entry.LockedUntil is { } until && until > now ? until - now : null;
+        var key = Key(address);
+        var found = _addresses.TryGetValue(key, out var entry) || (_addresses.Count >= MaxTracked && _addresses.TryGetValue(Overflow, out entry));
+        return found && entry!.LockedUntil is { } until && until > now ? until - now : null;
     }
 
     public void RecordFailure(string address)
     {
         var now = time.GetUtcNow();
         var settings = options.Value;
-        if (_addresses.Count >= MaxTracked)
+        var key = Key(address);
+        if (_addresses.Count >= MaxTracked && !_addresses.ContainsKey(key))
         {
-            Prune(now);
+            // Full: forget what may be forgotten (at most once a second: a scan costs the whole table), and count
+            // the rest of the flood together.
+            if (now - _lastPrune >= TimeSpan.FromSeconds(1))
+            {
+                _lastPrune = now;
+                Prune(now);
+            }
+
+            if (_addresses.Count >= MaxTracked)
+            {
+                key = Overflow;
+            }
         }
 
-        _addresses.AddOrUpdate(address,
+        _addresses.AddOrUpdate(key,
             _ => Next(new Entry(0, now, null), now, settings),
             (_, entry) => Next(entry, now, settings));
     }
@@ -55,6 +73,18 @@ public sealed class AuthenticationThrottle(TimeProvider time, IOptions<Credentia
         var lockFor = LockFor(failures, settings.AddressFreeFailures, settings.MaxLockSeconds);
         return new Entry(failures, now, lockFor is null ? null : now + lockFor);
     }
+
+    /// <summary>Tracked entries: at most <see cref="MaxTracked"/> and the overflow entry.</summary>
+    public int Tracked => _addresses.Count;
+
+    /// <summary>
+    /// The key an address is counted under: an IPv6 address by its /64 (one subscriber's whole prefix, which
+    /// it can rotate through freely), anything else as given (IPv4 addresses, logins).
+    /// </summary>
+    public static string Key(string address) =>
+        System.Net.IPAddress.TryParse(address, out var ip) && ip.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 && !ip.IsIPv4MappedToIPv6
+            ? new System.Net.IPAddress([.. ip.GetAddressBytes().AsSpan(0, 8), .. new byte[8]]) + "/64"
+            : address;
 
     private void Prune(DateTimeOffset now)
     {

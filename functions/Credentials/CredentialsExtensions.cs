@@ -11,7 +11,8 @@ public static class CredentialsExtensions
 {
     public static IServiceCollection AddCredentials(this IServiceCollection services, IConfiguration configuration)
     {
-        services.AddOptions<CredentialOptions>().Bind(configuration.GetSection(CredentialOptions.Section));
+        services.AddOptions<CredentialOptions>().Bind(configuration.GetSection(CredentialOptions.Section))
+            .ValidateDataAnnotations().ValidateOnStart(); // caps are refused at start-up, not clamped at use
         services.AddStorageTable(CredentialStore.TableName);
         services.AddStorageTable(CredentialStore.DueTable);
         services.AddSingleton<CredentialStore>();

@@ -61,7 +61,7 @@ public static class TokenEndpoint
 
             if (!TryParseBasic(basic, out clientId, out secret))
             {
-                await AuditUnknownAsync(audit, context, address, "malformed_authorization", null, cancellationToken);
+                await AuditUnknownAsync(context, address, "malformed_authorization", null, cancellationToken);
                 return Error(401, "invalid_client", "The Authorization header is not valid HTTP Basic client authentication.", Realm);
             }
 
@@ -110,7 +110,7 @@ public static class TokenEndpoint
             throttle.RecordFailure(address);
             if (stored is null)
             {
-                await AuditUnknownAsync(audit, context, address, "unknown_client", CredentialRules.IsWellFormedClientId(clientId) ? clientId : null, cancellationToken);
+                await AuditUnknownAsync(context, address, "unknown_client", CredentialRules.IsWellFormedClientId(clientId) ? clientId : null, cancellationToken);
             }
             else
             {
@@ -268,19 +268,16 @@ public static class TokenEndpoint
         }, cancellationToken);
     }
 
-    private static Task<AuditEntry> AuditUnknownAsync(AuditJournal audit, HttpContext context, string address, string reason, string? clientId, CancellationToken cancellationToken)
+    private static Task AuditUnknownAsync(HttpContext context, string address, string reason, string? clientId, CancellationToken cancellationToken)
     {
-        var details = new Dictionary<string, string> { ["reason"] = reason, ["address"] = address };
+        var details = new Dictionary<string, string> { ["reason"] = reason };
         if (clientId is not null)
         {
             details["clientId"] = clientId;
         }
 
-        return audit.AppendAsync(new AuditRecord(AuditJournal.SystemSubject, "anonymous", "credential.authentication", AuditOutcome.Denied)
-        {
-            CorrelationId = context.TraceIdentifier,
-            Details = details,
-        }, cancellationToken);
+        return context.RequestServices.GetRequiredService<FailedAuthenticationJournal>()
+            .RecordAsync("credential.authentication", address, details, context.TraceIdentifier, cancellationToken);
     }
 
     private static string? Single(IFormCollection form, string name) =>

@@ -92,6 +92,8 @@ public static class PlatformExtensions
 
         // Audit
         services.AddSingleton<AuditJournal>();
+        services.AddSingleton<FailedAuthenticationJournal>();
+        services.AddHostedService(sp => sp.GetRequiredService<FailedAuthenticationJournal>());
         services.AddStorageTable(AuditJournal.TableName);
 
         // Health and documentation

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
+using BusinessApi.Platform.Http;
 using Microsoft.Extensions.Options;
 
 namespace BusinessApi.Users;
@@ -22,32 +23,40 @@ public sealed class PasswordHasher(IOptions<UserOptions> options) : IDisposable
     public int Iterations => Math.Max(1, options.Value.PasswordHashIterations);
 
     // Hashing is deliberately slow CPU work: at most one per core at a time, the rest wait without holding a
-    // thread, so a burst of sign-ins cannot starve every other request of the thread pool.
+    // thread, so a burst of sign-ins cannot starve every other request of the thread pool. The wait is bounded:
+    // past UserOptions.MaxQueuedHashes an anonymous burst is answered 503 at once instead of queueing for ever.
     private readonly SemaphoreSlim _gate = new(Environment.ProcessorCount, Environment.ProcessorCount);
+    private int _queued;
 
-    public async Task<string> HashAsync(string password, CancellationToken cancellationToken)
+    public Task<string> HashAsync(string password, CancellationToken cancellationToken) =>
+        GatedAsync(() => Hash(password), cancellationToken);
+
+    public Task<bool> VerifyAsync(string password, string? stored, CancellationToken cancellationToken) =>
+        GatedAsync(() => Verify(password, stored), cancellationToken);
+
+    private async Task<T> GatedAsync<T>(Func<T> work, CancellationToken cancellationToken)
     {
-        await _gate.WaitAsync(cancellationToken);
+        if (Interlocked.Increment(ref _queued) > Environment.ProcessorCount + Math.Max(0, options.Value.MaxQueuedHashes))
+        {
+            Interlocked.Decrement(ref _queued);
+            throw new ServiceBusyException(TimeSpan.FromSeconds(1));
+        }
+
         try
         {
-            return Hash(password);
+            await _gate.WaitAsync(cancellationToken);
+            try
+            {
+                return work();
+            }
+            finally
+            {
+                _gate.Release();
+            }
         }
         finally
         {
-            _gate.Release();
-        }
-    }
-
-    public async Task<bool> VerifyAsync(string password, string? stored, CancellationToken cancellationToken)
-    {
-        await _gate.WaitAsync(cancellationToken);
-        try
-        {
-            return Verify(password, stored);
-        }
-        finally
-        {
-            _gate.Release();
+            Interlocked.Decrement(ref _queued);
         }
     }
 

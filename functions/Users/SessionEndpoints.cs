@@ -31,8 +31,24 @@ public static class SessionEndpoints
                 (context.User.FindFirst(CustomerAccess.ScopeClaim)?.Value ?? "").Split(' ', StringSplitOptions.RemoveEmptyEntries));
         }
 
+        // Per address and per login, before any hashing: a guesser is slowed, then refused, at no cost to the CPU.
         var address = context.Connection.RemoteIpAddress?.ToString() ?? "unknown";
+        var loginKey = "login:" + request.Login!.Trim().ToUpperInvariant();
+        var throttle = context.RequestServices.GetRequiredService<AuthenticationThrottle>();
+        if ((throttle.RetryAfter(address) ?? throttle.RetryAfter(loginKey)) is { } wait)
+        {
+            var retry = Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds));
+            context.Response.Headers.RetryAfter = retry.ToString(CultureInfo.InvariantCulture);
+            return ProblemResult.For(PlatformProblems.RateLimited, retry);
+        }
+
         var result = await users.SignInAsync(request.Login!, request.Password!, client, address, context.TraceIdentifier, cancellationToken);
+        if (result.Outcome is SignInOutcome.InvalidCredentials || (result.Outcome is SignInOutcome.Locked && result.Guessed))
+        {
+            throttle.RecordFailure(address);
+            throttle.RecordFailure(loginKey);
+        }
+
         switch (result.Outcome)
         {
             case SignInOutcome.InvalidCredentials:

@@ -30,6 +30,9 @@ public sealed record SignInResult(SignInOutcome Outcome)
     public IReadOnlyList<string> Warnings { get; init; } = [];
 
     public int? PasswordDaysLeft { get; init; }
+
+    /// <summary>A wrong password was evaluated (as against a refusal that hashed nothing).</summary>
+    public bool Guessed { get; init; }
 }
 
 /// <summary>A valid session with its user, as a request sees it.</summary>
@@ -51,6 +54,7 @@ public sealed partial class UserService(
     CalendarProvider calendars,
     CredentialService credentials,
     AuditJournal audit,
+    FailedAuthenticationJournal failures,
     NoticeStore notices,
     TimeProvider time,
     IOptions<UserOptions> options,
@@ -118,11 +122,8 @@ public sealed partial class UserService(
         if (stored is null || (client is not null && !string.Equals(client.CustomerId, stored.User.CustomerId, StringComparison.Ordinal)))
         {
             await hasher.VerifyAsync(password, null, cancellationToken); // the same work as for a real login: timing tells nothing
-            await audit.AppendAsync(new AuditRecord(AuditJournal.SystemSubject, "anonymous", "user.sign_in", AuditOutcome.Denied)
-            {
-                CorrelationId = correlationId,
-                Details = new Dictionary<string, string> { ["reason"] = stored is null ? "unknown_login" : "other_customers_client", ["address"] = address },
-            }, cancellationToken);
+            await failures.RecordAsync("user.sign_in", address,
+                new Dictionary<string, string> { ["reason"] = stored is null ? "unknown_login" : "other_customers_client" }, correlationId, cancellationToken);
             return new SignInResult(SignInOutcome.InvalidCredentials);
         }
 
@@ -531,8 +532,8 @@ public sealed partial class UserService(
             ["locked"] = lockedUntil is null ? "false" : "true",
         }, cancellationToken);
         return lockedUntil is null
-            ? new SignInResult(SignInOutcome.InvalidCredentials)
-            : new SignInResult(SignInOutcome.Locked) { LockedUntil = lockedUntil };
+            ? new SignInResult(SignInOutcome.InvalidCredentials) { Guessed = true }
+            : new SignInResult(SignInOutcome.Locked) { LockedUntil = lockedUntil, Guessed = true };
     }
 
     private async Task<StoredUser> RecordActivityAsync(StoredUser stored, DateTimeOffset now, CancellationToken cancellationToken)

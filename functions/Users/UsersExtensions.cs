@@ -12,7 +12,8 @@ public static class UsersExtensions
 
     public static IServiceCollection AddUsers(this IServiceCollection services, IConfiguration configuration)
     {
-        services.AddOptions<UserOptions>().Bind(configuration.GetSection(UserOptions.Section));
+        services.AddOptions<UserOptions>().Bind(configuration.GetSection(UserOptions.Section))
+            .ValidateDataAnnotations().ValidateOnStart(); // caps are refused at start-up, not clamped at use
         services.AddStorageTable(UserStore.TableName);
         services.AddStorageTable(UserStore.LoginTable);
         services.AddStorageTable(UserStore.DueTable);

@@ -36,6 +36,10 @@ public sealed partial class ErrorHandlingMiddleware(RequestDelegate next, ILogge
             {
                 context.Response.Headers.RetryAfter = "5";
             }
+            else if (ex is ServiceBusyException busy)
+            {
+                context.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(busy.RetryAfter.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+            }
 
             await ProblemWriter.WriteAsync(context, problem);
         }
@@ -54,9 +58,16 @@ public sealed partial class ErrorHandlingMiddleware(RequestDelegate next, ILogge
         RequestFailedException or TimeoutException or HttpRequestException =>
             new ApiProblem(PlatformProblems.StorageUnavailable),
         SecretNotFoundException => new ApiProblem(PlatformProblems.InternalError),
+        ServiceBusyException => new ApiProblem(PlatformProblems.ServiceBusy),
         _ => new ApiProblem(PlatformProblems.InternalError),
     };
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Request failed with {ProblemCode}: {Method} {Route}")]
     private static partial void LogFailure(ILogger logger, string problemCode, string method, string route, Exception exception);
+}
+
+/// <summary>A bounded queue of costly work is full: the request did nothing and may be retried after <see cref="RetryAfter"/> (503).</summary>
+public sealed class ServiceBusyException(TimeSpan retryAfter) : Exception("The service is busy; retry later.")
+{
+    public TimeSpan RetryAfter { get; } = retryAfter;
 }

@@ -35,6 +35,7 @@ public static class PlatformProblems
     public static readonly ProblemType RateLimited = new("rate_limited", StatusCodes.Status429TooManyRequests);
     public static readonly ProblemType InternalError = new("internal_error", StatusCodes.Status500InternalServerError);
     public static readonly ProblemType StorageUnavailable = new("storage_unavailable", StatusCodes.Status503ServiceUnavailable);
+    public static readonly ProblemType ServiceBusy = new("service_busy", StatusCodes.Status503ServiceUnavailable);
     public static readonly ProblemType HttpError = new("http_error", StatusCodes.Status400BadRequest);
 
     /// <summary>The problem for a bare status code set by the framework (routing, auth).</summary>

@@ -20,7 +20,7 @@ public sealed partial class OperatorAuthenticationHandler(
     ILoggerFactory loggerFactory,
     UrlEncoder encoder,
     OperatorKeys keys,
-    AuditJournal audit) : AuthenticationHandler<AuthenticationSchemeOptions>(options, loggerFactory, encoder)
+    FailedAuthenticationJournal failures) : AuthenticationHandler<AuthenticationSchemeOptions>(options, loggerFactory, encoder)
 {
     public const string SchemeName = "Operator";
     public const string PolicyName = "Operator";
@@ -37,12 +37,9 @@ public sealed partial class OperatorAuthenticationHandler(
         var match = await keys.FindAsync(presented, Context.RequestAborted);
         if (match is null)
         {
-            await audit.AppendAsync(new AuditRecord(
-                AuditJournal.SystemSubject, "anonymous", "operator.authentication", AuditOutcome.Denied)
-            {
-                CorrelationId = Context.TraceIdentifier,
-                Details = new Dictionary<string, string> { ["path"] = Request.Path.ToString(), ["address"] = Context.Connection.RemoteIpAddress?.ToString() ?? "" },
-            }, Context.RequestAborted);
+            // Every unrecognised bearer token lands here: journaled aggregated, one write per address a minute.
+            await failures.RecordAsync("operator.authentication", Context.Connection.RemoteIpAddress?.ToString() ?? "unknown",
+                new Dictionary<string, string> { ["path"] = Request.Path.ToString() }, Context.TraceIdentifier, Context.RequestAborted);
             return AuthenticateResult.Fail("Unknown operator key.");
         }
 
