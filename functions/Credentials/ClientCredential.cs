@@ -36,6 +36,14 @@ public sealed record ClientCredential(
 {
     public required string SecretHash { get; init; }
 
+    /// <summary>
+    /// The accounts the pair's tokens reach: those of the user who created it, or <c>*</c> for all the
+    /// customer's accounts. A pair never reaches further than its creator could.
+    /// </summary>
+    public IReadOnlyList<string> Accounts { get; init; } = [AllAccounts];
+
+    public const string AllAccounts = "*";
+
     public required string SecretKeyVersion { get; init; }
 
     /// <summary>When the last request under this pair was recorded (writes are throttled, see <see cref="CredentialOptions.LastUsedWriteIntervalMinutes"/>).</summary>

@@ -50,13 +50,19 @@ public sealed class ClientTokenAuthenticationHandler(
             return Fail($"The access token's Client ID is {CredentialService.StatusText(status)}.");
         }
 
-        var identity = new ClaimsIdentity(
+        List<Claim> granted =
         [
             new Claim(ClaimTypes.NameIdentifier, "client:" + claims.ClientId),
             new Claim(CustomerAccess.ClientIdClaim, claims.ClientId),
             new Claim(CustomerAccess.CustomerIdClaim, claims.CustomerId),
             new Claim(CustomerAccess.ScopeClaim, CredentialRules.ScopeText(claims.Scopes)),
-        ], SchemeName);
+        ];
+        if (!stored.Credential.Accounts.Contains(ClientCredential.AllAccounts, StringComparer.Ordinal))
+        {
+            granted.Add(new Claim(CustomerAccess.AccountsClaim, string.Join(' ', stored.Credential.Accounts))); // the pair's creator's accounts only
+        }
+
+        var identity = new ClaimsIdentity(granted, SchemeName);
         return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName));
     }
 

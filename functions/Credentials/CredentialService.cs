@@ -39,9 +39,10 @@ public sealed partial class CredentialService(
 
     /// <summary>Generates a pair for a Software Product; a name whose pair is still active is refused with that pair.</summary>
     public async Task<(IssuedCredential? Issued, ClientCredential? Conflict)> GenerateAsync(
-        string customerId, string name, IReadOnlyList<string> scopes, string apiVersion, string actor, string? correlationId, CancellationToken cancellationToken)
+        string customerId, string name, IReadOnlyList<string> scopes, IReadOnlyList<string> accounts, string apiVersion, string actor, string? correlationId, CancellationToken cancellationToken)
     {
         var (pair, secret) = await NewPairAsync(customerId, CredentialRules.NormalizeName(name), scopes, apiVersion, replaces: null, cancellationToken);
+        pair = pair with { Accounts = accounts };
         var (created, conflict) = await store.CreateAsync(pair, supersede: null, actor, time.GetUtcNow(), Today, cancellationToken);
         if (!created)
         {
@@ -52,6 +53,7 @@ public sealed partial class CredentialService(
         {
             ["name"] = pair.Name,
             ["scopes"] = CredentialRules.ScopeText(pair.Scopes),
+            ["accounts"] = string.Join(' ', pair.Accounts),
             ["apiVersion"] = pair.ApiVersion,
         }, cancellationToken);
         return (new IssuedCredential(pair, secret), null);
@@ -59,10 +61,11 @@ public sealed partial class CredentialService(
 
     /// <summary>Re-issues a pair: the new one and the old one's replacement are one transaction.</summary>
     public async Task<(IssuedCredential? Issued, ClientCredential? Conflict)> ReissueAsync(
-        StoredCredential old, IReadOnlyList<string> scopes, string apiVersion, string actor, string? correlationId, CancellationToken cancellationToken)
+        StoredCredential old, IReadOnlyList<string> scopes, IReadOnlyList<string> accounts, string apiVersion, string actor, string? correlationId, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(old);
         var (pair, secret) = await NewPairAsync(old.Credential.CustomerId, old.Credential.Name, scopes, apiVersion, old.Credential.ClientId, cancellationToken);
+        pair = pair with { Accounts = accounts };
         var (created, conflict) = await store.CreateAsync(pair, old, actor, time.GetUtcNow(), Today, cancellationToken);
         if (!created)
         {
@@ -74,6 +77,7 @@ public sealed partial class CredentialService(
         {
             ["replaces"] = old.Credential.ClientId,
             ["scopes"] = CredentialRules.ScopeText(pair.Scopes),
+            ["accounts"] = string.Join(' ', pair.Accounts),
             ["apiVersion"] = pair.ApiVersion,
         }, cancellationToken);
         await AuditAsync(old.Credential.ClientId, actor, "credential.superseded", AuditOutcome.Success, correlationId, new()

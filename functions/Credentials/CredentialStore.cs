@@ -174,6 +174,7 @@ public sealed class CredentialStore(StorageResources storage, WakeupAlarm? wakeu
         ["LastFailureAt"] = c.LastFailureAt,
         ["LockedUntil"] = c.LockedUntil,
         ["KnownAddresses"] = string.Join(',', c.KnownAddresses),
+        ["Accounts"] = string.Join(' ', c.Accounts),
     };
 
     private static ClientCredential FromEntity(TableEntity e) => new(
@@ -186,6 +187,7 @@ public sealed class CredentialStore(StorageResources storage, WakeupAlarm? wakeu
         e.GetDateTimeOffset("CreatedAt") ?? default)
     {
         SecretHash = e.GetString("SecretHash") ?? "",
+        Accounts = e.GetString("Accounts") is { Length: > 0 } accounts ? accounts.Split(' ', StringSplitOptions.RemoveEmptyEntries) : [ClientCredential.AllAccounts],
         SecretKeyVersion = e.GetString("SecretKeyVersion") ?? "",
         LastUsedAt = e.GetDateTimeOffset("LastUsedAt") ?? default,
         LastUsedDay = DateOnly.TryParseExact(e.GetString("LastUsedDay"), "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var day) ? day : default,

@@ -1,3 +1,4 @@
+using System.Security.Claims;
 using BusinessApi.Customers;
 using BusinessApi.Platform.Audit;
 using BusinessApi.Platform.Http;
@@ -25,7 +26,8 @@ public static class ManageCredentials
         }
 
         var (scopes, _) = CredentialRules.ParseScopes(request.Scopes!);
-        var (issued, conflict) = await credentials.GenerateAsync(customerId, request.Name!, scopes, request.ApiVersion ?? CredentialRules.CurrentApiVersion,
+        var (issued, conflict) = await credentials.GenerateAsync(customerId, request.Name!, scopes, CreatorsAccounts(context.User, [ClientCredential.AllAccounts]),
+            request.ApiVersion ?? CredentialRules.CurrentApiVersion,
             context.User.Actor(), context.TraceIdentifier, cancellationToken);
         if (issued is null)
         {
@@ -38,6 +40,16 @@ public static class ManageCredentials
         NoStore(context);
         return TypedResults.Created($"/api/v1/credentials/{issued.Credential.ClientId}", Issued(issued, credentials.Today));
     }
+
+    /// <summary>
+    /// The accounts a new pair reaches: the creating user's (R-13: a user limited to one account cannot mint a pair
+    /// that reads all of them); a user with every account keeps what the pair had.
+    /// </summary>
+    private static IReadOnlyList<string> CreatorsAccounts(ClaimsPrincipal creator, IReadOnlyList<string> otherwise) =>
+        creator.FindFirstValue(CustomerAccess.AccountsClaim)?.Split(' ', StringSplitOptions.RemoveEmptyEntries) is { Length: > 0 } accounts
+        && !accounts.Contains(ClientCredential.AllAccounts, StringComparer.Ordinal)
+            ? accounts
+            : otherwise;
 
     public static async Task<Ok<CredentialListResponse>> ListAsync(HttpContext context, CredentialService credentials, CancellationToken cancellationToken)
     {
@@ -74,7 +86,8 @@ public static class ManageCredentials
         }
 
         var scopes = request?.Scopes is { } requested ? CredentialRules.ParseScopes(requested).Scopes : stored.Credential.Scopes;
-        var (issued, conflict) = await credentials.ReissueAsync(stored, scopes, request?.ApiVersion ?? stored.Credential.ApiVersion,
+        var (issued, conflict) = await credentials.ReissueAsync(stored, scopes, CreatorsAccounts(context.User, stored.Credential.Accounts),
+            request?.ApiVersion ?? stored.Credential.ApiVersion,
             context.User.Actor(), context.TraceIdentifier, cancellationToken);
         if (issued is null)
         {
@@ -175,7 +188,7 @@ public static class ManageCredentials
 }
 
 /// <param name="Name">The Software Product's name, 1–100 characters; one active pair per name.</param>
-/// <param name="Scopes">The API functions it may use: accounts.read, statements.read, documents.read, documents.write, notifications.read.</param>
+/// <param name="Scopes">The API functions it may use: accounts.read, statements.read, documents.read, documents.write, notifications.read, notifications.manage.</param>
 /// <param name="ApiVersion">The API version the pair is for (default v1).</param>
 public sealed record GenerateCredentialRequest(string? Name, IReadOnlyList<string>? Scopes, string? ApiVersion) : IValidatable
 {

@@ -31,7 +31,10 @@ public static class CustomerAccess
     public const string DocumentsWrite = "documents.write";
     public const string NotificationsRead = "notifications.read";
 
-    public static readonly IReadOnlyList<string> AllScopes = [AccountsRead, StatementsRead, DocumentsRead, DocumentsWrite, NotificationsRead];
+    /// <summary>Adding, deleting and re-keying webhooks: where the customer's notices go is not a reader's choice.</summary>
+    public const string NotificationsManage = "notifications.manage";
+
+    public static readonly IReadOnlyList<string> AllScopes = [AccountsRead, StatementsRead, DocumentsRead, DocumentsWrite, NotificationsRead, NotificationsManage];
 
     public static string? CustomerId(this ClaimsPrincipal user)
     {
@@ -87,4 +90,14 @@ public static class CustomerAccess
 public sealed class AllowedWhileSuspended
 {
     public static readonly AllowedWhileSuspended Instance = new();
+}
+
+/// <summary>Marks an endpoint that no suspension lets through, whatever its grounds (webhook management).</summary>
+public sealed class RefusedWhileSuspended
+{
+    public static readonly RefusedWhileSuspended Instance = new();
+
+    private RefusedWhileSuspended()
+    {
+    }
 }

@@ -41,9 +41,17 @@ public static class NotificationsExtensions
             .WithSummary("The customer's notices, oldest first, after a cursor (pass the last item's cursor, or the answer's `after`). Reading a notice here delivers it.")
             .ProducesValidationProblem();
 
-        var webhooks = api.MapGroup("/webhooks")
+        // Reading the subscriptions needs the read scope (and works while suspended); changing where notices go
+        // needs notifications.manage and is refused while the customer is suspended (e.g. for unauthorised access).
+        var webhookReads = api.MapGroup("/webhooks")
             .RequireCustomerScope(CustomerAccess.NotificationsRead)
             .WithMetadata(AllowedWhileSuspended.Instance)
+            .WithTags("Notifications")
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status403Forbidden);
+        var webhooks = api.MapGroup("/webhooks")
+            .RequireCustomerScope(CustomerAccess.NotificationsManage)
+            .WithMetadata(RefusedWhileSuspended.Instance)
             .WithTags("Notifications")
             .ProducesProblem(StatusCodes.Status401Unauthorized)
             .ProducesProblem(StatusCodes.Status403Forbidden);
@@ -52,10 +60,10 @@ public static class NotificationsExtensions
             .WithSummary("Subscribe a URL to notices (events: notice kinds, or *). The signing secret is in this answer only.")
             .ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status409Conflict);
-        webhooks.MapGet("/", ListWebhooksAsync)
+        webhookReads.MapGet("/", ListWebhooksAsync)
             .WithName("ListWebhooks")
             .WithSummary("The customer's webhook subscriptions.");
-        webhooks.MapGet("/{webhookId}", GetWebhookAsync)
+        webhookReads.MapGet("/{webhookId}", GetWebhookAsync)
             .WithName("GetWebhook")
             .WithSummary("One webhook subscription.")
             .ProducesProblem(StatusCodes.Status404NotFound);

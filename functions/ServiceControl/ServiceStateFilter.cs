@@ -8,6 +8,8 @@ namespace BusinessApi.ServiceControl;
 /// <list type="bullet">
 /// <item>suspended for unauthorised access (the bank's finding or the customer's report): only the endpoints marked
 /// <see cref="AllowedWhileSuspended"/> answer; everything else is 403 <c>service_suspended</c>;</item>
+/// <item>suspended on any grounds: the endpoints marked <see cref="RefusedWhileSuspended"/> (changing where notices
+/// go) are 403 <c>service_suspended</c>;</item>
 /// <item>suspended for other grounds: reads go on; payment documents are still received and then refused with
 /// <c>service_suspended</c> (their statuses tell why);</item>
 /// <item>terminated (from the effective date): client software — client tokens and the sessions opened with them —
@@ -47,6 +49,8 @@ public sealed class ServiceStateFilter(CustomerStore customers, TimeProvider tim
                 break;
             case CustomerStatus.Suspended when customer.Suspension is { BlocksReads: true } && metadata?.GetMetadata<AllowedWhileSuspended>() is null:
                 return Refuse(ServiceSuspended, null);
+            case CustomerStatus.Suspended when metadata?.GetMetadata<RefusedWhileSuspended>() is not null:
+                return Refuse(ServiceSuspended, null); // whatever the grounds: e.g. where the customer's notices go
         }
 
         return await next(context);

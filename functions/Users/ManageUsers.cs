@@ -65,6 +65,11 @@ public static class ManageUsers
             return invalid;
         }
 
+        if (Exceeds(context, stored.User, request.IsAdmin, request.Permissions) is { } escalation)
+        {
+            return escalation;
+        }
+
         var updated = await users.ChangeAsync(stored, u => u with
         {
             FullName = request.FullName?.Trim() ?? u.FullName,
@@ -169,6 +174,11 @@ public static class ManageUsers
             return invalid;
         }
 
+        if (Exceeds(context, null, request.IsAdmin, request.Permissions) is { } escalation)
+        {
+            return escalation;
+        }
+
         var powers = new UserPowers(request.Permissions!.Accounts!, request.Permissions.Functions!);
         var (user, temporary, conflict) = await users.CreateAsync(customerId, request.Login!, request.FullName!, request.Iin!.Trim(), request.IsAdmin ?? false, powers,
             context.User.Actor(), context.TraceIdentifier, cancellationToken);
@@ -206,6 +216,19 @@ public static class ManageUsers
         }
 
         return null;
+    }
+
+    /// <summary>A customer's user granting more than <see cref="PowerGrants"/> allows: the 403 to answer (operators are not bound).</summary>
+    private static ProblemResult? Exceeds(HttpContext context, User? target, bool? isAdmin, UserPermissions? permissions)
+    {
+        if (context.Items[SessionAuthenticationHandler.ContextItem] is not SessionContext { } acting)
+        {
+            return null;
+        }
+
+        var powers = permissions is null ? null : new UserPowers(permissions.Accounts ?? [], permissions.Functions ?? []);
+        var broken = PowerGrants.Check(acting.User, target, isAdmin, powers);
+        return broken.Count == 0 ? null : ProblemResult.For(new ApiProblem(UserProblems.PowersNotHeld) { Errors = broken });
     }
 
     private static async Task<StoredUser?> FindAsync(string userId, ClaimsPrincipal caller, UserService users, CancellationToken cancellationToken) =>
@@ -274,6 +297,10 @@ internal static class UserValidation
         if (errors.Required("permissions.accounts", permissions.Accounts) && permissions.Accounts!.Count == 0)
         {
             errors.Add("permissions.accounts", "required");
+        }
+        else if (permissions.Accounts?.Count > PowerGrants.MaxAccounts)
+        {
+            errors.Add("permissions.accounts", "too_many", PowerGrants.MaxAccounts);
         }
 
         if (errors.Required("permissions.functions", permissions.Functions)

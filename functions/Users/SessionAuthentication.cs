@@ -55,7 +55,7 @@ public sealed class SessionAuthenticationHandler(
         {
             claims.Add(new Claim(CustomerAccess.CustomerIdClaim, user.CustomerId));
             claims.Add(new Claim(CustomerAccess.ScopeClaim, string.Join(' ', context.Scopes)));
-            claims.Add(new Claim(CustomerAccess.AccountsClaim, string.Join(' ', user.Powers.Accounts)));
+            claims.Add(new Claim(CustomerAccess.AccountsClaim, string.Join(' ', context.Accounts)));
             if (context.Session.Kind == SessionKind.Portal)
             {
                 claims.AddRange(user.Functions.Select(f => new Claim(CustomerAccess.FunctionClaim, f)));

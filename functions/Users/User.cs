@@ -40,6 +40,11 @@ public static class UserFunctions
             scopes.Add(CustomerAccess.DocumentsWrite);
         }
 
+        if (functions.Contains(ManageCredentials))
+        {
+            scopes.Add(CustomerAccess.NotificationsManage); // who wires the customer's software up also says where its notices go
+        }
+
         return [.. CustomerAccess.AllScopes.Where(scopes.Contains)];
     }
 }

@@ -36,7 +36,11 @@ public sealed record SignInResult(SignInOutcome Outcome)
 }
 
 /// <summary>A valid session with its user, as a request sees it.</summary>
-public sealed record SessionContext(Session Session, User User, bool PasswordChangeOnly, IReadOnlyList<string> Scopes);
+public sealed record SessionContext(Session Session, User User, bool PasswordChangeOnly, IReadOnlyList<string> Scopes)
+{
+    /// <summary>The accounts the session reaches: the user's powers, narrowed for a software session to its pair's accounts.</summary>
+    public IReadOnlyList<string> Accounts { get; init; } = User.Powers.Accounts;
+}
 
 /// <summary>The client token a Software Product session is opened with.</summary>
 public sealed record SessionClient(string ClientId, string CustomerId, IReadOnlyList<string> Scopes);
@@ -265,6 +269,7 @@ public sealed partial class UserService(
         }
 
         IReadOnlyList<string> scopes = UserFunctions.Scopes(stored.User.Functions);
+        IReadOnlyList<string>? pairAccounts = null;
         if (session.Kind == SessionKind.Software)
         {
             var pair = await credentials.GetForRequestAsync(session.ClientId ?? "", cancellationToken);
@@ -274,6 +279,7 @@ public sealed partial class UserService(
             }
 
             scopes = [.. scopes.Where(s => session.ClientScopes.Contains(s, StringComparer.Ordinal))];
+            pairAccounts = pair.Credential.Accounts;
         }
 
         // Activity: exact in memory, written when the stored value is old; the user's day for R-26.
@@ -297,7 +303,13 @@ public sealed partial class UserService(
         }
 
         var passwordChangeOnly = session.PasswordChangeOnly || stored.User.MustChangePassword || PasswordPolicy.IsExpired(stored.User.PasswordSetAt, now);
-        return (new SessionContext(session, stored.User, passwordChangeOnly, scopes), null);
+        var accounts = stored.User.Powers.Accounts;
+        if (pairAccounts is not null && !pairAccounts.Contains(UserPowers.AllAccounts, StringComparer.Ordinal))
+        {
+            accounts = accounts.Contains(UserPowers.AllAccounts, StringComparer.Ordinal) ? pairAccounts : [.. accounts.Intersect(pairAccounts, StringComparer.Ordinal)];
+        }
+
+        return (new SessionContext(session, stored.User, passwordChangeOnly, scopes) { Accounts = accounts }, null);
     }
 
     /// <summary>The user's own change (R-21..R-25): every broken rule at once, by code; the session becomes a full one.</summary>

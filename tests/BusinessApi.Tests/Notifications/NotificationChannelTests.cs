@@ -49,7 +49,7 @@ public sealed class NotificationChannelTests
         var again = await AddAsync(app, customerId, "feed-test:7");
         Assert.Equal(added.Single(n => n.Subject == "feed-test:7").Sequence, again.Sequence);
 
-        using var reader = await app.SoftwareClientAsync(customerId, ["notifications.read"]);
+        using var reader = await app.SoftwareClientAsync(customerId, ["notifications.read", "notifications.manage"]);
         var seen = new List<string>();
         string? after = null;
         do
@@ -77,7 +77,7 @@ public sealed class NotificationChannelTests
         await using var app = await TestApp.StartAsync(Settings);
         await using var receiver = await WebhookReceiver.StartAsync(() => app.Time.GetUtcNow());
         var customerId = await app.CreateCustomerAsync();
-        using var client = await app.SoftwareClientAsync(customerId, ["notifications.read"]);
+        using var client = await app.SoftwareClientAsync(customerId, ["notifications.read", "notifications.manage"]);
         var (secret, webhookId) = await SubscribeAsync(client, receiver, NoticeKinds.ServiceResumed);
         Assert.StartsWith("whsec_", secret, StringComparison.Ordinal);
 
@@ -119,7 +119,7 @@ public sealed class NotificationChannelTests
         await using var app = await TestApp.StartAsync(Settings);
         await using var receiver = await WebhookReceiver.StartAsync(() => app.Time.GetUtcNow());
         var customerId = await app.CreateCustomerAsync();
-        using var client = await app.SoftwareClientAsync(customerId, ["notifications.read"]);
+        using var client = await app.SoftwareClientAsync(customerId, ["notifications.read", "notifications.manage"]);
         await SubscribeAsync(client, receiver);
         var engine = app.Services.GetRequiredService<WorkflowEngine>();
         var t0 = app.Time.GetUtcNow();
@@ -169,7 +169,7 @@ public sealed class NotificationChannelTests
         Assert.Equal(503, alert.GetProperty("lastStatus").GetInt32());
 
         // The customer sees the webhook failing, and when it last worked.
-        using var owner = await app.SoftwareClientAsync(customerId, ["notifications.read"]);
+        using var owner = await app.SoftwareClientAsync(customerId, ["notifications.read", "notifications.manage"]);
         var seen = await owner.GetFromJsonAsync<JsonElement>($"/api/v1/webhooks/{alert.GetProperty("webhookId").GetString()}");
         Assert.Equal("deadLettered", seen.GetProperty("lastAttempt").GetProperty("outcome").GetString());
         Assert.Equal(503, seen.GetProperty("lastAttempt").GetProperty("status").GetInt32());
@@ -177,7 +177,7 @@ public sealed class NotificationChannelTests
         Assert.Equal(t0.AddSeconds(180), seen.GetProperty("lastDeliveredAt").GetDateTimeOffset());
 
         // The feed still has it (a day later: a fresh token).
-        using var reader = await app.SoftwareClientAsync(customerId, ["notifications.read"]);
+        using var reader = await app.SoftwareClientAsync(customerId, ["notifications.read", "notifications.manage"]);
         var feed = await reader.GetFromJsonAsync<JsonElement>("/api/v1/notifications");
         Assert.Contains(feed.GetProperty("items").EnumerateArray(), i => i.GetProperty("noticeId").GetString() == doomed.NoticeId);
         Assert.Equal(HttpStatusCode.BadRequest, (await ops.GetAsync("/api/v1/ops/notices/alerts?kind=nope")).StatusCode);
@@ -200,7 +200,7 @@ public sealed class NotificationChannelTests
         var customerId = await app.CreateCustomerAsync();
         var deadline = new DateTimeOffset(2026, 11, 25, 18, 0, 0, Kazakhstan);
         var unread = await AddAsync(app, customerId, "deadline-unread", deadline);
-        using var reader = await app.SoftwareClientAsync(customerId, ["notifications.read"]);
+        using var reader = await app.SoftwareClientAsync(customerId, ["notifications.read", "notifications.manage"]);
         var job = app.Services.GetServices<IScheduledJob>().OfType<NoticeDeadlineJob>().Single();
         using var ops = app.OperatorClient();
 
@@ -227,7 +227,7 @@ public sealed class NotificationChannelTests
         Assert.Contains(journal.GetProperty("entries").EnumerateArray(), e => e.GetProperty("action").GetString() == "notice.overdue");
 
         // Read late: it leaves the operators' list at the next run, and is escalated only once.
-        using var lateReader = await app.SoftwareClientAsync(customerId, ["notifications.read"]);
+        using var lateReader = await app.SoftwareClientAsync(customerId, ["notifications.read", "notifications.manage"]);
         var late = await lateReader.GetFromJsonAsync<JsonElement>("/api/v1/notifications?after=" + readItem.GetProperty("cursor").GetString());
         Assert.Equal(ignored.NoticeId, late.GetProperty("items")[0].GetProperty("noticeId").GetString());
         await job.RunAsync(new ScheduledRun(app.Time.GetUtcNow(), false, null), default);
@@ -240,7 +240,7 @@ public sealed class NotificationChannelTests
     {
         await using var app = await TestApp.StartAsync(new Dictionary<string, string> { ["Notifications:MaxWebhooksPerCustomer"] = "2" });
         var customerId = await app.CreateCustomerAsync();
-        using var client = await app.SoftwareClientAsync(customerId, ["notifications.read"]);
+        using var client = await app.SoftwareClientAsync(customerId, ["notifications.read", "notifications.manage"]);
         foreach (var (body, field, code) in new (object Body, string Field, string Code)[]
         {
             (new { url = "http://127.0.0.1:9/hook", events = new[] { "*" } }, "url", "https_required"), // loopback HTTP only when allowed
@@ -272,7 +272,7 @@ public sealed class NotificationChannelTests
 
         // Another customer's webhook is not found.
         var otherId = await app.CreateCustomerAsync("ТОО Другой");
-        using var other = await app.SoftwareClientAsync(otherId, ["notifications.read"]);
+        using var other = await app.SoftwareClientAsync(otherId, ["notifications.read", "notifications.manage"]);
         var id = list.GetProperty("items")[0].GetProperty("webhookId").GetString();
         Assert.Equal(HttpStatusCode.NotFound, (await other.GetAsync($"/api/v1/webhooks/{id}")).StatusCode);
         Assert.Equal(HttpStatusCode.NoContent, (await client.DeleteAsync($"/api/v1/webhooks/{id}")).StatusCode);
