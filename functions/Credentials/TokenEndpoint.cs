@@ -1,3 +1,4 @@
+using Azure;
 using System.Globalization;
 using System.Net.Http.Headers;
 using System.Text;
@@ -257,15 +258,30 @@ public static class TokenEndpoint
         }
 
         var (hash, version) = rehash ? await hasher.HashAsync(secret, cancellationToken) : (pair.SecretHash, pair.SecretKeyVersion);
-        return await credentials.UpdateAuthenticationStateAsync(stored, c => c with
+        try
         {
-            FailedAttempts = 0,
-            LastFailureAt = null,
-            LockedUntil = null,
-            KnownAddresses = [addressDigest, .. c.KnownAddresses.Where(a => !string.Equals(a, addressDigest, StringComparison.Ordinal)).Take(Math.Max(0, settings.KnownAddresses - 1))],
-            SecretHash = hash,
-            SecretKeyVersion = version,
-        }, cancellationToken);
+            // Idempotent: decided afresh on the row as stored, and nothing is written when a parallel request of the
+            // same pair has done it already, so a burst of first requests from a new address does not fight over the ETag.
+            return await credentials.UpdateAuthenticationStateAsync(stored, c =>
+                c.FailedAttempts == 0 && c.LockedUntil is null && c.KnownAddresses.Contains(addressDigest)
+                && string.Equals(c.SecretKeyVersion, version, StringComparison.Ordinal)
+                    ? null
+                    : c with
+                    {
+                        FailedAttempts = 0,
+                        LastFailureAt = null,
+                        LockedUntil = null,
+                        KnownAddresses = [addressDigest, .. c.KnownAddresses.Where(a => !string.Equals(a, addressDigest, StringComparison.Ordinal)).Take(Math.Max(0, settings.KnownAddresses - 1))],
+                        SecretHash = string.Equals(c.SecretKeyVersion, version, StringComparison.Ordinal) ? c.SecretHash : hash,
+                        SecretKeyVersion = version,
+                    }, cancellationToken);
+        }
+        catch (RequestFailedException ex) when (ex.Status is 412 or 409 or 0 or >= 500)
+        {
+            // Bookkeeping after a successful authentication is best effort: it never fails the request. The next
+            // success repeats it; a re-hash stays due until then, and the old key version still verifies.
+            return null;
+        }
     }
 
     private static Task AuditUnknownAsync(HttpContext context, string address, string reason, string? clientId, CancellationToken cancellationToken)
