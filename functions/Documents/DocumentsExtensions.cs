@@ -23,6 +23,7 @@ public static class DocumentsExtensions
         services.AddSingleton<DocumentStore>();
         services.AddSingleton<DocumentArchive>();
         services.AddSingleton<TrustStore>();
+        services.AddSingleton<SignedInstructionReader>();
         services.AddSingleton<TariffStore>();
         services.AddSingleton(sp => PurposeCodes.Load(sp.GetRequiredService<IOptions<PaymentOptions>>().Value.PurposeCodesPath));
         services.AddSingleton<DocumentServices>();

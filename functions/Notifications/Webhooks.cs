@@ -90,13 +90,14 @@ public static class NoticeKinds
     public const string ErrorReportReceived = "error_report_received";
     public const string ErrorReportUpdated = "error_report_updated";
     public const string RefundRequested = "refund_requested";
+    public const string RefundDecided = "refund_decided";
     public const string PenaltyClaimDecided = "penalty_claim_decided";
 
     public static readonly IReadOnlyList<string> All =
     [
         DocumentExecuted, DocumentRefused, CredentialBlockedInactive, PasswordExpiresSoon, UserBlockedInactive, ServiceSuspended,
         ServiceResumed, SecurityIncidentReceived, MaintenancePlanned, MaintenanceEmergency, TerminationScheduled, TerminationCancelled,
-        ServiceTerminated, ErrorReportReceived, ErrorReportUpdated, RefundRequested, PenaltyClaimDecided,
+        ServiceTerminated, ErrorReportReceived, ErrorReportUpdated, RefundRequested, RefundDecided, PenaltyClaimDecided,
     ];
 }
 

@@ -4,6 +4,7 @@ using Azure.Data.Tables;
 using BusinessApi.Calendar;
 using BusinessApi.Customers;
 using BusinessApi.Documents;
+using BusinessApi.Documents.Signatures;
 using BusinessApi.Notifications;
 using BusinessApi.Platform;
 using BusinessApi.Platform.Audit;
@@ -11,6 +12,7 @@ using BusinessApi.Platform.Http;
 using BusinessApi.Platform.Storage;
 using BusinessApi.Platform.Workflows;
 using BusinessApi.ServiceControl;
+using BusinessApi.Users;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace BusinessApi.Refunds;
@@ -32,12 +34,15 @@ public static class ErrorReports
 
     public static readonly string[] Kinds = ["erroneous", "unauthorized"];
 
+    public const string InstructionType = "errorReport";
+    public const string ArchiveName = "error-report.p7s";
+
     public static async Task<Results<Accepted<ErrorReportResponse>, ProblemResult>> PostAsync(
-        string documentId, ErrorReportRequest request, HttpContext context, DocumentStore documents, WorkflowEngine engine, RefundWorkflow workflow,
+        string documentId, HttpContext context, DocumentStore documents, SignedInstructionReader reader, DocumentArchive archive, WorkflowEngine engine, RefundWorkflow workflow,
         CalendarProvider calendars, NoticeStore notices, AuditJournal audit, TimeProvider time, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(reader);
         var document = await DocumentEndpoints.FindForCallerAsync(documentId, context.User, documents, cancellationToken);
         if (document is null)
         {
@@ -48,6 +53,16 @@ public static class ErrorReports
         {
             return ProblemResult.For(NotExecuted);
         }
+
+        // the report is the customer's signed instruction, by a user who may sign on the payer account.
+        var (signed, signatureProblem) = await reader.ReadAsync<ErrorReportRequest>(context, InstructionType, document.DocumentId,
+            user => user.Functions.Contains(UserFunctions.Sign) && user.Powers.MayAccess(summary.PayerIban), cancellationToken);
+        if (signed is null)
+        {
+            return signatureProblem!;
+        }
+
+        var request = signed.Request;
 
         var now = time.GetUtcNow();
         var today = KazakhstanTime.LocalDate(now);
@@ -83,7 +98,9 @@ public static class ErrorReports
             [.. request.Details!.Select(d => new ReportedError(d.Field!.Trim(), d.Expected, d.Actual))], now, context.User.Actor(),
             summary.Route, summary.Amount, summary.Currency, summary.Number, summary.Date, summary.PayerIban, summary.BeneficiaryIban, summary.BeneficiaryName, summary.BeneficiaryBic,
             NoticeDeadlines.RefundNotice(calendar, now));
-        refund = refund.With(RefundStatuses.Received, now);
+        // The signed bytes are kept beside the document, write-once, before the report takes effect.
+        var (reportSha256, _) = await archive.WriteOnceAsync(DocumentArchive.PathOf(document, ArchiveName), signed.Cms, cancellationToken);
+        refund = refund.With(RefundStatuses.Received, now) with { ReportSha256 = reportSha256 };
         var started = await engine.StartAsync(workflow, RefundWorkflow.Location(document.DocumentId), RefundWorkflow.InstanceId(document.DocumentId), refund, cancellationToken: cancellationToken);
         if (!started)
         {
@@ -103,6 +120,8 @@ public static class ErrorReports
                 ["discoveredOn"] = Day(discoveredOn),
                 ["fields"] = string.Join(",", refund.Details.Select(d => d.Field)),
                 ["noticeDeliverBy"] = refund.NoticeDeliverBy.ToString("O", CultureInfo.InvariantCulture),
+                ["reportSha256"] = reportSha256,
+                ["certificateSerial"] = signed.Signer.SerialNumber,
             },
         }, cancellationToken);
         return TypedResults.Accepted($"/api/v1/documents/{document.DocumentId}/error-reports", ErrorReportResponse.From(refund));
@@ -153,7 +172,7 @@ public static class ErrorReports
             return ProblemResult.For(ReportNotFound);
         }
 
-        if (refund.Status is not (RefundStatuses.NoticeSent or RefundStatuses.AwaitingReturn))
+        if (refund.Status is not (RefundStatuses.NoticeSent or RefundStatuses.AwaitingReturn or RefundStatuses.AwaitingDecision))
         {
             return ProblemResult.For(new ApiProblem(ReportNotAwaitingOutcome) { Extensions = new Dictionary<string, object?> { ["reportStatus"] = refund.Status } });
         }
@@ -167,6 +186,36 @@ public static class ErrorReports
         await engine.RaiseEventAsync(RefundWorkflow.Location(documentId), RefundWorkflow.OutcomeEvent, JsonSerializer.Serialize(outcome, PlatformExtensions.JsonOptions), cancellationToken);
         return TypedResults.Accepted((string?)null);
     }
+
+    /// <summary><c>GET /ops/refunds?status=pending</c>: returns waiting for an operator (a decision here, or another bank's outcome).</summary>
+    public static async Task<Results<Ok<ErrorReportListResponse>, ProblemResult>> ListRefundsForOperatorsAsync(
+        string? status, StorageResources storage, WorkflowEngine engine, CancellationToken cancellationToken)
+    {
+        if (status != PendingStatus)
+        {
+            return await ListForOperatorsAsync(status, storage, engine, cancellationToken);
+        }
+
+        var all = await ListForOperatorsAsync(null, storage, engine, cancellationToken);
+        var listed = ((Ok<ErrorReportListResponse>)all.Result).Value!;
+        return TypedResults.Ok(new ErrorReportListResponse([.. listed.Items.Where(r => IsPending(r.Status))]));
+    }
+
+    /// <summary>
+    /// <c>POST /ops/refunds/{refundId}/decision {approve, comment, amount?}</c>: for a beneficiary at this bank, the bank's
+    /// decision to take the money back (approve) or not; for another bank, whether it returned the money. Journaled;
+    /// the payer and a beneficiary here are notified.
+    /// </summary>
+    public static Task<Results<Accepted, ProblemResult>> DecideAsync(
+        string refundId, RefundDecisionRequest request, HttpContext context, WorkflowEngine engine, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        return RecordOutcomeAsync(refundId, new RefundOutcomeRequest(request.Approve, request.Amount, request.Comment), context, engine, cancellationToken);
+    }
+
+    public const string PendingStatus = "pending";
+
+    private static bool IsPending(string status) => status is RefundStatuses.AwaitingDecision or RefundStatuses.NoticeSent or RefundStatuses.AwaitingReturn;
 
     public static async Task<RefundCase?> GetCaseAsync(WorkflowEngine engine, string documentId, CancellationToken cancellationToken)
     {
@@ -222,6 +271,21 @@ public sealed record ErrorReportRequest(string? Kind, DateOnly? DiscoveredOn, IR
 
 public sealed record ErrorDetailRequest(string? Field, string? Expected, string? Actual);
 
+/// <param name="Approve">Take the money back from the beneficiary here (or: the other bank returned it).</param>
+/// <param name="Amount">How much, if not the whole amount.</param>
+public sealed record RefundDecisionRequest(bool? Approve, decimal? Amount, string? Comment) : IValidatable
+{
+    public void Validate(ValidationErrors errors)
+    {
+        ArgumentNullException.ThrowIfNull(errors);
+        errors.Required("approve", Approve);
+        if (Comment is { Length: > 500 })
+        {
+            errors.Add("comment", "too_long", 500);
+        }
+    }
+}
+
 /// <param name="Returned">Whether the money came back (from the beneficiary's bank, or the beneficiary here).</param>
 /// <param name="Amount">How much came back, if not the whole amount.</param>
 public sealed record RefundOutcomeRequest(bool? Returned, decimal? Amount, string? Comment) : IValidatable
@@ -239,15 +303,17 @@ public sealed record RefundOutcomeRequest(bool? Returned, decimal? Amount, strin
 
 /// <param name="NoticeDeliverBy">The end of the next operational day after the report: the notice on return is due by then (clause 8.2).</param>
 public sealed record ErrorReportResponse(
-    string DocumentId, string Kind, DateOnly DiscoveredOn, IReadOnlyList<ReportedError> Details, DateTimeOffset ReportedAt, string Route, string Status,
+    string RefundId, string DocumentId, string Kind, DateOnly DiscoveredOn, IReadOnlyList<ReportedError> Details, DateTimeOffset ReportedAt, string Route, string Status,
     IReadOnlyList<RefundStatusChange> History, DateTimeOffset NoticeDeliverBy, DateTimeOffset? NoticeSentAt,
-    [property: System.Text.Json.Serialization.JsonConverter(typeof(MinorUnitsAmountConverter))] decimal Amount, string Currency, string? ReturnedAmount, string? SettlementMessageId)
+    [property: System.Text.Json.Serialization.JsonConverter(typeof(MinorUnitsAmountConverter))] decimal Amount, string Currency, string? ReturnedAmount, string? SettlementMessageId,
+    string? ReportSha256)
 {
     public static ErrorReportResponse From(RefundCase refund)
     {
         ArgumentNullException.ThrowIfNull(refund);
-        return new(refund.DocumentId, refund.Kind, refund.DiscoveredOn, refund.Details, refund.ReportedAt, refund.Route, refund.Status, refund.History,
-            refund.NoticeDeliverBy, refund.NoticeSentAt, refund.Amount, refund.Currency, refund.ReturnedAmount?.ToString("F2", CultureInfo.InvariantCulture), refund.SettlementMessageId);
+        return new(refund.RefundId, refund.DocumentId, refund.Kind, refund.DiscoveredOn, refund.Details, refund.ReportedAt, refund.Route, refund.Status, refund.History,
+            refund.NoticeDeliverBy, refund.NoticeSentAt, refund.Amount, refund.Currency, refund.ReturnedAmount?.ToString("F2", CultureInfo.InvariantCulture), refund.SettlementMessageId,
+            refund.ReportSha256);
     }
 }
 

@@ -6,6 +6,8 @@ using BusinessApi.Accounts.Ledger;
 using BusinessApi.Calendar;
 using BusinessApi.Customers;
 using BusinessApi.Documents;
+using BusinessApi.Users;
+using BusinessApi.Documents.Signatures;
 using BusinessApi.Notifications;
 using BusinessApi.Platform.Audit;
 using BusinessApi.Platform.Http;
@@ -87,13 +89,28 @@ public sealed class PenaltyClaims(StorageResources storage, Ledger ledger, Notic
             return (null, false);
         }
 
-        if (claim.Status != "pending")
+        var now = time.GetUtcNow();
+        if (claim.Status == "pending")
         {
-            return (claim, false);
+            // The decision is claimed (ETag-checked) before any money moves: of an approval and a rejection made at
+            // once, exactly one stands, and a rejected claim never has a credit behind it.
+            var claimed = claim with { Status = approve ? "approved" : "rejected", DecidedAt = now, DecidedBy = by, Comment = comment };
+            try
+            {
+                var written = await _table.UpdateEntityAsync(ToEntity(claimed), claim.ETag, TableUpdateMode.Replace, cancellationToken);
+                claim = claimed with { ETag = written.Headers.ETag ?? ETag.All };
+            }
+            catch (RequestFailedException ex) when (ex.Status == 412)
+            {
+                return (await GetAsync(documentId, cancellationToken), false); // decided concurrently
+            }
+        }
+        else if (!(claim.Status == "approved" && approve))
+        {
+            return (claim, false); // decided already (an approval cut short by a crash is finished by approving again)
         }
 
-        var now = time.GetUtcNow();
-        string? transactionId = null;
+        var decided = claim;
         if (approve)
         {
             var currency = Enum.Parse<Currency>(claim.Currency);
@@ -105,24 +122,15 @@ public sealed class PenaltyClaims(StorageResources storage, Ledger ledger, Notic
             ])
             {
                 Reference = "penalty " + documentId,
-                ValueDate = KazakhstanTime.LocalDate(now),
+                ValueDate = KazakhstanTime.LocalDate(claim.DecidedAt ?? now),
             }, cancellationToken);
             if (!posted.IsPosted)
             {
                 throw new InvalidOperationException($"The penalty for {documentId} could not be credited: {posted.Refusal}.");
             }
 
-            transactionId = posted.TransactionId;
-        }
-
-        var decided = claim with { Status = approve ? "paid" : "rejected", DecidedAt = now, DecidedBy = by, Comment = comment, TransactionId = transactionId };
-        try
-        {
-            await _table.UpdateEntityAsync(ToEntity(decided), claim.ETag, TableUpdateMode.Replace, cancellationToken);
-        }
-        catch (RequestFailedException ex) when (ex.Status == 412)
-        {
-            return (await GetAsync(documentId, cancellationToken), false); // decided concurrently; the posting's id keeps the credit single
+            decided = claim with { Status = "paid", TransactionId = posted.TransactionId };
+            await _table.UpdateEntityAsync(ToEntity(decided), ETag.All, TableUpdateMode.Replace, cancellationToken); // approved → paid only: the same content from any finisher
         }
 
         await notices.AddAsync(new NoticeRequest(claim.CustomerId, NoticeKinds.PenaltyClaimDecided, "penalty:" + documentId, now, documentId,
@@ -138,10 +146,15 @@ public sealed class PenaltyClaims(StorageResources storage, Ledger ledger, Notic
 
     // ---- endpoints ----
 
+    public const string InstructionType = "penaltyClaim";
+    public const string ArchiveName = "penalty-claim.p7s";
+
     public static async Task<Results<Created<PenaltyClaim>, ProblemResult>> PostAsync(
-        string documentId, HttpContext context, DocumentStore documents, PenaltyClaims claims, AuditJournal audit, TimeProvider time, CancellationToken cancellationToken)
+        string documentId, HttpContext context, DocumentStore documents, SignedInstructionReader reader, DocumentArchive archive, PenaltyClaims claims,
+        AuditJournal audit, TimeProvider time, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(reader);
         var document = await DocumentEndpoints.FindForCallerAsync(documentId, context.User, documents, cancellationToken);
         if (document is null)
         {
@@ -155,6 +168,16 @@ public sealed class PenaltyClaims(StorageResources storage, Ledger ledger, Notic
         }
 
         var summary = document.Summary!;
+
+        // Clause 7.4's written demand, R-12: signed by a user who may sign on the payer account, kept byte for byte.
+        var (signed, signatureProblem) = await reader.ReadAsync<PenaltyClaimRequest>(context, InstructionType, document.DocumentId,
+            user => user.Functions.Contains(UserFunctions.Sign) && user.Powers.MayAccess(summary.PayerIban), cancellationToken);
+        if (signed is null)
+        {
+            return signatureProblem!;
+        }
+
+        await archive.WriteOnceAsync(DocumentArchive.PathOf(document, ArchiveName), signed.Cms, cancellationToken);
         var claim = new PenaltyClaim(document.DocumentId, document.CustomerId, summary.PayerIban, summary.Currency, summary.Amount, assessment.DueOn, assessment.ExecutedOn,
             assessment.DaysLate, assessment.Amount, time.GetUtcNow(), context.User.Actor());
         try
@@ -249,3 +272,16 @@ public sealed record PenaltyDecisionRequest(bool? Approve, string? Comment) : IV
 }
 
 public sealed record PenaltyClaimListResponse(IReadOnlyList<PenaltyClaim> Items);
+
+/// <param name="Comment">The customer's words to the bank, if any.</param>
+public sealed record PenaltyClaimRequest(string? Comment) : IValidatable
+{
+    public void Validate(ValidationErrors errors)
+    {
+        ArgumentNullException.ThrowIfNull(errors);
+        if (Comment is { Length: > 500 })
+        {
+            errors.Add("comment", "too_long", 500);
+        }
+    }
+}

@@ -18,6 +18,9 @@ public static class RefundStatuses
     public const string WaitingForOperationalDay = "waitingForOperationalDay";
     public const string NoticeSent = "noticeSent";
     public const string AwaitingReturn = "awaitingReturn";
+
+    /// <summary>A beneficiary at this bank was notified; the money moves only on an operator's decision (clause 8.2.1).</summary>
+    public const string AwaitingDecision = "awaitingDecision";
     public const string Returned = "returned";
     public const string NotReturned = "notReturned";
     public const string Unresolved = "unresolved";
@@ -49,39 +52,44 @@ public sealed record RefundCase(
 
     public string? ReturnTransactionId { get; init; }
 
+    /// <summary>The SHA-256 of the signed report (R-12) as archived beside its document.</summary>
+    public string? ReportSha256 { get; init; }
+
+    /// <summary>The refund's id in the operators' API: its document's id (one report per document).</summary>
+    public string RefundId => DocumentId;
+
     public RefundCase With(string status, DateTimeOffset at, string? note = null) =>
         this with { Status = status, History = [.. History, new RefundStatusChange(status, at, note)] };
 }
 
-/// <summary>What an operator records when the return is settled (or refused by the beneficiary's bank).</summary>
+/// <summary>
+/// An operator's decision on the return: for a beneficiary at this bank, whether its money is taken back (by law,
+/// on the bank's decision — never automatically); for another bank, what that bank did.
+/// </summary>
 public sealed record RefundOutcome(bool Returned, decimal? Amount, string? Comment, string By);
 
 public sealed class RefundOptions
 {
     public const string Section = "Refunds";
 
-    /// <summary>
-    /// For a beneficiary at this bank, return the money at once when the beneficiary's available balance covers it
-    /// and the account is not restricted; otherwise (or when false) the return waits for the operator's outcome.
-    /// </summary>
-    public bool ReturnWithinBank { get; set; } = true;
-
     /// <summary>How long a return may stay open before it is marked unresolved for operators.</summary>
     public int OutcomeWaitDays { get; set; } = 90;
 }
 
 /// <summary>
-/// R-51, R-52: after an error report, no later than the next operational day, the beneficiary or the beneficiary's
-/// bank gets the notice on return of the money.
+/// R-51, R-52, clauses 8.2 and 8.2.1: after an error report, no later than the next operational day, the
+/// beneficiary or the beneficiary's bank gets the notice on return of the money. The return itself is made "in
+/// the order provided by law": no money leaves a beneficiary without an operator's decision.
 /// <list type="bullet">
-/// <item>Beneficiary at this bank: the notice goes into the beneficiary's channel at once (with that deadline), and
-/// where the beneficiary's available balance allows and <see cref="RefundOptions.ReturnWithinBank"/> permits, the
-/// return is posted at once (beneficiary debited, payer credited, one ledger transaction with a stable id).</item>
+/// <item>Beneficiary at this bank: the notice goes into the beneficiary's channel at once (with that deadline);
+/// the case then waits for an operator's decision (<c>POST /ops/refunds/{refundId}/decision</c>): approved, the
+/// beneficiary is debited and the payer credited in one ledger transaction with a stable id; rejected, nothing
+/// moves. Both parties are notified either way.</item>
 /// <item>Another bank: the outbound message goes through the settlement system, which works in the operational day
-/// (a report after hours waits for the next opening — still within the deadline).</item>
+/// (a report after hours waits for the next opening — still within the deadline); the case waits for the operator's
+/// record of what that bank did.</item>
 /// </list>
-/// Then the return waits for its outcome (an operator's record of what the beneficiary's bank did); every status
-/// change is kept in the case's history and notified to the payer.
+/// Every status change is kept in the case's history, journaled and notified to the payer.
 /// </summary>
 public sealed partial class RefundWorkflow : WorkflowDefinition<RefundCase>
 {
@@ -111,7 +119,6 @@ public sealed partial class RefundWorkflow : WorkflowDefinition<RefundCase>
         _bank = bank;
         _logger = logger;
         Step("notify", NotifyAsync);
-        Step("return", ReturnAsync);
         Step("outcome", OutcomeAsync);
         Step("expired", (context, _) =>
         {
@@ -142,9 +149,10 @@ public sealed partial class RefundWorkflow : WorkflowDefinition<RefundCase>
                 DeliverBy = refund.NoticeDeliverBy,
             }, cancellationToken);
             context.Data = refund with { BeneficiaryCustomerId = beneficiaryCustomer, NoticeSentAt = context.Now };
-            context.Data = context.Data.With(RefundStatuses.NoticeSent, context.Now, "beneficiary notified through the channel");
+            context.Data = context.Data.With(RefundStatuses.NoticeSent, context.Now, "beneficiary notified through the channel")
+                .With(RefundStatuses.AwaitingDecision, context.Now, "the money is taken back only on the bank's decision (clause 8.2.1)");
             await NotifyPayerAsync(context.Data, context.Now, cancellationToken);
-            return context.GoTo("return");
+            return context.WaitForEvent(OutcomeEvent, context.Now.AddDays(_options.Value.OutcomeWaitDays), "outcome", "expired");
         }
 
         var calendar = await _calendars.GetAsync(cancellationToken);
@@ -179,31 +187,6 @@ public sealed partial class RefundWorkflow : WorkflowDefinition<RefundCase>
         return context.WaitForEvent(OutcomeEvent, context.Now.AddDays(_options.Value.OutcomeWaitDays), "outcome", "expired");
     }
 
-    private async Task<Transition> ReturnAsync(StepContext<RefundCase> context, CancellationToken cancellationToken)
-    {
-        var refund = context.Data;
-        if (_options.Value.ReturnWithinBank)
-        {
-            var result = await PostReturnAsync(refund, refund.Amount, context.Now, cancellationToken);
-            if (result.IsPosted)
-            {
-                context.Data = (refund with { ReturnedAmount = refund.Amount, ReturnTransactionId = result.TransactionId })
-                    .With(RefundStatuses.Returned, context.Now, "returned from the beneficiary's account at this bank");
-                await NotifyPayerAsync(context.Data, context.Now, cancellationToken);
-                return context.Complete("closed");
-            }
-
-            context.Data = refund.With(RefundStatuses.AwaitingReturn, context.Now, "the beneficiary's available balance does not cover the return: " + result.Refusal);
-        }
-        else
-        {
-            context.Data = refund.With(RefundStatuses.AwaitingReturn, context.Now);
-        }
-
-        await NotifyPayerAsync(context.Data, context.Now, cancellationToken);
-        return context.WaitForEvent(OutcomeEvent, context.Now.AddDays(_options.Value.OutcomeWaitDays), "outcome", "expired");
-    }
-
     private async Task<Transition> OutcomeAsync(StepContext<RefundCase> context, CancellationToken cancellationToken)
     {
         var refund = context.Data;
@@ -222,13 +205,27 @@ public sealed partial class RefundWorkflow : WorkflowDefinition<RefundCase>
                 : refund.With(RefundStatuses.NotReturned, context.Now, $"the return could not be posted: {result.Refusal}; {outcome.Comment}");
         }
 
-        await _audit.AppendAsync(new AuditRecord(refund.CustomerId, outcome.By, "refund.outcome_recorded", AuditOutcome.Success)
+        await _audit.AppendAsync(new AuditRecord(refund.CustomerId, outcome.By, refund.Route == PaymentRoutes.Internal ? "refund.decided" : "refund.outcome_recorded", AuditOutcome.Success)
         {
             Target = "documents/" + refund.DocumentId,
             CorrelationId = context.InstanceId,
-            Details = new Dictionary<string, string> { ["status"] = context.Data.Status, ["comment"] = outcome.Comment ?? "" },
+            Details = new Dictionary<string, string>
+            {
+                ["status"] = context.Data.Status,
+                ["approve"] = outcome.Returned ? "true" : "false",
+                ["amount"] = context.Data.ReturnedAmount?.ToString("F2", CultureInfo.InvariantCulture) ?? "0.00",
+                ["comment"] = outcome.Comment ?? "",
+            },
         }, cancellationToken);
         await NotifyPayerAsync(context.Data, context.Now, cancellationToken);
+        if (context.Data.BeneficiaryCustomerId is { } beneficiary)
+        {
+            // The beneficiary at this bank learns the decision on its account too.
+            await _notices.AddAsync(new NoticeRequest(beneficiary, NoticeKinds.RefundDecided, "refund-decided:" + refund.DocumentId, context.Now, refund.DocumentId,
+                [refund.DocumentNumber, refund.DocumentDate.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture), context.Data.Status,
+                    context.Data.ReturnedAmount?.ToString("F2", CultureInfo.InvariantCulture) ?? "0.00", refund.Currency, refund.BeneficiaryIban]), cancellationToken);
+        }
+
         return context.Complete("closed");
     }
 

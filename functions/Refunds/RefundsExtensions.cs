@@ -27,7 +27,7 @@ public static class RefundsExtensions
             .WithIdempotency(required: false)
             .WithName("ReportDocumentError")
             .WithTags("Error reports and penalties")
-            .WithSummary("Report an erroneous or unauthorised execution (6.1.16): within 3 operational days after discovery and 3 years after execution. The bank sends the notice on return by the next operational day (8.2).")
+            .WithSummary("Report an erroneous or unauthorised execution (6.1.16), signed with an EDS (R-12: {\"cms\"} whose content has type errorReport and documentId): within 3 operational days after discovery and 3 years after execution. The bank sends the notice on return by the next operational day (8.2); money comes back from a beneficiary here only on the bank's decision.")
             .ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status409Conflict)
@@ -43,7 +43,7 @@ public static class RefundsExtensions
             .WithIdempotency(required: false)
             .WithName("ClaimPenalty")
             .WithTags("Error reports and penalties")
-            .WithSummary("Demand the 0.01%-a-day penalty for a late execution (7.4); recorded for the bank's approval.")
+            .WithSummary("Demand the 0.01%-a-day penalty for a late execution (7.4), a written demand signed with an EDS (R-12: {\"cms\"} whose content has type penaltyClaim and documentId); recorded for the bank's approval.")
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status409Conflict)
             .ProducesProblem(StatusCodes.Status422UnprocessableEntity);
@@ -62,6 +62,17 @@ public static class RefundsExtensions
             .WithName("RecordRefundOutcome")
             .WithTags("Error reports and penalties")
             .WithSummary("Record what came of the return (money back in full or part, or not); the payer is credited and notified.")
+            .ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict);
+        ops.MapGet("/refunds", ErrorReports.ListRefundsForOperatorsAsync)
+            .WithName("ListRefunds")
+            .WithTags("Error reports and penalties")
+            .WithSummary("Returns of money (clause 8.2); status=pending lists those waiting for an operator: a decision on a beneficiary at this bank, or another bank's outcome.");
+        ops.MapPost("/refunds/{refundId}/decision", ErrorReports.DecideAsync)
+            .WithName("DecideRefund")
+            .WithTags("Error reports and penalties")
+            .WithSummary("The bank's decision on a return (clause 8.2.1): approve takes the money back from a beneficiary at this bank (or records that the other bank returned it) and credits the payer; reject moves nothing. Journaled; both parties are notified.")
             .ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status409Conflict);

@@ -1,3 +1,5 @@
+using BusinessApi.Documents.Signatures;
+using BusinessApi.Documents;
 using System.Globalization;
 using BusinessApi.Calendar;
 using BusinessApi.Credentials;
@@ -193,11 +195,25 @@ public sealed class Terminations(CustomerStore customers, CalendarProvider calen
 
     // ---- endpoints ----
 
-    public static Task<Results<Ok<TerminationResponse>, ProblemResult>> RequestByCustomerAsync(
-        TerminationRequest request, HttpContext context, Terminations terminations, CancellationToken cancellationToken)
+    public const string InstructionType = "terminationRequest";
+
+    /// <summary>The customer's request to end the service: signed with an EDS by an admin, archived byte for byte.</summary>
+    public static async Task<Results<Ok<TerminationResponse>, ProblemResult>> RequestByCustomerAsync(
+        HttpContext context, SignedInstructionReader reader, DocumentArchive archive, Terminations terminations, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(context);
-        return terminations.ScheduleAsync(context.User.CustomerId()!, request, ByCustomer, context.User.Actor(), context.TraceIdentifier, cancellationToken);
+        ArgumentNullException.ThrowIfNull(reader);
+        ArgumentNullException.ThrowIfNull(archive);
+        var (signed, problem) = await reader.ReadAsync<TerminationRequest>(context, InstructionType, null, user => user.IsAdmin, cancellationToken);
+        if (signed is null)
+        {
+            return problem!;
+        }
+
+        // Kept before it takes effect, named by its own hash: a repeat of the same signed request is the same blob.
+        var customerId = context.User.CustomerId()!;
+        await archive.WriteOnceAsync($"{customerId}/termination/{DocumentArchive.Sha256(signed.Cms)}.p7s", signed.Cms, cancellationToken);
+        return await terminations.ScheduleAsync(customerId, signed.Request, ByCustomer, context.User.Actor(), context.TraceIdentifier, cancellationToken);
     }
 
     public static Task<Results<Ok<TerminationResponse>, ProblemResult>> WithdrawByCustomerAsync(HttpContext context, Terminations terminations, CancellationToken cancellationToken)

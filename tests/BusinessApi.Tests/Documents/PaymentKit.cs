@@ -171,3 +171,35 @@ public static class PaymentKit
         return (await ops.GetFromJsonAsync<JsonElement>($"/api/v1/ops/accounts/{iban}")).GetProperty("account");
     }
 }
+
+/// <summary>Customer instructions signed with an EDS: <c>{"cms"}</c> over the instruction's JSON.</summary>
+public static class SignedInstructionKit
+{
+    private static readonly JsonSerializerOptions WebJson = new(JsonSerializerDefaults.Web);
+
+    /// <summary>The request body of an instruction signed by <paramref name="signer"/> at <paramref name="time"/>.</summary>
+    public static JsonContent SignedBody(object content, X509Certificate2 signer, DateTimeOffset time) =>
+        JsonContent.Create(new { cms = Convert.ToBase64String(TestPki.Sign(JsonSerializer.Serialize(content), time, signer)) });
+
+    /// <summary>The payer's user signs the instruction with the payer's certificate.</summary>
+    public static JsonContent SignedBody(this Payer payer, object content) => SignedBody(content, payer.Certificate, payer.App.Time.GetUtcNow());
+
+    public static Task<HttpResponseMessage> ReportErrorAsync(this Payer payer, string documentId, object report, HttpClient? client = null) =>
+        (client ?? payer.Software).PostAsync($"/api/v1/documents/{documentId}/error-reports", payer.SignedBody(Merge(report, "errorReport", documentId)));
+
+    public static Task<HttpResponseMessage> ClaimPenaltyAsync(this Payer payer, string documentId, HttpClient? client = null) =>
+        (client ?? payer.Software).PostAsync($"/api/v1/documents/{documentId}/penalty-claims", payer.SignedBody(new { type = "penaltyClaim", documentId }));
+
+    /// <summary>The request's fields plus <c>type</c> and <c>documentId</c>, as the instruction is signed.</summary>
+    public static JsonObject Merge(object request, string type, string? documentId)
+    {
+        var json = JsonSerializer.SerializeToNode(request, WebJson)!.AsObject();
+        json["type"] = type;
+        if (documentId is not null)
+        {
+            json["documentId"] = documentId;
+        }
+
+        return json;
+    }
+}

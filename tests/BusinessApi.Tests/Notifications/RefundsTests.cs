@@ -77,12 +77,12 @@ public sealed class RefundsTests : IDisposable
             (new { kind = "erroneous", discoveredOn = "2026-11-25", details = Array.Empty<object>() }, "details"),
         })
         {
-            var bad = await payer.Software.PostAsJsonAsync($"/api/v1/documents/{documentId}/error-reports", body);
+            var bad = await payer.ReportErrorAsync(documentId, body);
             Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
             Assert.Contains((await Problem.ReadAsync(bad)).Errors, e => e.Field == field);
         }
 
-        var reported = await payer.Software.PostAsJsonAsync($"/api/v1/documents/{documentId}/error-reports", new
+        var reported = await payer.ReportErrorAsync(documentId, new
         {
             kind = "erroneous",
             discoveredOn = "2026-11-25",
@@ -92,20 +92,80 @@ public sealed class RefundsTests : IDisposable
         var report = await reported.Content.ReadFromJsonAsync<JsonElement>();
         Assert.Equal(new DateTimeOffset(2026, 11, 26, 18, 0, 0, Kazakhstan), report.GetProperty("noticeDeliverBy").GetDateTimeOffset());
 
-        var final = await Eventually.GetAsync(async () => (await payer.Software.GetFromJsonAsync<JsonElement>($"/api/v1/documents/{documentId}/error-reports")).GetProperty("items")[0],
-            r => r.GetProperty("status").GetString() == "returned", what: "returned");
-        Assert.Equal(["received", "noticeSent", "returned"], final.GetProperty("history").EnumerateArray().Select(h => h.GetProperty("status").GetString()));
-        Assert.Equal("300.00", final.GetProperty("returnedAmount").GetString());
-        Assert.Equal(0m, await BalanceAsync(app, beneficiaryIban));
-        Assert.Equal(1_000m, await BalanceAsync(app, payer.Iban)); // the default tariff for internal payments is free
-
+        // Clause 8.2: the beneficiary is notified; its money stays until the bank decides (8.2.1: "in the order provided by law").
+        var waiting = await Eventually.GetAsync(async () => (await payer.Software.GetFromJsonAsync<JsonElement>($"/api/v1/documents/{documentId}/error-reports")).GetProperty("items")[0],
+            r => r.GetProperty("status").GetString() == "awaitingDecision", what: "awaiting the bank's decision");
+        Assert.Equal(300m, await BalanceAsync(app, beneficiaryIban));
         using var ops = app.OperatorClient();
         var beneficiaryFeed = await ops.GetFromJsonAsync<JsonElement>($"/api/v1/ops/customers/{beneficiaryCustomer}/notifications");
         var notice = beneficiaryFeed.GetProperty("items").EnumerateArray().Single(n => n.GetProperty("kind").GetString() == "refund_requested");
         Assert.Equal(report.GetProperty("noticeDeliverBy").GetDateTimeOffset(), notice.GetProperty("deliverBy").GetDateTimeOffset());
+        var pending = await ops.GetFromJsonAsync<JsonElement>("/api/v1/ops/refunds?status=pending");
+        var refundId = pending.GetProperty("items").EnumerateArray().Single(r => r.GetProperty("documentId").GetString() == documentId).GetProperty("refundId").GetString();
 
-        var again = await payer.Software.PostAsJsonAsync($"/api/v1/documents/{documentId}/error-reports", new { kind = "erroneous", discoveredOn = "2026-11-25", details = new[] { new { field = "amount" } } });
+        Assert.Equal(HttpStatusCode.BadRequest, (await ops.PostAsJsonAsync($"/api/v1/ops/refunds/{refundId}/decision", new { })).StatusCode);
+        Assert.Equal(HttpStatusCode.Accepted, (await ops.PostAsJsonAsync($"/api/v1/ops/refunds/{refundId}/decision", new { approve = true, comment = "решение банка" })).StatusCode);
+        var final = await Eventually.GetAsync(async () => (await payer.Software.GetFromJsonAsync<JsonElement>($"/api/v1/documents/{documentId}/error-reports")).GetProperty("items")[0],
+            r => r.GetProperty("status").GetString() == "returned", what: "returned");
+        Assert.Equal(["received", "noticeSent", "awaitingDecision", "returned"], final.GetProperty("history").EnumerateArray().Select(h => h.GetProperty("status").GetString()));
+        Assert.Equal("300.00", final.GetProperty("returnedAmount").GetString());
+        Assert.Equal(0m, await BalanceAsync(app, beneficiaryIban));
+        Assert.Equal(1_000m, await BalanceAsync(app, payer.Iban)); // the default tariff for internal payments is free
+        var decided = await ops.GetFromJsonAsync<JsonElement>($"/api/v1/ops/customers/{beneficiaryCustomer}/notifications");
+        Assert.Contains(decided.GetProperty("items").EnumerateArray(), n => n.GetProperty("kind").GetString() == "refund_decided");
+
+        // The signed report is archived beside its document, byte for byte.
+        Assert.Matches("^[0-9a-f]{64}$", final.GetProperty("reportSha256").GetString());
+
+        var again = await payer.ReportErrorAsync(documentId, new { kind = "erroneous", discoveredOn = "2026-11-25", details = new[] { new { field = "amount" } } });
         Assert.Equal("error_report_exists", (await Problem.ReadAsync(again)).Code);
+    }
+
+    [Fact]
+    public async Task ErrorReport_RejectedByTheBank_MovesNoMoney_AndUnsignedOrForeignReportsChangeNothing()
+    {
+        await using var app = await TestApp.StartAsync();
+        await app.TrustAsync(_pki);
+        using var payer = await app.PayerAsync(_pki, funds: 1_000m);
+        var beneficiaryCustomer = await app.CreateCustomerAsync("ТОО Получатель");
+        var beneficiaryIban = await app.OpenAccountAsync(beneficiaryCustomer, 0m);
+        var documentId = (await payer.FinishedAsync(await payer.SubmitOrderAsync(payer.Order(300m, beneficiaryIban)))).GetProperty("documentId").GetString()!;
+        var report = new { kind = "unauthorized", discoveredOn = "2026-11-25", details = new[] { new { field = "document" } } };
+
+        // Plain JSON, as before R-12: refused, nothing started.
+        var plain = await Problem.ReadAsync(await payer.Software.PostAsJsonAsync($"/api/v1/documents/{documentId}/error-reports", report));
+        Assert.Equal((HttpStatusCode.BadRequest, "signature_required"), (plain.Status, plain.Code));
+
+        // Signed by someone else's certificate, or signed for another document or another kind of instruction.
+        var stranger = _pki.IssueUser(Accounts.BankData.NewIin());
+        var foreign = await Problem.ReadAsync(await payer.Software.PostAsync($"/api/v1/documents/{documentId}/error-reports",
+            SignedInstructionKit.SignedBody(SignedInstructionKit.Merge(report, "errorReport", documentId), stranger, app.Time.GetUtcNow())));
+        Assert.Equal((HttpStatusCode.UnprocessableEntity, "signature_rejected"), (foreign.Status, foreign.Code));
+        Assert.Equal("signer_mismatch", foreign.Body.GetProperty("failure").GetString());
+        var otherDocument = await Problem.ReadAsync(await payer.Software.PostAsync($"/api/v1/documents/{documentId}/error-reports",
+            payer.SignedBody(SignedInstructionKit.Merge(report, "errorReport", "doc_somethingelse"))));
+        Assert.Contains(otherDocument.Errors, e => e.Field == "documentId" && e.Code == "instruction_document_mismatch");
+        var otherType = await Problem.ReadAsync(await payer.Software.PostAsync($"/api/v1/documents/{documentId}/error-reports",
+            payer.SignedBody(SignedInstructionKit.Merge(report, "penaltyClaim", documentId))));
+        Assert.Contains(otherType.Errors, e => e.Field == "type" && e.Code == "instruction_type_mismatch");
+        using var ops = app.OperatorClient();
+        Assert.DoesNotContain((await ops.GetFromJsonAsync<JsonElement>("/api/v1/ops/refunds")).GetProperty("items").EnumerateArray(),
+            r => r.GetProperty("documentId").GetString() == documentId);
+
+        // A signed report the bank rejects: nothing moves, both parties learn it.
+        Assert.Equal(HttpStatusCode.Accepted, (await payer.ReportErrorAsync(documentId, report)).StatusCode);
+        await Eventually.GetAsync(() => ErrorReports.GetCaseAsync(app.Services.GetRequiredService<BusinessApi.Platform.Workflows.WorkflowEngine>(), documentId, default),
+            r => r?.Status == RefundStatuses.AwaitingDecision, what: "awaiting the bank's decision");
+        Assert.Equal(HttpStatusCode.Accepted, (await ops.PostAsJsonAsync($"/api/v1/ops/refunds/{documentId}/decision", new { approve = false, comment = "санкция подтверждена" })).StatusCode);
+        var closed = await Eventually.GetAsync(() => ErrorReports.GetCaseAsync(app.Services.GetRequiredService<BusinessApi.Platform.Workflows.WorkflowEngine>(), documentId, default),
+            r => r?.Status == RefundStatuses.NotReturned, what: "not returned");
+        Assert.Null(closed!.ReturnedAmount);
+        Assert.Equal(300m, await BalanceAsync(app, beneficiaryIban));
+        Assert.Equal(700m, await BalanceAsync(app, payer.Iban));
+        Assert.Contains((await ops.GetFromJsonAsync<JsonElement>($"/api/v1/ops/customers/{beneficiaryCustomer}/notifications")).GetProperty("items").EnumerateArray(),
+            n => n.GetProperty("kind").GetString() == "refund_decided");
+        var journal = await ops.GetFromJsonAsync<JsonElement>($"/api/v1/ops/audit?subject={payer.CustomerId}&date=2026-11-25");
+        Assert.Contains(journal.GetProperty("entries").EnumerateArray(), e => e.GetProperty("action").GetString() == "refund.decided");
     }
 
     [Fact]
@@ -116,8 +176,8 @@ public sealed class RefundsTests : IDisposable
         using var payer = await app.PayerAsync(_pki, funds: 1_000m);
         var refused = await payer.FinishedAsync(await payer.SubmitOrderAsync(payer.Order(5_000m)));
         var body = new { kind = "unauthorized", discoveredOn = "2026-11-25", details = new[] { new { field = "amount" } } };
-        Assert.Equal("document_not_executed", (await Problem.ReadAsync(await payer.Software.PostAsJsonAsync($"/api/v1/documents/{refused.GetProperty("documentId").GetString()}/error-reports", body))).Code);
-        Assert.Equal(HttpStatusCode.NotFound, (await payer.Software.PostAsJsonAsync($"/api/v1/documents/doc_00000000000000000000000000000000000000000/error-reports", body)).StatusCode);
+        Assert.Equal("document_not_executed", (await Problem.ReadAsync(await payer.ReportErrorAsync(refused.GetProperty("documentId").GetString()!, body))).Code);
+        Assert.Equal(HttpStatusCode.NotFound, (await payer.ReportErrorAsync("doc_00000000000000000000000000000000000000000", body)).StatusCode);
 
         var executed = await payer.FinishedAsync(await payer.SubmitOrderAsync(payer.Order(10m)));
         var documentId = executed.GetProperty("documentId").GetString()!;
@@ -125,10 +185,10 @@ public sealed class RefundsTests : IDisposable
         // Discovered Wednesday: Monday is the last day (Thu, Fri, Mon); Tuesday is too late.
         app.Time.SetUtcNow(new DateTimeOffset(2026, 12, 1, 9, 0, 0, Kazakhstan));
         using var late = app.BearerClient(await app.SignInAsync(payer.Login, CustomerKit.AdminPassword, await app.TokenAsync(payer.ClientId, payer.Secret)));
-        var tooLate = await Problem.ReadAsync(await late.PostAsJsonAsync($"/api/v1/documents/{documentId}/error-reports", body));
+        var tooLate = await Problem.ReadAsync(await payer.ReportErrorAsync(documentId, body, late));
         Assert.Equal("report_too_late", tooLate.Code);
         Assert.Equal("2026-11-30", tooLate.Body.GetProperty("lastDay").GetString());
-        Assert.Equal(HttpStatusCode.Accepted, (await late.PostAsJsonAsync($"/api/v1/documents/{documentId}/error-reports", body with { discoveredOn = "2026-11-26" })).StatusCode);
+        Assert.Equal(HttpStatusCode.Accepted, (await payer.ReportErrorAsync(documentId, body with { discoveredOn = "2026-11-26" }, late)).StatusCode);
     }
 
     [Theory]
@@ -146,7 +206,7 @@ public sealed class RefundsTests : IDisposable
 
         app.Time.SetUtcNow(DateTimeOffset.Parse(reportAt, System.Globalization.CultureInfo.InvariantCulture));
         using var client = app.BearerClient(await app.SignInAsync(payer.Login, CustomerKit.AdminPassword, await app.TokenAsync(payer.ClientId, payer.Secret)));
-        var reported = await client.PostAsJsonAsync($"/api/v1/documents/{documentId}/error-reports", new { kind = "unauthorized", discoveredOn = day, details = new[] { new { field = "document" } } });
+        var reported = await payer.ReportErrorAsync(documentId, new { kind = "unauthorized", discoveredOn = day, details = new[] { new { field = "document" } } }, client);
         Assert.Equal(HttpStatusCode.Accepted, reported.StatusCode);
         Assert.Equal(DateTimeOffset.Parse(deliverBy, System.Globalization.CultureInfo.InvariantCulture),
             (await reported.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("noticeDeliverBy").GetDateTimeOffset());
@@ -204,13 +264,13 @@ public sealed class RefundsTests : IDisposable
             d => d.GetProperty("status").GetString() == "executed", TimeSpan.FromSeconds(60), "executed the next day");
         Assert.Equal("2026-11-25", executed.GetProperty("operationalDate").GetString());
 
-        var claimed = await payer.Software.PostAsync($"/api/v1/documents/{documentId}/penalty-claims", null);
+        var claimed = await payer.ClaimPenaltyAsync(documentId);
         Assert.Equal(HttpStatusCode.Created, claimed.StatusCode);
         var claim = await claimed.Content.ReadFromJsonAsync<JsonElement>();
         Assert.Equal(1, claim.GetProperty("daysLate").GetInt32());
         Assert.Equal("15.00", claim.GetProperty("penalty").GetString());
         Assert.Equal("pending", claim.GetProperty("status").GetString());
-        Assert.Equal("penalty_claim_exists", (await Problem.ReadAsync(await payer.Software.PostAsync($"/api/v1/documents/{documentId}/penalty-claims", null))).Code);
+        Assert.Equal("penalty_claim_exists", (await Problem.ReadAsync(await payer.ClaimPenaltyAsync(documentId))).Code);
 
         using var ops = nextDay.OperatorClient();
         var pending = await ops.GetFromJsonAsync<JsonElement>("/api/v1/ops/penalty-claims?status=pending");
@@ -226,6 +286,37 @@ public sealed class RefundsTests : IDisposable
     }
 
     [Fact]
+    public async Task PenaltyClaim_ApprovedAndRejectedAtOnce_EndsOneWay_AndTheLedgerAgrees()
+    {
+        var paused = new Dictionary<string, string> { ["Workflows:Worker"] = "false" };
+        await using var app = await TestApp.StartAsync(paused);
+        await app.TrustAsync(_pki);
+        using var payer = await app.PayerAsync(_pki, funds: 1_000_000m);
+        var documentId = await payer.SubmitOrderAsync(payer.Order(150_000m));
+        await using var nextDay = await TestApp.StartAsync(new Dictionary<string, string>
+        {
+            ["Storage:TablePrefix"] = app.TablePrefix,
+            ["Operations:ApiKeys"] = app.OperatorKey,
+            ["Secrets:LocalPath"] = Path.Combine(Path.GetTempPath(), "business-api-tests", app.TablePrefix, "secrets.json"),
+        }, now: new DateTimeOffset(2026, 11, 26, 10, 0, 0, Kazakhstan));
+        using var ops = nextDay.OperatorClient();
+        await Eventually.GetAsync(async () => await ops.GetFromJsonAsync<JsonElement>($"/api/v1/ops/documents/{documentId}"),
+            d => d.GetProperty("status").GetString() == "executed", TimeSpan.FromSeconds(60), "executed the next day");
+        Assert.Equal(HttpStatusCode.Created, (await payer.ClaimPenaltyAsync(documentId)).StatusCode);
+        var before = await BalanceAsync(nextDay, payer.Iban);
+
+        var decisions = await Task.WhenAll(Enumerable.Range(0, 6).Select(i =>
+            ops.PostAsJsonAsync($"/api/v1/ops/penalty-claims/{documentId}/decision", new { approve = i % 2 == 0 })));
+
+        Assert.Single(decisions, d => d.StatusCode == HttpStatusCode.OK);
+        Assert.All(decisions.Where(d => d.StatusCode != HttpStatusCode.OK), d => Assert.Equal(HttpStatusCode.Conflict, d.StatusCode));
+        var claim = await payer.Software.GetFromJsonAsync<JsonElement>($"/api/v1/documents/{documentId}/penalty-claims");
+        var status = claim.GetProperty("status").GetString();
+        Assert.Equal(status == "paid" ? before + 15m : before, await BalanceAsync(nextDay, payer.Iban));
+        Assert.Contains(status, new[] { "paid", "rejected" });
+    }
+
+    [Fact]
     public async Task PenaltyClaim_IsRefused_ForOnTimeAndRefusedDocuments()
     {
         await using var app = await TestApp.StartAsync();
@@ -235,7 +326,7 @@ public sealed class RefundsTests : IDisposable
         var refused = await payer.FinishedAsync(await payer.SubmitOrderAsync(payer.Order(500m)));
         foreach (var (document, reason) in new[] { (onTime, "execution_not_late"), (refused, "document_not_executed") })
         {
-            var problem = await Problem.ReadAsync(await payer.Software.PostAsync($"/api/v1/documents/{document.GetProperty("documentId").GetString()}/penalty-claims", null));
+            var problem = await Problem.ReadAsync(await payer.ClaimPenaltyAsync(document.GetProperty("documentId").GetString()!));
             Assert.Equal("penalty_not_applicable", problem.Code);
             Assert.Equal(reason, problem.Body.GetProperty("reasonCode").GetString());
         }

@@ -230,15 +230,26 @@ public sealed class ServiceControlTests : IDisposable
         var (login, _) = await app.CreateUserAsync(customerId, isAdmin: true, functions: ["view", "manageCredentials"]);
         using var admin = app.BearerClient(await app.SignInAsync(login, CustomerKit.AdminPassword));
 
-        var early = await Problem.ReadAsync(await admin.PostAsJsonAsync("/api/v1/termination", new { effectiveDate = "2026-11-27" }));
+        // the request is signed with the admin's EDS; plain JSON, or a user who is not an admin, changes nothing.
+        await app.TrustAsync(_pki);
+        using var ops0 = app.OperatorClient();
+        var bin = (await ops0.GetFromJsonAsync<JsonElement>($"/api/v1/ops/customers/{customerId}")).GetProperty("bin").GetString()!;
+        using var certificate = _pki.IssueUser("061211600012", bin);
+        HttpContent Signed(object request) => SignedInstructionKit.SignedBody(SignedInstructionKit.Merge(request, "terminationRequest", null), certificate, app.Time.GetUtcNow());
+        Assert.Equal("signature_required", (await Problem.ReadAsync(await admin.PostAsJsonAsync("/api/v1/termination", new { effectiveDate = "2026-11-30" }))).Code);
+        var (clerkLogin, _) = await app.CreateUserAsync(customerId, functions: ["view", "sign"]);
+        using var clerk = app.BearerClient(await app.SignInAsync(clerkLogin, CustomerKit.AdminPassword));
+        Assert.Equal(HttpStatusCode.Forbidden, (await clerk.PostAsync("/api/v1/termination", Signed(new { effectiveDate = "2026-11-30" }))).StatusCode);
+
+        var early = await Problem.ReadAsync(await admin.PostAsync("/api/v1/termination", Signed(new { effectiveDate = "2026-11-27" })));
         Assert.Equal("termination_notice_too_short", early.Code);
         Assert.Equal("2026-11-30", early.Body.GetProperty("earliestEffectiveDate").GetString()); // Thu, Fri, Mon
-        Assert.Contains((await Problem.ReadAsync(await admin.PostAsJsonAsync("/api/v1/termination", new { }))).Errors, e => e.Field == "effectiveDate");
+        Assert.Contains((await Problem.ReadAsync(await admin.PostAsync("/api/v1/termination", Signed(new { })))).Errors, e => e.Field == "effectiveDate");
 
-        var scheduled = await admin.PostAsJsonAsync("/api/v1/termination", new { effectiveDate = "2026-11-30", reason = "переходим на другой банк" });
+        var scheduled = await admin.PostAsync("/api/v1/termination", Signed(new { effectiveDate = "2026-11-30", reason = "переходим на другой банк" }));
         Assert.Equal(HttpStatusCode.OK, scheduled.StatusCode);
         Assert.Equal("scheduled", (await scheduled.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("status").GetString());
-        Assert.Equal("termination_scheduled", (await Problem.ReadAsync(await admin.PostAsJsonAsync("/api/v1/termination", new { effectiveDate = "2026-12-01" }))).Code);
+        Assert.Equal("termination_scheduled", (await Problem.ReadAsync(await admin.PostAsync("/api/v1/termination", Signed(new { effectiveDate = "2026-12-01" })))).Code);
         await NoticeAsync(app, customerId, "termination_scheduled");
 
         // The last minute before: client software still served.

@@ -1,0 +1,213 @@
+using System.Security.Cryptography;
+using System.Security.Cryptography.Pkcs;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using BusinessApi.Customers;
+using BusinessApi.Platform;
+using BusinessApi.Platform.Http;
+using BusinessApi.Users;
+using Microsoft.Extensions.Options;
+
+namespace BusinessApi.Documents.Signatures;
+
+/// <summary>A customer's instruction as signed: the request it carries, the signed bytes to archive, who signed it.</summary>
+public sealed record SignedInstruction<T>(T Request, byte[] Cms, SignatureFacts Signer, User User);
+
+/// <summary>
+/// R-12: the customer's instructions other than payment orders — error reports, penalty claims (the "written
+/// demand" of clause 7.4), the termination request — arrive as <c>{"cms": "&lt;base64 CMS SignedData&gt;"}</c> whose
+/// content is the request's JSON plus <c>type</c> and, where one applies, <c>documentId</c>. They are verified
+/// at once, with the verifier and the signer rules of payment documents: the signature, chain, validity and
+/// revocation; the signer is the signed-in user (and, for an organisation certificate, of this customer);
+/// the user holds the power the instruction needs. A plain JSON body is 400 <c>signature_required</c>.
+/// </summary>
+public sealed class SignedInstructionReader(TrustStore trust, CustomerStore customers, IOptions<SignatureOptions> options, TimeProvider time)
+{
+    public static readonly ProblemType SignatureRequired = new("signature_required", StatusCodes.Status400BadRequest);
+    public static readonly ProblemType SignatureRejected = new("signature_rejected", StatusCodes.Status422UnprocessableEntity);
+    public static readonly ProblemType UserSessionRequired = new("user_session_required", StatusCodes.Status403Forbidden);
+    public static readonly ProblemType NoSigningAuthority = new("no_signing_authority", StatusCodes.Status403Forbidden);
+
+    /// <summary>
+    /// Reads, verifies and checks the signed instruction of <paramref name="type"/> in the request body; the
+    /// request (validated) when all holds, else the problem to answer. Nothing is changed either way.
+    /// </summary>
+    public async Task<(SignedInstruction<T>? Instruction, ProblemResult? Problem)> ReadAsync<T>(
+        HttpContext context, string type, string? documentId, Func<User, bool> mayInstruct, CancellationToken cancellationToken)
+        where T : class
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(mayInstruct);
+        if (context.Items[SessionAuthenticationHandler.ContextItem] is not SessionContext session)
+        {
+            return (null, ProblemResult.For(UserSessionRequired));
+        }
+
+        var (cms, envelopeProblem) = await ReadEnvelopeAsync(context.Request, options.Value.MaxCmsBytes, cancellationToken);
+        if (envelopeProblem is not null)
+        {
+            return (null, envelopeProblem);
+        }
+
+        var material = await trust.GetAsync(cancellationToken);
+        var check = SignatureVerifier.Verify(cms!, material, time.GetUtcNow(), options.Value);
+        if (!check.IsValid)
+        {
+            return (null, Rejected(check.Failure!));
+        }
+
+        var user = session.User;
+        var facts = check.Facts!;
+        if (facts.SignerIin != user.Iin)
+        {
+            return (null, Rejected(SignatureFailures.SignerMismatch));
+        }
+
+        if (facts.SignerBin is { } bin && bin != (await customers.GetCachedAsync(user.CustomerId, cancellationToken))?.Bin)
+        {
+            return (null, Rejected(SignatureFailures.OrganisationMismatch));
+        }
+
+        if (!mayInstruct(user))
+        {
+            return (null, ProblemResult.For(NoSigningAuthority));
+        }
+
+        var (request, contentProblem) = ReadContent<T>(check.Content!, type, documentId);
+        return contentProblem is not null ? (null, contentProblem) : (new SignedInstruction<T>(request!, cms!, facts, user), null);
+    }
+
+    private static ProblemResult Rejected(string failure) =>
+        ProblemResult.For(new ApiProblem(SignatureRejected) { Extensions = new Dictionary<string, object?> { ["failure"] = failure } });
+
+    private static (T? Request, ProblemResult? Problem) ReadContent<T>(byte[] content, string type, string? documentId)
+        where T : class
+    {
+        JsonObject? json;
+        try
+        {
+            json = JsonNode.Parse(content, documentOptions: new JsonDocumentOptions { AllowDuplicateProperties = false, MaxDepth = 16 }) as JsonObject;
+        }
+        catch (JsonException)
+        {
+            json = null;
+        }
+
+        if (json is null)
+        {
+            return (null, Invalid("cms", "content_malformed"));
+        }
+
+        var errors = new ValidationErrors();
+        if (json["type"] is not JsonValue t || !t.TryGetValue<string>(out var signedType) || signedType != type)
+        {
+            errors.Add("type", "instruction_type_mismatch", type);
+        }
+
+        if (documentId is not null && (json["documentId"] is not JsonValue d || !d.TryGetValue<string>(out var signedDocument) || signedDocument != documentId))
+        {
+            errors.Add("documentId", "instruction_document_mismatch", documentId);
+        }
+
+        if (errors.Count > 0)
+        {
+            return (null, ProblemResult.For(new ApiProblem(PlatformProblems.ValidationFailed) { Errors = [.. errors] }));
+        }
+
+        json.Remove("type");
+        json.Remove("documentId");
+        T? request;
+        try
+        {
+            request = json.Deserialize<T>(PlatformExtensions.JsonOptions);
+        }
+        catch (JsonException)
+        {
+            return (null, Invalid("cms", "content_malformed"));
+        }
+
+        if (request is null)
+        {
+            return (null, Invalid("cms", "content_malformed"));
+        }
+
+        if (request is IValidatable validatable)
+        {
+            validatable.Validate(errors);
+            if (errors.Count > 0)
+            {
+                return (null, ProblemResult.For(new ApiProblem(PlatformProblems.ValidationFailed) { Errors = [.. errors] }));
+            }
+        }
+
+        return (request, null);
+    }
+
+    private static async Task<(byte[]? Cms, ProblemResult? Problem)> ReadEnvelopeAsync(HttpRequest request, int maxCms, CancellationToken cancellationToken)
+    {
+        var limit = (((maxCms + 2) / 3) * 4) + 1024;
+        if (request.ContentLength > limit)
+        {
+            return (null, ProblemResult.For(DocumentProblems.DocumentTooLarge, maxCms));
+        }
+
+        using var buffer = new MemoryStream();
+        var chunk = new byte[8192];
+        int read;
+        while ((read = await request.Body.ReadAsync(chunk, cancellationToken)) > 0)
+        {
+            buffer.Write(chunk, 0, read);
+            if (buffer.Length > limit)
+            {
+                return (null, ProblemResult.For(DocumentProblems.DocumentTooLarge, maxCms));
+            }
+        }
+
+        string? text;
+        try
+        {
+            using var json = JsonDocument.Parse(buffer.ToArray());
+            if (json.RootElement.ValueKind != JsonValueKind.Object)
+            {
+                return (null, ProblemResult.For(PlatformProblems.MalformedJson, "$"));
+            }
+
+            text = json.RootElement.TryGetProperty("cms", out var cms) && cms.ValueKind == JsonValueKind.String ? cms.GetString() : null;
+        }
+        catch (JsonException)
+        {
+            return (null, ProblemResult.For(PlatformProblems.MalformedJson, "$"));
+        }
+
+        if (string.IsNullOrEmpty(text))
+        {
+            return (null, ProblemResult.For(SignatureRequired)); // the former plain JSON body, or nothing: an instruction must be signed
+        }
+
+        var bytes = new byte[(text.Length / 4 * 3) + 3];
+        if (!Convert.TryFromBase64String(text, bytes, out var length))
+        {
+            return (null, Invalid("cms", "cms_not_base64"));
+        }
+
+        if (length > maxCms)
+        {
+            return (null, ProblemResult.For(DocumentProblems.DocumentTooLarge, maxCms));
+        }
+
+        var cmsBytes = bytes.AsSpan(0, length).ToArray();
+        try
+        {
+            new SignedCms().Decode(cmsBytes);
+        }
+        catch (CryptographicException)
+        {
+            return (null, Invalid("cms", "cms_malformed"));
+        }
+
+        return (cmsBytes, null);
+    }
+
+    private static ProblemResult Invalid(string field, string code) =>
+        ProblemResult.For(new ApiProblem(PlatformProblems.ValidationFailed) { Errors = [new FieldError(field, code)] });
+}
