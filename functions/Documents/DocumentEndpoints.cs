@@ -1,9 +1,6 @@
-using System.Buffers;
 using System.Globalization;
 using System.Security.Claims;
 using System.Security.Cryptography;
-using System.Security.Cryptography.Pkcs;
-using System.Text.Json;
 using BusinessApi.Calendar;
 using BusinessApi.Customers;
 using BusinessApi.Documents.Signatures;
@@ -58,14 +55,8 @@ public static class DocumentEndpoints
             return ProblemResult.For(PlatformProblems.UnsupportedMediaType);
         }
 
-        var maxCms = signatures.Value.MaxCmsBytes;
-        var body = await ReadBodyAsync(context.Request, MaxBodyBytes(maxCms), cancellationToken);
-        if (body is null)
-        {
-            return ProblemResult.For(DocumentProblems.DocumentTooLarge, maxCms);
-        }
-
-        var (cms, signed, problem) = ReadEnvelope(body, maxCms);
+        var (cms, signed, problem) = await SignedEnvelope.ReadAsync(context.Request, signatures.Value.MaxCmsBytes,
+            () => SignedEnvelope.Invalid("cms", "required"), cancellationToken);
         if (problem is not null)
         {
             return problem;
@@ -246,85 +237,6 @@ public static class DocumentEndpoints
     private static bool IsJson(string? contentType) =>
         contentType is not null && Microsoft.Net.Http.Headers.MediaTypeHeaderValue.TryParse(contentType, out var media)
         && (media.MediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase) || media.Suffix.Equals("json", StringComparison.OrdinalIgnoreCase));
-
-    private static int MaxBodyBytes(int maxCms) => (((maxCms + 2) / 3) * 4) + 1024;
-
-    private static async Task<byte[]?> ReadBodyAsync(HttpRequest request, int limit, CancellationToken cancellationToken)
-    {
-        if (request.ContentLength > limit)
-        {
-            return null;
-        }
-
-        var buffer = new ArrayBufferWriter<byte>(Math.Min(limit, 16_384));
-        while (true)
-        {
-            var memory = buffer.GetMemory(8192);
-            var read = await request.Body.ReadAsync(memory, cancellationToken);
-            if (read == 0)
-            {
-                return buffer.WrittenSpan.ToArray();
-            }
-
-            buffer.Advance(read);
-            if (buffer.WrittenCount > limit)
-            {
-                return null;
-            }
-        }
-    }
-
-    /// <summary>The body's <c>cms</c>: base64 of a CMS SignedData no larger than the limit; else the 400 or 413 to answer.</summary>
-    private static (byte[] Cms, SignedCms? Signed, ProblemResult? Problem) ReadEnvelope(byte[] body, int maxCms)
-    {
-        string? text;
-        try
-        {
-            using var json = JsonDocument.Parse(body);
-            if (json.RootElement.ValueKind != JsonValueKind.Object)
-            {
-                return ([], null, ProblemResult.For(PlatformProblems.MalformedJson));
-            }
-
-            text = json.RootElement.TryGetProperty("cms", out var cms) && cms.ValueKind == JsonValueKind.String ? cms.GetString() : null;
-        }
-        catch (JsonException)
-        {
-            return ([], null, ProblemResult.For(PlatformProblems.MalformedJson));
-        }
-
-        if (string.IsNullOrEmpty(text))
-        {
-            return ([], null, Invalid("cms", "required"));
-        }
-
-        var bytes = new byte[(text.Length / 4 * 3) + 3];
-        if (!Convert.TryFromBase64String(text, bytes, out var length))
-        {
-            return ([], null, Invalid("cms", "cms_not_base64"));
-        }
-
-        if (length > maxCms)
-        {
-            return ([], null, ProblemResult.For(DocumentProblems.DocumentTooLarge, maxCms));
-        }
-
-        var cmsBytes = bytes.AsSpan(0, length).ToArray();
-        var signed = new SignedCms();
-        try
-        {
-            signed.Decode(cmsBytes);
-        }
-        catch (CryptographicException)
-        {
-            return ([], null, Invalid("cms", "cms_malformed"));
-        }
-
-        return (cmsBytes, signed, null);
-    }
-
-    private static ProblemResult Invalid(string field, string code) =>
-        ProblemResult.For(new ApiProblem(PlatformProblems.ValidationFailed) { Errors = [new FieldError(field, code)] });
 }
 
 public static class DocumentProblems

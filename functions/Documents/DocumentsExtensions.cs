@@ -115,5 +115,5 @@ public static class DocumentsExtensions
     }
 }
 
-/// <param name="Cms">Base64 of a CMS SignedData (PKCS #7) whose encapsulated content is the payment order as UTF-8 JSON.</param>
+/// <param name="Cms">Base64 of a CMS SignedData (PKCS #7) whose encapsulated content is the payment order, or the signed instruction, as UTF-8 JSON.</param>
 public sealed record SubmitDocumentBody(string Cms);

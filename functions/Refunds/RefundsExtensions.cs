@@ -1,4 +1,5 @@
 using BusinessApi.Customers;
+using BusinessApi.Documents;
 using BusinessApi.Platform.Http.Idempotency;
 using BusinessApi.Platform.Storage;
 using BusinessApi.Platform.Workflows;
@@ -24,6 +25,7 @@ public static class RefundsExtensions
     {
         api.MapPost("/documents/{documentId}/error-reports", ErrorReports.PostAsync)
             .RequireCustomerScope(CustomerAccess.DocumentsWrite)
+            .Accepts<SubmitDocumentBody>("application/json")
             .WithIdempotency(required: false)
             .WithName("ReportDocumentError")
             .WithTags("Error reports and penalties")
@@ -40,6 +42,7 @@ public static class RefundsExtensions
             .ProducesProblem(StatusCodes.Status404NotFound);
         api.MapPost("/documents/{documentId}/penalty-claims", PenaltyClaims.PostAsync)
             .RequireCustomerScope(CustomerAccess.DocumentsWrite)
+            .Accepts<SubmitDocumentBody>("application/json")
             .WithIdempotency(required: false)
             .WithName("ClaimPenalty")
             .WithTags("Error reports and penalties")

@@ -37,6 +37,7 @@ public static class ServiceControlExtensions
             .WithMetadata(AllowedWhileSuspended.Instance)
             .WithTags("Service control");
         termination.MapPost("/", Terminations.RequestByCustomerAsync)
+            .Accepts<BusinessApi.Documents.SubmitDocumentBody>("application/json")
             .WithIdempotency(required: false)
             .WithName("RequestTermination")
             .WithSummary("End the API service on a date at least 3 working days ahead (6.2.6).")

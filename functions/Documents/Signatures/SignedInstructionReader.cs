@@ -1,5 +1,3 @@
-using System.Security.Cryptography;
-using System.Security.Cryptography.Pkcs;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using BusinessApi.Customers;
@@ -43,14 +41,15 @@ public sealed class SignedInstructionReader(TrustStore trust, CustomerStore cust
             return (null, ProblemResult.For(UserSessionRequired));
         }
 
-        var (cms, envelopeProblem) = await ReadEnvelopeAsync(context.Request, options.Value.MaxCmsBytes, cancellationToken);
+        // No cms: the former plain JSON body, or nothing. An instruction must be signed.
+        var (cms, _, envelopeProblem) = await SignedEnvelope.ReadAsync(context.Request, options.Value.MaxCmsBytes, () => ProblemResult.For(SignatureRequired), cancellationToken);
         if (envelopeProblem is not null)
         {
             return (null, envelopeProblem);
         }
 
         var material = await trust.GetAsync(cancellationToken);
-        var check = SignatureVerifier.Verify(cms!, material, time.GetUtcNow(), options.Value);
+        var check = SignatureVerifier.Verify(cms, material, time.GetUtcNow(), options.Value);
         if (!check.IsValid)
         {
             return (null, Rejected(check.Failure!));
@@ -74,7 +73,7 @@ public sealed class SignedInstructionReader(TrustStore trust, CustomerStore cust
         }
 
         var (request, contentProblem) = ReadContent<T>(check.Content!, type, documentId);
-        return contentProblem is not null ? (null, contentProblem) : (new SignedInstruction<T>(request!, cms!, facts, user), null);
+        return contentProblem is not null ? (null, contentProblem) : (new SignedInstruction<T>(request!, cms, facts, user), null);
     }
 
     private static ProblemResult Rejected(string failure) =>
@@ -143,71 +142,5 @@ public sealed class SignedInstructionReader(TrustStore trust, CustomerStore cust
         return (request, null);
     }
 
-    private static async Task<(byte[]? Cms, ProblemResult? Problem)> ReadEnvelopeAsync(HttpRequest request, int maxCms, CancellationToken cancellationToken)
-    {
-        var limit = (((maxCms + 2) / 3) * 4) + 1024;
-        if (request.ContentLength > limit)
-        {
-            return (null, ProblemResult.For(DocumentProblems.DocumentTooLarge, maxCms));
-        }
-
-        using var buffer = new MemoryStream();
-        var chunk = new byte[8192];
-        int read;
-        while ((read = await request.Body.ReadAsync(chunk, cancellationToken)) > 0)
-        {
-            buffer.Write(chunk, 0, read);
-            if (buffer.Length > limit)
-            {
-                return (null, ProblemResult.For(DocumentProblems.DocumentTooLarge, maxCms));
-            }
-        }
-
-        string? text;
-        try
-        {
-            using var json = JsonDocument.Parse(buffer.ToArray());
-            if (json.RootElement.ValueKind != JsonValueKind.Object)
-            {
-                return (null, ProblemResult.For(PlatformProblems.MalformedJson, "$"));
-            }
-
-            text = json.RootElement.TryGetProperty("cms", out var cms) && cms.ValueKind == JsonValueKind.String ? cms.GetString() : null;
-        }
-        catch (JsonException)
-        {
-            return (null, ProblemResult.For(PlatformProblems.MalformedJson, "$"));
-        }
-
-        if (string.IsNullOrEmpty(text))
-        {
-            return (null, ProblemResult.For(SignatureRequired)); // the former plain JSON body, or nothing: an instruction must be signed
-        }
-
-        var bytes = new byte[(text.Length / 4 * 3) + 3];
-        if (!Convert.TryFromBase64String(text, bytes, out var length))
-        {
-            return (null, Invalid("cms", "cms_not_base64"));
-        }
-
-        if (length > maxCms)
-        {
-            return (null, ProblemResult.For(DocumentProblems.DocumentTooLarge, maxCms));
-        }
-
-        var cmsBytes = bytes.AsSpan(0, length).ToArray();
-        try
-        {
-            new SignedCms().Decode(cmsBytes);
-        }
-        catch (CryptographicException)
-        {
-            return (null, Invalid("cms", "cms_malformed"));
-        }
-
-        return (cmsBytes, null);
-    }
-
-    private static ProblemResult Invalid(string field, string code) =>
-        ProblemResult.For(new ApiProblem(PlatformProblems.ValidationFailed) { Errors = [new FieldError(field, code)] });
+    private static ProblemResult Invalid(string field, string code) => SignedEnvelope.Invalid(field, code);
 }

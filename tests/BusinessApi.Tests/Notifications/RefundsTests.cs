@@ -247,22 +247,9 @@ public sealed class RefundsTests : IDisposable
     [Fact]
     public async Task PenaltyClaim_ForALateExecution_IsComputedApprovedAndCredited()
     {
-        // The first instance takes the document but processes nothing (its worker is off); a second instance
-        // started the next day executes it: one calendar day late, with money enough all along.
-        var paused = new Dictionary<string, string> { ["Workflows:Worker"] = "false" };
-        await using var app = await TestApp.StartAsync(paused);
-        await app.TrustAsync(_pki);
-        using var payer = await app.PayerAsync(_pki, funds: 1_000_000m);
-        var documentId = await payer.SubmitOrderAsync(payer.Order(150_000m));
-        await using var nextDay = await TestApp.StartAsync(new Dictionary<string, string>
-        {
-            ["Storage:TablePrefix"] = app.TablePrefix,
-            ["Operations:ApiKeys"] = app.OperatorKey,
-            ["Secrets:LocalPath"] = Path.Combine(Path.GetTempPath(), "business-api-tests", app.TablePrefix, "secrets.json"),
-        }, now: new DateTimeOffset(2026, 11, 26, 10, 0, 0, Kazakhstan));
-        var executed = await Eventually.GetAsync(async () => await nextDay.OperatorClient().GetFromJsonAsync<JsonElement>($"/api/v1/ops/documents/{documentId}"),
-            d => d.GetProperty("status").GetString() == "executed", TimeSpan.FromSeconds(60), "executed the next day");
-        Assert.Equal("2026-11-25", executed.GetProperty("operationalDate").GetString());
+        await using var late = await LateExecution.StartAsync(_pki);
+        var (nextDay, payer, documentId) = (late.NextDay, late.Payer, late.DocumentId);
+        Assert.Equal("2026-11-25", late.Executed.GetProperty("operationalDate").GetString());
 
         var claimed = await payer.ClaimPenaltyAsync(documentId);
         Assert.Equal(HttpStatusCode.Created, claimed.StatusCode);
@@ -288,20 +275,9 @@ public sealed class RefundsTests : IDisposable
     [Fact]
     public async Task PenaltyClaim_ApprovedAndRejectedAtOnce_EndsOneWay_AndTheLedgerAgrees()
     {
-        var paused = new Dictionary<string, string> { ["Workflows:Worker"] = "false" };
-        await using var app = await TestApp.StartAsync(paused);
-        await app.TrustAsync(_pki);
-        using var payer = await app.PayerAsync(_pki, funds: 1_000_000m);
-        var documentId = await payer.SubmitOrderAsync(payer.Order(150_000m));
-        await using var nextDay = await TestApp.StartAsync(new Dictionary<string, string>
-        {
-            ["Storage:TablePrefix"] = app.TablePrefix,
-            ["Operations:ApiKeys"] = app.OperatorKey,
-            ["Secrets:LocalPath"] = Path.Combine(Path.GetTempPath(), "business-api-tests", app.TablePrefix, "secrets.json"),
-        }, now: new DateTimeOffset(2026, 11, 26, 10, 0, 0, Kazakhstan));
+        await using var late = await LateExecution.StartAsync(_pki);
+        var (nextDay, payer, documentId) = (late.NextDay, late.Payer, late.DocumentId);
         using var ops = nextDay.OperatorClient();
-        await Eventually.GetAsync(async () => await ops.GetFromJsonAsync<JsonElement>($"/api/v1/ops/documents/{documentId}"),
-            d => d.GetProperty("status").GetString() == "executed", TimeSpan.FromSeconds(60), "executed the next day");
         Assert.Equal(HttpStatusCode.Created, (await payer.ClaimPenaltyAsync(documentId)).StatusCode);
         var before = await BalanceAsync(nextDay, payer.Iban);
 
@@ -329,6 +305,52 @@ public sealed class RefundsTests : IDisposable
             var problem = await Problem.ReadAsync(await payer.ClaimPenaltyAsync(document.GetProperty("documentId").GetString()!));
             Assert.Equal("penalty_not_applicable", problem.Code);
             Assert.Equal(reason, problem.Body.GetProperty("reasonCode").GetString());
+        }
+    }
+
+    /// <summary>
+    /// A document executed one calendar day late: the first instance takes it in but processes nothing (its worker
+    /// is off); a second instance started the next day executes it, with money enough all along.
+    /// </summary>
+    private sealed class LateExecution : IAsyncDisposable
+    {
+        private TestApp _app = null!;
+
+        public TestApp NextDay { get; private set; } = null!;
+
+        public Payer Payer { get; private set; } = null!;
+
+        public string DocumentId { get; private set; } = null!;
+
+        public JsonElement Executed { get; private set; }
+
+        public static async Task<LateExecution> StartAsync(TestPki pki)
+        {
+            var late = new LateExecution { _app = await TestApp.StartAsync(new Dictionary<string, string> { ["Workflows:Worker"] = "false" }) };
+            await late._app.TrustAsync(pki);
+            late.Payer = await late._app.PayerAsync(pki, funds: 1_000_000m);
+            late.DocumentId = await late.Payer.SubmitOrderAsync(late.Payer.Order(150_000m));
+            late.NextDay = await TestApp.StartAsync(new Dictionary<string, string>
+            {
+                ["Storage:TablePrefix"] = late._app.TablePrefix,
+                ["Operations:ApiKeys"] = late._app.OperatorKey,
+                ["Secrets:LocalPath"] = Path.Combine(Path.GetTempPath(), "business-api-tests", late._app.TablePrefix, "secrets.json"),
+            }, now: new DateTimeOffset(2026, 11, 26, 10, 0, 0, Kazakhstan));
+            using var ops = late.NextDay.OperatorClient();
+            late.Executed = await Eventually.GetAsync(async () => await ops.GetFromJsonAsync<JsonElement>($"/api/v1/ops/documents/{late.DocumentId}"),
+                d => d.GetProperty("status").GetString() == "executed", TimeSpan.FromSeconds(60), "executed the next day");
+            return late;
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            Payer?.Dispose();
+            if (NextDay is not null)
+            {
+                await NextDay.DisposeAsync();
+            }
+
+            await _app.DisposeAsync();
         }
     }
 }

@@ -264,10 +264,9 @@ public sealed class UsersTests
                 Azure.Data.Tables.TableTransactionActionType.UpsertReplace, new Azure.Data.Tables.TableEntity(partition, $"usr_{day:x2}{n:x30}"))));
         }
 
-        // Counted before the clock moves: once it does, the scheduler's own catch-up run may block them first.
+        // Counted, and the monitors installed, before the clock moves: once it does, the scheduler's own catch-up
+        // run may block them first, and its calls count with the two runs below.
         Assert.Equal(3, await first.Services.GetRequiredService<UserStore>().DueAsync(new DateOnly(2026, 12, 26), CancellationToken.None).CountAsync());
-        first.Time.SetUtcNow(new DateTimeOffset(2026, 12, 26, 1, 0, 0, TimeSpan.FromHours(5))); // day 31
-        second.Time.SetUtcNow(first.Time.GetUtcNow());
         var calls = 0;
         foreach (var app in new[] { first, second })
         {
@@ -281,6 +280,9 @@ public sealed class UsersTests
                 return BusinessApi.Platform.Storage.StorageFault.None;
             };
         }
+
+        first.Time.SetUtcNow(new DateTimeOffset(2026, 12, 26, 1, 0, 0, TimeSpan.FromHours(5))); // day 31
+        second.Time.SetUtcNow(first.Time.GetUtcNow());
 
         await Task.WhenAll(RunJobAsync(first), RunJobAsync(second));
 
