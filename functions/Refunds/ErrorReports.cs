@@ -275,11 +275,14 @@ public sealed record ErrorDetailRequest(string? Field, string? Expected, string?
 /// <param name="Amount">How much, if not the whole amount.</param>
 public sealed record RefundDecisionRequest(bool? Approve, decimal? Amount, string? Comment) : IValidatable
 {
-    public void Validate(ValidationErrors errors)
+    public void Validate(ValidationErrors errors) => Check(errors, "approve", Approve, Comment);
+
+    /// <summary>The rules both names of the decision share: the yes or no is required, the comment short.</summary>
+    internal static void Check(ValidationErrors errors, string field, bool? decision, string? comment)
     {
         ArgumentNullException.ThrowIfNull(errors);
-        errors.Required("approve", Approve);
-        if (Comment is { Length: > 500 })
+        errors.Required(field, decision);
+        if (comment is { Length: > 500 })
         {
             errors.Add("comment", "too_long", 500);
         }
@@ -290,15 +293,7 @@ public sealed record RefundDecisionRequest(bool? Approve, decimal? Amount, strin
 /// <param name="Amount">How much came back, if not the whole amount.</param>
 public sealed record RefundOutcomeRequest(bool? Returned, decimal? Amount, string? Comment) : IValidatable
 {
-    public void Validate(ValidationErrors errors)
-    {
-        ArgumentNullException.ThrowIfNull(errors);
-        errors.Required("returned", Returned);
-        if (Comment is { Length: > 500 })
-        {
-            errors.Add("comment", "too_long", 500);
-        }
-    }
+    public void Validate(ValidationErrors errors) => RefundDecisionRequest.Check(errors, "returned", Returned, Comment);
 }
 
 /// <param name="NoticeDeliverBy">The end of the next operational day after the report: the notice on return is due by then (clause 8.2).</param>

@@ -17,34 +17,20 @@ public sealed class DocumentsTests : IClassFixture<DocumentsTests.Fixture>
 
     public DocumentsTests(Fixture fixture) => _fixture = fixture;
 
-    public sealed class Fixture : IAsyncLifetime
+    public sealed class Fixture : PaymentAppFixture
     {
-        public TestPki Pki { get; } = new();
-
-        public TestApp App { get; private set; } = null!;
-
-        public async Task InitializeAsync()
+        protected override IDictionary<string, string> Settings => new Dictionary<string, string>
         {
-            App = await TestApp.StartAsync(new Dictionary<string, string>
-            {
-                ["Payments:Tariffs:0:DocumentType"] = "paymentOrder",
-                ["Payments:Tariffs:0:Currency"] = "KZT",
-                ["Payments:Tariffs:0:Route"] = "interbank",
-                ["Payments:Tariffs:0:Fixed"] = "200",
-                ["Payments:Tariffs:0:Percent"] = "0.1",
-                ["Payments:Tariffs:0:Max"] = "5000",
-                ["Payments:AmlRules:0:Name"] = "large-transfer",
-                ["Payments:AmlRules:0:Currency"] = "KZT",
-                ["Payments:AmlRules:0:MinAmount"] = "50000000",
-            });
-            await App.TrustAsync(Pki);
-        }
-
-        public async Task DisposeAsync()
-        {
-            await App.DisposeAsync();
-            Pki.Dispose();
-        }
+            ["Payments:Tariffs:0:DocumentType"] = "paymentOrder",
+            ["Payments:Tariffs:0:Currency"] = "KZT",
+            ["Payments:Tariffs:0:Route"] = "interbank",
+            ["Payments:Tariffs:0:Fixed"] = "200",
+            ["Payments:Tariffs:0:Percent"] = "0.1",
+            ["Payments:Tariffs:0:Max"] = "5000",
+            ["Payments:AmlRules:0:Name"] = "large-transfer",
+            ["Payments:AmlRules:0:Currency"] = "KZT",
+            ["Payments:AmlRules:0:MinAmount"] = "50000000",
+        };
     }
 
     private TestApp App => _fixture.App;

@@ -203,3 +203,25 @@ public static class SignedInstructionKit
         return json;
     }
 }
+
+/// <summary>One app per test class with a test PKI trusted in it; a class with settings of its own overrides <see cref="Settings"/>.</summary>
+public class PaymentAppFixture : IAsyncLifetime
+{
+    public TestPki Pki { get; } = new();
+
+    public TestApp App { get; private set; } = null!;
+
+    protected virtual IDictionary<string, string>? Settings => null;
+
+    public async Task InitializeAsync()
+    {
+        App = await TestApp.StartAsync(Settings);
+        await App.TrustAsync(Pki);
+    }
+
+    public async Task DisposeAsync()
+    {
+        await App.DisposeAsync();
+        Pki.Dispose();
+    }
+}

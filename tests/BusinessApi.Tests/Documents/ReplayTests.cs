@@ -7,30 +7,11 @@ using BusinessApi.Tests.Infrastructure;
 namespace BusinessApi.Tests.Documents;
 
 /// <summary>A signed instruction takes effect once: replays under new keys, in new envelopes, and re-signed copies of one number.</summary>
-public sealed class ReplayTests : IClassFixture<ReplayTests.Fixture>
+public sealed class ReplayTests : IClassFixture<PaymentAppFixture>
 {
-    private readonly Fixture _fixture;
+    private readonly PaymentAppFixture _fixture;
 
-    public ReplayTests(Fixture fixture) => _fixture = fixture;
-
-    public sealed class Fixture : IAsyncLifetime
-    {
-        public TestPki Pki { get; } = new();
-
-        public TestApp App { get; private set; } = null!;
-
-        public async Task InitializeAsync()
-        {
-            App = await TestApp.StartAsync();
-            await App.TrustAsync(Pki);
-        }
-
-        public async Task DisposeAsync()
-        {
-            await App.DisposeAsync();
-            Pki.Dispose();
-        }
-    }
+    public ReplayTests(PaymentAppFixture fixture) => _fixture = fixture;
 
     private TestApp App => _fixture.App;
 
