@@ -26,6 +26,11 @@ public static class ManageCredentials
         }
 
         var (scopes, _) = CredentialRules.ParseScopes(request.Scopes!);
+        if (ScopesNotHeld(context.User, scopes) is { } notHeld)
+        {
+            return notHeld;
+        }
+
         var (issued, conflict) = await credentials.GenerateAsync(customerId, request.Name!, scopes, CreatorsAccounts(context.User, [ClientCredential.AllAccounts]),
             request.ApiVersion ?? CredentialRules.CurrentApiVersion,
             context.User.Actor(), context.TraceIdentifier, cancellationToken);
@@ -39,6 +44,19 @@ public static class ManageCredentials
 
         NoStore(context);
         return TypedResults.Created($"/api/v1/credentials/{issued.Credential.ClientId}", Issued(issued, credentials.Today));
+    }
+
+    /// <summary>
+    /// A pair never does more than the user who makes it: each scope must be one the user's own functions
+    /// give (a <c>view</c>-only integrator cannot mint <c>documents.write</c>); else the 403 to answer.
+    /// </summary>
+    private static ProblemResult? ScopesNotHeld(ClaimsPrincipal creator, IReadOnlyList<string> scopes)
+    {
+        var missing = scopes.Where(s => !creator.HasScope(s)).ToList();
+        return missing.Count == 0 ? null : ProblemResult.For(new ApiProblem(CustomerProblems.PowersNotHeld)
+        {
+            Errors = [.. missing.Select(s => new FieldError("scopes", "power_not_held", [s]))],
+        });
     }
 
     /// <summary>
@@ -86,6 +104,11 @@ public static class ManageCredentials
         }
 
         var scopes = request?.Scopes is { } requested ? CredentialRules.ParseScopes(requested).Scopes : stored.Credential.Scopes;
+        if (ScopesNotHeld(context.User, scopes) is { } notHeld)
+        {
+            return notHeld;
+        }
+
         var (issued, conflict) = await credentials.ReissueAsync(stored, scopes, CreatorsAccounts(context.User, stored.Credential.Accounts),
             request?.ApiVersion ?? stored.Credential.ApiVersion,
             context.User.Actor(), context.TraceIdentifier, cancellationToken);

@@ -79,4 +79,7 @@ public static class CustomerProblems
 {
     public static readonly ProblemType CustomerExists = new("customer_exists", StatusCodes.Status409Conflict);
     public static readonly ProblemType CustomerNotActive = new("customer_not_active", StatusCodes.Status409Conflict);
+
+    /// <summary>A customer's user giving more than they hold (powers to a user, scopes to a pair).</summary>
+    public static readonly ProblemType PowersNotHeld = new("powers_not_held", StatusCodes.Status403Forbidden);
 }

@@ -228,7 +228,7 @@ public static class ManageUsers
 
         var powers = permissions is null ? null : new UserPowers(permissions.Accounts ?? [], permissions.Functions ?? []);
         var broken = PowerGrants.Check(acting.User, target, isAdmin, powers);
-        return broken.Count == 0 ? null : ProblemResult.For(new ApiProblem(UserProblems.PowersNotHeld) { Errors = broken });
+        return broken.Count == 0 ? null : ProblemResult.For(new ApiProblem(CustomerProblems.PowersNotHeld) { Errors = broken });
     }
 
     private static async Task<StoredUser?> FindAsync(string userId, ClaimsPrincipal caller, UserService users, CancellationToken cancellationToken) =>

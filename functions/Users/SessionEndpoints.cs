@@ -212,7 +212,6 @@ public static class UserProblems
 {
     public static readonly ProblemType InvalidCredentials = new("invalid_credentials", StatusCodes.Status401Unauthorized);
     public static readonly ProblemType SessionEnded = new("session_ended", StatusCodes.Status401Unauthorized);
-    public static readonly ProblemType PowersNotHeld = new("powers_not_held", StatusCodes.Status403Forbidden);
     public static readonly ProblemType PasswordChangeRequired = new("password_change_required", StatusCodes.Status403Forbidden);
     public static readonly ProblemType UserBlocked = new("user_blocked", StatusCodes.Status403Forbidden);
     public static readonly ProblemType UserNotFound = new("user_not_found", StatusCodes.Status404NotFound);

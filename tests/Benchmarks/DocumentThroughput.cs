@@ -228,8 +228,12 @@ public sealed class DocumentThroughput(string connectionString, TimeSpan duratio
         return 0;
     }
 
+    // A payer's number and date identify one live order: every order signed here has a number of its own.
+    private static long s_numbers;
+
     private static List<SignedOrder> Sign(List<(BenchPayer Payer, string Iban)> accounts, int count)
     {
+        var firstNumber = Interlocked.Add(ref s_numbers, count) - count;
         var today = DateOnly.FromDateTime(DateTime.UtcNow.AddHours(5)).ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
         var signedAt = DateTimeOffset.UtcNow;
         var orders = new SignedOrder[count];
@@ -237,7 +241,7 @@ public sealed class DocumentThroughput(string connectionString, TimeSpan duratio
         {
             var (payer, iban) = accounts[i % accounts.Count];
             var json = $$"""
-                {"type":"paymentOrder","number":"{{i % 1_000_000_000}}","date":"{{today}}","amount":"1.00","currency":"KZT",
+                {"type":"paymentOrder","number":"{{(firstNumber + i) % 1_000_000_000}}","date":"{{today}}","amount":"1.00","currency":"KZT",
                  "payer":{"iban":"{{iban}}","code":"17"},
                  "beneficiary":{"name":"ТОО Получатель","idn":"{{payer.BeneficiaryBin}}","iban":"{{payer.BeneficiaryIban}}","bic":"HSBKKZKX","code":"17"},
                  "purposeCode":"710","purpose":"Оплата за товары","valueDate":"{{today}}"}

@@ -92,6 +92,11 @@ public sealed class PrivilegeTests : IClassFixture<PrivilegeTests.Fixture>
         Assert.Equal(HttpStatusCode.OK, (await software.GetAsync($"/api/v1/accounts/{own}/statement?{Period}")).StatusCode);
         Assert.True((await software.GetAsync($"/api/v1/accounts/{other}/statement?{Period}")).StatusCode is HttpStatusCode.NotFound or HttpStatusCode.Forbidden);
 
+        // Nor can the pair do what its maker cannot: a view-only integrator mints no documents.write.
+        var wider = await Problem.ReadAsync(await integrator.PostAsJsonAsync("/api/v1/credentials", new { name = "ERP 2", scopes = new[] { "accounts.read", "documents.write" } }));
+        Assert.Equal((HttpStatusCode.Forbidden, "powers_not_held"), (wider.Status, wider.Code));
+        Assert.Equal([("scopes", "power_not_held")], wider.Errors.Select(e => (e.Field, e.Code)));
+
         // An admin's pair still reads every account.
         using var admin = await App.SoftwareClientAsync(customer, ["accounts.read"]);
         Assert.Equal(2, Items(await admin.GetFromJsonAsync<JsonElement>("/api/v1/accounts")).Count());
