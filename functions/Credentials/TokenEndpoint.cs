@@ -1,4 +1,3 @@
-using Azure;
 using System.Globalization;
 using System.Net.Http.Headers;
 using System.Text;
@@ -26,7 +25,7 @@ public static class TokenEndpoint
         SecretHasher hasher,
         AccessTokens tokens,
         AuthenticationThrottle throttle,
-        AuditJournal audit,
+        FailedAuthenticationJournal failures,
         TimeProvider time,
         IOptions<CredentialOptions> options,
         CancellationToken cancellationToken)
@@ -62,7 +61,7 @@ public static class TokenEndpoint
 
             if (!TryParseBasic(basic, out clientId, out secret))
             {
-                await AuditUnknownAsync(context, address, "malformed_authorization", null, cancellationToken);
+                await AuditUnknownAsync(failures, context, address, "malformed_authorization", null, cancellationToken);
                 return Error(401, "invalid_client", "The Authorization header is not valid HTTP Basic client authentication.", Realm);
             }
 
@@ -111,7 +110,7 @@ public static class TokenEndpoint
             throttle.RecordFailure(address);
             if (stored is null)
             {
-                await AuditUnknownAsync(context, address, "unknown_client", CredentialRules.IsWellFormedClientId(clientId) ? clientId : null, cancellationToken);
+                await AuditUnknownAsync(failures, context, address, "unknown_client", CredentialRules.IsWellFormedClientId(clientId) ? clientId : null, cancellationToken);
             }
             else
             {
@@ -276,7 +275,7 @@ public static class TokenEndpoint
                         SecretKeyVersion = version,
                     }, cancellationToken);
         }
-        catch (RequestFailedException ex) when (ex.Status is 412 or 409 or 0 or >= 500)
+        catch (Azure.RequestFailedException ex) when (ex.Status is 412 or 409 or 0 or >= 500)
         {
             // Bookkeeping after a successful authentication is best effort: it never fails the request. The next
             // success repeats it; a re-hash stays due until then, and the old key version still verifies.
@@ -284,7 +283,7 @@ public static class TokenEndpoint
         }
     }
 
-    private static Task AuditUnknownAsync(HttpContext context, string address, string reason, string? clientId, CancellationToken cancellationToken)
+    private static Task AuditUnknownAsync(FailedAuthenticationJournal failures, HttpContext context, string address, string reason, string? clientId, CancellationToken cancellationToken)
     {
         var details = new Dictionary<string, string> { ["reason"] = reason };
         if (clientId is not null)
@@ -292,8 +291,7 @@ public static class TokenEndpoint
             details["clientId"] = clientId;
         }
 
-        return context.RequestServices.GetRequiredService<FailedAuthenticationJournal>()
-            .RecordAsync("credential.authentication", address, details, context.TraceIdentifier, cancellationToken);
+        return failures.RecordAsync("credential.authentication", address, details, context.TraceIdentifier, cancellationToken);
     }
 
     private static string? Single(IFormCollection form, string name) =>

@@ -85,9 +85,7 @@ public sealed partial class DocumentWorkflow : WorkflowDefinition<Document>
         var user = (await userRead)?.User;
         var customer = await customerRead;
         var facts = check.Facts!;
-        string? identityFailure = user is null || user.CustomerId != document.CustomerId || facts.SignerIin != user.Iin ? SignatureFailures.SignerMismatch
-            : facts.SignerBin is { } bin && bin != customer?.Bin ? SignatureFailures.OrganisationMismatch
-            : null;
+        var identityFailure = SignedInstructions.IdentityFailure(facts, user?.CustomerId == document.CustomerId ? user.Iin : null, customer?.Bin);
         if (identityFailure is not null)
         {
             return await FinishAsync(context, DocumentStatus.Refused, RefusalReasons.AuthenticationFailed, identityFailure, cancellationToken: cancellationToken);
@@ -100,7 +98,7 @@ public sealed partial class DocumentWorkflow : WorkflowDefinition<Document>
             return await FinishAsync(context, DocumentStatus.Refused, RefusalReasons.CredentialsCompromised, SignatureFailures.CredentialsCompromised, cancellationToken: cancellationToken);
         }
 
-        var (order, errors) = await ValidateAsync(document, check.Content!, cancellationToken);
+        var (order, errors) = await ValidateAsync(document, check.Content!, customer?.Bin, cancellationToken);
         if (order is null)
         {
             context.Data = document with { Errors = [.. errors.Select(DocumentError.Of)] };
@@ -142,7 +140,7 @@ public sealed partial class DocumentWorkflow : WorkflowDefinition<Document>
         return context.WaitUntil(calendar.NextOpening(context.Now), "execute");
     }
 
-    private async Task<(PaymentOrder? Order, IReadOnlyList<FieldError> Errors)> ValidateAsync(Document document, byte[] content, CancellationToken cancellationToken)
+    private async Task<(PaymentOrder? Order, IReadOnlyList<FieldError> Errors)> ValidateAsync(Document document, byte[] content, string? ownerBin, CancellationToken cancellationToken)
     {
         var s = _services;
         var calendar = await s.Calendars.GetAsync(cancellationToken);
@@ -152,11 +150,10 @@ public sealed partial class DocumentWorkflow : WorkflowDefinition<Document>
             accounts[payer.Value] = account.Currency; // a closed or restricted account is refused by the ledger at posting
         }
 
-        var owner = await s.Customers.GetCachedAsync(document.CustomerId, cancellationToken);
         var context = new PaymentOrderContext(KazakhstanTime.LocalDate(document.ReceivedAt), document.OperationalDate, s.Bank.Value.IbanCode, s.Bank.Value.Bic,
             accounts, s.PurposeCodes, s.PaymentOptions.Value.MaxDocumentAgeDays)
         {
-            PayerIdn = owner?.Bin,
+            PayerIdn = ownerBin,
         };
         var (order, errors) = PaymentOrderRules.Validate(content, context);
         if (order is null || order.BeneficiaryIban.BankCode != s.Bank.Value.IbanCode)

@@ -141,14 +141,18 @@ public static class ErrorReports
     }
 
     public static async Task<Results<Ok<ErrorReportListResponse>, ProblemResult>> ListForOperatorsAsync(
-        string? status, StorageResources storage, WorkflowEngine engine, CancellationToken cancellationToken)
+        string? status, StorageResources storage, WorkflowEngine engine, CancellationToken cancellationToken) =>
+        TypedResults.Ok(await ListCasesAsync(status is null ? _ => true : s => s == status, storage, engine, cancellationToken));
+
+    /// <summary>The newest 1,000 cases whose status <paramref name="wanted"/> accepts, newest first.</summary>
+    private static async Task<ErrorReportListResponse> ListCasesAsync(Func<string, bool> wanted, StorageResources storage, WorkflowEngine engine, CancellationToken cancellationToken)
     {
         var items = new List<ErrorReportResponse>();
         var table = storage.Table(RefundWorkflow.TableName);
         await foreach (var row in table.QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"RowKey ge {"wf|"} and RowKey lt {"wf}"}"),
             select: ["PartitionKey", "RowKey"], cancellationToken: cancellationToken))
         {
-            if (await GetCaseAsync(engine, row.RowKey[3..], cancellationToken) is { } refund && (status is null || refund.Status == status))
+            if (await GetCaseAsync(engine, row.RowKey[3..], cancellationToken) is { } refund && wanted(refund.Status))
             {
                 items.Add(ErrorReportResponse.From(refund));
             }
@@ -159,7 +163,7 @@ public static class ErrorReports
             }
         }
 
-        return TypedResults.Ok(new ErrorReportListResponse([.. items.OrderByDescending(i => i.ReportedAt)]));
+        return new ErrorReportListResponse([.. items.OrderByDescending(i => i.ReportedAt)]);
     }
 
     public static async Task<Results<Accepted, ProblemResult>> RecordOutcomeAsync(
@@ -189,17 +193,13 @@ public static class ErrorReports
 
     /// <summary><c>GET /ops/refunds?status=pending</c>: returns waiting for an operator (a decision here, or another bank's outcome).</summary>
     public static async Task<Results<Ok<ErrorReportListResponse>, ProblemResult>> ListRefundsForOperatorsAsync(
-        string? status, StorageResources storage, WorkflowEngine engine, CancellationToken cancellationToken)
-    {
-        if (status != PendingStatus)
+        string? status, StorageResources storage, WorkflowEngine engine, CancellationToken cancellationToken) =>
+        TypedResults.Ok(await ListCasesAsync(status switch
         {
-            return await ListForOperatorsAsync(status, storage, engine, cancellationToken);
-        }
-
-        var all = await ListForOperatorsAsync(null, storage, engine, cancellationToken);
-        var listed = ((Ok<ErrorReportListResponse>)all.Result).Value!;
-        return TypedResults.Ok(new ErrorReportListResponse([.. listed.Items.Where(r => IsPending(r.Status))]));
-    }
+            null => _ => true,
+            PendingStatus => IsPending,
+            _ => s => s == status,
+        }, storage, engine, cancellationToken));
 
     /// <summary>
     /// <c>POST /ops/refunds/{refundId}/decision {approve, comment, amount?}</c>: for a beneficiary at this bank, the bank's

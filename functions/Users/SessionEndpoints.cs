@@ -15,7 +15,7 @@ public static class SessionEndpoints
     /// a Software Product session bound to that Client ID.
     /// </summary>
     public static async Task<Results<Created<SessionResponse>, ProblemResult>> SignInAsync(
-        SignInRequest request, HttpContext context, UserService users, IOptions<UserOptions> options, CancellationToken cancellationToken)
+        SignInRequest request, HttpContext context, UserService users, AuthenticationThrottle throttle, IOptions<UserOptions> options, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(context);
@@ -34,7 +34,6 @@ public static class SessionEndpoints
         // Per address and per login, before any hashing: a guesser is slowed, then refused, at no cost to the CPU.
         var address = context.Connection.RemoteIpAddress?.ToString() ?? "unknown";
         var loginKey = "login:" + request.Login!.Trim().ToUpperInvariant();
-        var throttle = context.RequestServices.GetRequiredService<AuthenticationThrottle>();
         if ((throttle.RetryAfter(address) ?? throttle.RetryAfter(loginKey)) is { } wait)
         {
             var retry = Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds));

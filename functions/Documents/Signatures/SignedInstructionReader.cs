@@ -57,14 +57,10 @@ public sealed class SignedInstructionReader(TrustStore trust, CustomerStore cust
 
         var user = session.User;
         var facts = check.Facts!;
-        if (facts.SignerIin != user.Iin)
+        var customerBin = facts.SignerBin is null ? null : (await customers.GetCachedAsync(user.CustomerId, cancellationToken))?.Bin;
+        if (SignedInstructions.IdentityFailure(facts, user.Iin, customerBin) is { } identityFailure)
         {
-            return (null, Rejected(SignatureFailures.SignerMismatch));
-        }
-
-        if (facts.SignerBin is { } bin && bin != (await customers.GetCachedAsync(user.CustomerId, cancellationToken))?.Bin)
-        {
-            return (null, Rejected(SignatureFailures.OrganisationMismatch));
+            return (null, Rejected(identityFailure));
         }
 
         if (!mayInstruct(user))
@@ -76,6 +72,8 @@ public sealed class SignedInstructionReader(TrustStore trust, CustomerStore cust
         return contentProblem is not null ? (null, contentProblem) : (new SignedInstruction<T>(request!, cms, facts, user), null);
     }
 
+    private static readonly JsonDocumentOptions Strict = new() { AllowDuplicateProperties = false, MaxDepth = 16 };
+
     private static ProblemResult Rejected(string failure) =>
         ProblemResult.For(new ApiProblem(SignatureRejected) { Extensions = new Dictionary<string, object?> { ["failure"] = failure } });
 
@@ -85,7 +83,7 @@ public sealed class SignedInstructionReader(TrustStore trust, CustomerStore cust
         JsonObject? json;
         try
         {
-            json = JsonNode.Parse(content, documentOptions: new JsonDocumentOptions { AllowDuplicateProperties = false, MaxDepth = 16 }) as JsonObject;
+            json = JsonNode.Parse(content, documentOptions: Strict) as JsonObject;
         }
         catch (JsonException)
         {
@@ -94,7 +92,7 @@ public sealed class SignedInstructionReader(TrustStore trust, CustomerStore cust
 
         if (json is null)
         {
-            return (null, Invalid("cms", "content_malformed"));
+            return (null, SignedEnvelope.Invalid("cms", "content_malformed"));
         }
 
         var errors = new ValidationErrors();
@@ -122,12 +120,12 @@ public sealed class SignedInstructionReader(TrustStore trust, CustomerStore cust
         }
         catch (JsonException)
         {
-            return (null, Invalid("cms", "content_malformed"));
+            return (null, SignedEnvelope.Invalid("cms", "content_malformed"));
         }
 
         if (request is null)
         {
-            return (null, Invalid("cms", "content_malformed"));
+            return (null, SignedEnvelope.Invalid("cms", "content_malformed"));
         }
 
         if (request is IValidatable validatable)
@@ -141,6 +139,4 @@ public sealed class SignedInstructionReader(TrustStore trust, CustomerStore cust
 
         return (request, null);
     }
-
-    private static ProblemResult Invalid(string field, string code) => SignedEnvelope.Invalid(field, code);
 }

@@ -3,9 +3,21 @@ using System.Security.Cryptography.Pkcs;
 
 namespace BusinessApi.Documents.Signatures;
 
-/// <summary>What identifies a signed instruction, whatever envelope it travels in.</summary>
+/// <summary>What identifies a signed instruction, whatever envelope it travels in, and who may have signed it.</summary>
 public static class SignedInstructions
 {
+    /// <summary>
+    /// the signer is the signed-in user (the certificate's IIN is the user's) and, for an organisation
+    /// certificate, of the user's customer (its BIN is the customer's). Null when so, else the failure code.
+    /// </summary>
+    public static string? IdentityFailure(SignatureFacts signer, string? userIin, string? customerBin)
+    {
+        ArgumentNullException.ThrowIfNull(signer);
+        return userIin is null || signer.SignerIin != userIin ? SignatureFailures.SignerMismatch
+            : signer.SignerBin is { } bin && bin != customerBin ? SignatureFailures.OrganisationMismatch
+            : null;
+    }
+
     /// <summary>
     /// The SHA-256 of the signature values of every SignerInfo, in a fixed order. Re-encoding the CMS, reordering
     /// or adding certificates, or adding unsigned attributes leaves it unchanged, so the same signed instruction
