@@ -12,7 +12,7 @@ internal static class BenchApp
     public static List<string> CommonSettings { get; } = [];
 
     public static WebApplication Create(string connectionString, string prefix, string operatorKey, IEnumerable<string>? extra = null, Action<WebApplicationBuilder>? configure = null) =>
-        FunctionsApp.Create(
+        BusinessApi.Testing.InstrumentedApp.Create(
             [
                 "--urls=http://127.0.0.1:0",
                 $"--AzureWebJobsStorage={connectionString}",

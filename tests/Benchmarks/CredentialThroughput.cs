@@ -3,9 +3,9 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
+using BusinessApi.Testing;
 using BusinessApi.Calendar;
 using BusinessApi.Credentials;
-using BusinessApi.Platform.Storage;
 using BusinessApi.Platform.Timers;
 using Microsoft.Extensions.DependencyInjection;
 

@@ -1,8 +1,8 @@
 using System.Globalization;
+using BusinessApi.Testing;
 using BusinessApi.Accounts;
 using BusinessApi.Accounts.Ledger;
 using BusinessApi.Calendar;
-using BusinessApi.Platform.Storage;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace BusinessApi.Benchmarks;
@@ -18,7 +18,7 @@ public sealed class LedgerThroughput(string connectionString, int accounts, Time
     public async Task<LedgerFigures> MeasureAsync(int spreadCallers, int hotCallers, CancellationToken cancellationToken = default)
     {
         var prefix = "l" + Guid.NewGuid().ToString("N")[..10];
-        var app = FunctionsApp.Create(
+        var app = BusinessApi.Testing.InstrumentedApp.Create(
             [
                 "--urls=http://127.0.0.1:0",
                 $"--AzureWebJobsStorage={connectionString}",

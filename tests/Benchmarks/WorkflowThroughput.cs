@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
-using BusinessApi.Platform.Storage;
+using BusinessApi.Testing;
 using BusinessApi.Platform.Workflows;
 using BusinessApi.WorkflowHost;
 using Microsoft.Extensions.DependencyInjection;
@@ -19,7 +19,7 @@ public sealed class WorkflowThroughput(string connectionString, int concurrency,
     {
         var prefix = "b" + Guid.NewGuid().ToString("N")[..10];
         var observer = new CompletionObserver();
-        var app = FunctionsApp.Create(
+        var app = BusinessApi.Testing.InstrumentedApp.Create(
             [
                 "--urls=http://127.0.0.1:0",
                 $"--AzureWebJobsStorage={connectionString}",

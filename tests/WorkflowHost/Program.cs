@@ -1,11 +1,12 @@
 using System.Globalization;
-using BusinessApi;
 using BusinessApi.Platform.Workflows;
+using BusinessApi.Testing;
 using BusinessApi.WorkflowHost;
 
-// The app with the sample workflows: crash tests run several of these processes against one Azurite.
+// The crash-test host: the app with the sample workflows and the storage fault injector (Faults:*); crash tests
+// run several of these processes against one Azurite, and kill them through the injector.
 // POST /samples/three-step?from=0&count=1000 starts instances "s-0" ... "s-999" in this process.
-var app = FunctionsApp.Create(args, builder => builder.Services.AddSampleWorkflows(), includeLocalSettings: false);
+var app = InstrumentedApp.Create(args, builder => builder.Services.AddSampleWorkflows(), includeLocalSettings: false);
 app.MapPost("/samples/three-step", async (int from, int count, bool? effects, WorkflowEngine engine, ThreeStepWorkflow workflow, CancellationToken ct) =>
 {
     await Parallel.ForEachAsync(Enumerable.Range(from, count), new ParallelOptions { MaxDegreeOfParallelism = 16, CancellationToken = ct }, async (i, token) =>

@@ -1,4 +1,3 @@
-using Azure.Core;
 using Azure.Identity;
 using Azure.Storage.Blobs;
 using Microsoft.Extensions.Azure;
@@ -23,8 +22,6 @@ public static class StorageServiceCollectionExtensions
     public static IServiceCollection AddPlatformStorage(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddOptions<StorageOptions>().Bind(configuration.GetSection(StorageOptions.Section));
-        var monitor = StorageCallMonitor.FromConfiguration(configuration);
-        services.AddSingleton(monitor);
         var connection = configuration[ConnectionSetting];
         var archiveConnection = configuration[ArchiveSetting];
         var archiveSeparate = !string.IsNullOrWhiteSpace(archiveConnection) || configuration.GetSection(ArchiveSetting).GetChildren().Any();
@@ -52,7 +49,6 @@ public static class StorageServiceCollectionExtensions
 
             // Retries and time-outs of every Azure client (AzureClients:Retry:MaxRetries, :NetworkTimeout, ...).
             clients.ConfigureDefaults(configuration.GetSection("AzureClients"));
-            clients.ConfigureDefaults(options => options.AddPolicy(monitor, HttpPipelinePosition.PerRetry));
             clients.UseCredential(new DefaultAzureCredential());
         });
 

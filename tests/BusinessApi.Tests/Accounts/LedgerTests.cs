@@ -1,6 +1,6 @@
+using BusinessApi.Testing;
 using BusinessApi.Accounts;
 using BusinessApi.Accounts.Ledger;
-using BusinessApi.Platform.Storage;
 using BusinessApi.Platform.Timers;
 using BusinessApi.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;

@@ -65,7 +65,7 @@ public sealed class DocumentCrashTests(ITestOutputHelper output)
             ]).ToArray();
         var hosts = new List<HostProcess>
         {
-            HostProcess.StartFunctions(setup.TablePrefix, [.. processSettings, ("Faults:Enabled", "true"), ("Faults:KillAfterCalls", "2500")]),
+            HostProcess.Start(setup.TablePrefix, [.. processSettings, ("Faults:Enabled", "true"), ("Faults:KillAfterCalls", "2500")]),
         };
         try
         {

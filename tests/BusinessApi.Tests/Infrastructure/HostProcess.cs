@@ -19,10 +19,11 @@ public sealed class HostProcess : IDisposable
 
     public Uri BaseAddress => _client.BaseAddress!;
 
+    /// <summary>The crash-test host (tests/WorkflowHost): the app plus sample workflows and the storage fault injector.</summary>
     public static HostProcess Start(string prefix, params (string Key, string Value)[] settings) =>
         Start(Path.Combine("..", "..", "..", "..", "WorkflowHost"), "BusinessApi.WorkflowHost.dll", prefix, settings);
 
-    /// <summary>The real app (functions/) as its own process, e.g. to be killed mid-run.</summary>
+    /// <summary>The real app (functions/) as its own process, e.g. to be killed mid-run; it cannot be told to fail.</summary>
     public static HostProcess StartFunctions(string prefix, params (string Key, string Value)[] settings) =>
         Start(Path.Combine("..", "..", "..", "..", "..", "functions"), "BusinessApi.Functions.dll", prefix, settings);
 

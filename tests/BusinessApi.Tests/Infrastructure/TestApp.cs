@@ -70,7 +70,7 @@ public sealed class TestApp : IAsyncDisposable
         }
 
         var args = values.Select(kv => $"--{kv.Key}={kv.Value}").ToArray();
-        var app = FunctionsApp.Create(args, builder =>
+        var app = BusinessApi.Testing.InstrumentedApp.Create(args, builder =>
         {
             if (!realTime)
             {

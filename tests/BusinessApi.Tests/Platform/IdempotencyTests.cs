@@ -257,7 +257,7 @@ public sealed class IdempotencyTests : IAsyncLifetime
         _app.Time.Advance(TimeSpan.FromHours(49));
         var partition = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes("anonymous\nkey-10")));
         var purged = 0;
-        var monitor = _app.Services.GetRequiredService<BusinessApi.Platform.Storage.StorageCallMonitor>();
+        var monitor = _app.Services.GetRequiredService<BusinessApi.Testing.StorageCallMonitor>();
         monitor.Plan = call =>
         {
             // The purge job deletes the record just as the takeover's conditional write leaves.
@@ -266,7 +266,7 @@ public sealed class IdempotencyTests : IAsyncLifetime
                 Azurite.Table(_app.TablePrefix, IdempotencyMiddleware.TableName).DeleteEntity(partition, "");
             }
 
-            return BusinessApi.Platform.Storage.StorageFault.None;
+            return BusinessApi.Testing.StorageFault.None;
         };
 
         var response = await PostAsync("/test/effects", "key-10", "beta");

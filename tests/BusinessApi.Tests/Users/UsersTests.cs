@@ -270,14 +270,14 @@ public sealed class UsersTests
         var calls = 0;
         foreach (var app in new[] { first, second })
         {
-            app.Services.GetRequiredService<BusinessApi.Platform.Storage.StorageCallMonitor>().Plan = call =>
+            app.Services.GetRequiredService<BusinessApi.Testing.StorageCallMonitor>().Plan = call =>
             {
                 if (call.Uri.Contains(first.TablePrefix + "Users", StringComparison.Ordinal))
                 {
                     Interlocked.Increment(ref calls);
                 }
 
-                return BusinessApi.Platform.Storage.StorageFault.None;
+                return BusinessApi.Testing.StorageFault.None;
             };
         }
 

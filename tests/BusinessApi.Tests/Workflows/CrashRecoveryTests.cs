@@ -3,7 +3,7 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text.Json;
 using Azure.Data.Tables;
-using BusinessApi.Platform.Storage;
+using BusinessApi.Testing;
 using BusinessApi.Platform.Workflows;
 using BusinessApi.Tests.Infrastructure;
 using BusinessApi.WorkflowHost;

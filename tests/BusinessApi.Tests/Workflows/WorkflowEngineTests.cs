@@ -1,6 +1,6 @@
 using System.Globalization;
 using Azure.Data.Tables;
-using BusinessApi.Platform.Storage;
+using BusinessApi.Testing;
 using BusinessApi.Platform.Workflows;
 using BusinessApi.Tests.Infrastructure;
 using BusinessApi.WorkflowHost;

@@ -1,5 +1,5 @@
 using Azure.Data.Tables;
-using BusinessApi.Platform.Storage;
+using BusinessApi.Testing;
 using BusinessApi.Platform.Workflows;
 using BusinessApi.Tests.Infrastructure;
 using BusinessApi.WorkflowHost;

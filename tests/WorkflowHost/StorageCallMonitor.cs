@@ -3,13 +3,15 @@ using System.Diagnostics;
 using System.Globalization;
 using Azure.Core;
 using Azure.Core.Pipeline;
+using Microsoft.Extensions.Azure;
 
-namespace BusinessApi.Platform.Storage;
+namespace BusinessApi.Testing;
 
 /// <summary>
-/// Sits in every Azure client's pipeline: counts storage calls (per-instance call budgets are measured
-/// with it) and, for crash tests only, injects faults before a chosen call — an exception, or the
-/// process killing itself (SIGKILL) as a real crash would, between any two storage calls.
+/// Test machinery, never in the app: sits in every Azure client's pipeline of a test or benchmark host,
+/// counts storage calls (per-instance call budgets are measured with it) and, for crash tests, injects
+/// faults before a chosen call — an exception, or the process killing itself (SIGKILL) as a real crash
+/// would, between any two storage calls. Only the test hosts register it (<see cref="StorageCallMonitorExtensions"/>).
 /// </summary>
 public sealed class StorageCallMonitor : HttpPipelinePolicy
 {
@@ -115,3 +117,18 @@ public enum StorageFault
 
 /// <summary>A fault injected by a crash test: the work in progress stops here as if the process died.</summary>
 public sealed class InjectedFaultException(string message) : Exception(message);
+
+public static class StorageCallMonitorExtensions
+{
+    /// <summary>
+    /// Puts a <see cref="StorageCallMonitor"/> (from <c>Faults:*</c>) into every Azure client's pipeline and
+    /// registers it, so a test can count calls or set a plan. The app's own composition never does this.
+    /// </summary>
+    public static IServiceCollection AddStorageCallMonitor(this IServiceCollection services, IConfiguration configuration)
+    {
+        var monitor = StorageCallMonitor.FromConfiguration(configuration);
+        services.AddSingleton(monitor);
+        services.AddAzureClients(clients => clients.ConfigureDefaults(options => options.AddPolicy(monitor, HttpPipelinePosition.PerRetry)));
+        return services;
+    }
+}
