@@ -1,9 +1,9 @@
-using System.Collections.Concurrent;
 using System.Diagnostics.CodeAnalysis;
 using System.Security.Claims;
 using Azure.Data.Tables;
 using BusinessApi.Accounts.Ledger;
 using BusinessApi.Customers;
+using BusinessApi.Platform.Caching;
 using BusinessApi.Platform.Http;
 using BusinessApi.Platform.Storage;
 using Microsoft.Extensions.Options;
@@ -22,7 +22,9 @@ public sealed class AccountDirectory(StorageResources storage, Ledger.Ledger led
     private readonly TableClient _index = storage.Table(TableName);
 
     // Which accounts a customer has, for LedgerOptions.DirectoryCacheSeconds; an opening in this process drops it.
-    private readonly ConcurrentDictionary<string, (IReadOnlyList<LedgerAccountId> Ids, long ReadAt)> _owned = new(StringComparer.Ordinal);
+    // Safe across instances: another instance's opening shows within DirectoryCacheSeconds (real time).
+    private readonly BoundedCache<string, IReadOnlyList<LedgerAccountId>> _owned = new(TimeProvider.System, MaxCachedCustomers,
+        TimeSpan.FromSeconds(options.Value.DirectoryCacheSeconds), StringComparer.Ordinal);
 
     /// <summary>Opens the account, or answers the account already under this IBAN (<c>Created</c> false).</summary>
     public async Task<(bool Created, AccountState State)> OpenAsync(string customerId, Iban iban, Currency currency, DateOnly openedOn, CancellationToken cancellationToken)
@@ -41,7 +43,7 @@ public sealed class AccountDirectory(StorageResources storage, Ledger.Ledger led
         {
             // Written after the head, and again on a retry, so an interrupted opening completes.
             await _index.UpsertEntityAsync(new TableEntity(customerId, state.Id.Value) { ["Iban"] = iban.Value }, TableUpdateMode.Replace, cancellationToken);
-            _owned.TryRemove(customerId, out _);
+            _owned.Remove(customerId);
         }
 
         return (created, state);
@@ -54,8 +56,7 @@ public sealed class AccountDirectory(StorageResources storage, Ledger.Ledger led
     /// </summary>
     public async Task<IReadOnlyList<AccountView>> ListViewsAsync(string customerId, CancellationToken cancellationToken)
     {
-        var now = Environment.TickCount64;
-        if (!_owned.TryGetValue(customerId, out var owned) || now - owned.ReadAt >= options.Value.DirectoryCacheSeconds * 1000L)
+        if (!_owned.TryGet(customerId, out var owned))
         {
             var ids = new List<LedgerAccountId>();
             await foreach (var row in _index.QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"PartitionKey eq {customerId}"), select: ["RowKey"], cancellationToken: cancellationToken))
@@ -66,16 +67,11 @@ public sealed class AccountDirectory(StorageResources storage, Ledger.Ledger led
                 }
             }
 
-            if (_owned.Count >= MaxCachedCustomers)
-            {
-                _owned.Clear();
-            }
-
-            owned = (ids, now);
-            _owned[customerId] = owned;
+            owned = ids;
+            _owned.Set(customerId, owned);
         }
 
-        var views = await Task.WhenAll(owned.Ids.Select(id => ledger.GetAccountViewAsync(id, cancellationToken)));
+        var views = await Task.WhenAll(owned.Select(id => ledger.GetAccountViewAsync(id, cancellationToken)));
         return [.. views.OfType<AccountView>().Where(v => v.State.CustomerId == customerId).OrderBy(v => v.State.Iban, StringComparer.Ordinal)];
     }
 

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Azure.Data.Tables;
+using BusinessApi.Platform.Caching;
 using BusinessApi.Platform.Storage;
 
 namespace BusinessApi.Calendar;
@@ -18,13 +19,14 @@ public sealed class MaintenanceSchedule(StorageResources storage)
     public const string Partition = "windows";
 
     private readonly TableClient _table = storage.Table(TableName);
-    private (IReadOnlyList<MaintenanceWindow> Windows, long ReadAt)? _cached;
+    // Safe across instances: another instance's announcement is seen within CacheFor (real time); this one's at once.
+    private readonly BoundedCache<string, IReadOnlyList<MaintenanceWindow>> _cached = new(TimeProvider.System, capacity: 1, CacheFor);
 
     /// <summary>How long <c>GET /operational-day</c> reuses the list (an anonymous endpoint must not cost a query per call).</summary>
     public static readonly TimeSpan CacheFor = TimeSpan.FromSeconds(5);
 
     /// <summary>Drops the cached list (after this instance announced works).</summary>
-    public void Forget() => _cached = null;
+    public void Forget() => _cached.Clear();
 
     public static string Row(MaintenanceWindow window)
     {
@@ -51,13 +53,13 @@ public sealed class MaintenanceSchedule(StorageResources storage)
     /// <summary>Windows not over at <paramref name="now"/>, soonest first (those of the last 30 days are looked at, which covers any real window).</summary>
     public async Task<IReadOnlyList<MaintenanceWindow>> CurrentAndUpcomingAsync(DateTimeOffset now, CancellationToken cancellationToken)
     {
-        if (_cached is { } cached && Environment.TickCount64 - cached.ReadAt < (long)CacheFor.TotalMilliseconds)
+        if (_cached.TryGet(nameof(MaintenanceWindow), out var cached))
         {
-            return [.. cached.Windows.Where(w => w.EndsAt > now)];
+            return [.. cached.Where(w => w.EndsAt > now)];
         }
 
         var windows = await ReadAsync(now, cancellationToken);
-        _cached = (windows, Environment.TickCount64);
+        _cached.Set(nameof(MaintenanceWindow), windows);
         return windows;
     }
 

@@ -19,7 +19,7 @@ public sealed partial class CredentialService(
     CredentialStore store,
     SecretHasher hasher,
     AuditJournal audit,
-    NoticeStore notices,
+    NoticeChannel notices,
     TimeProvider time,
     IOptions<CredentialOptions> options,
     ILogger<CredentialService> logger)

@@ -1,5 +1,6 @@
 using Azure;
 using Azure.Data.Tables;
+using BusinessApi.Platform.Caching;
 using BusinessApi.Platform.Storage;
 
 namespace BusinessApi.Customers;
@@ -16,8 +17,9 @@ public sealed class CustomerStore(StorageResources storage)
 
     private readonly TableClient _customers = storage.Table(TableName);
     private readonly TableClient _bins = storage.Table(BinIndexTable);
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, (Customer Customer, long ReadAt)> _cache = new(StringComparer.Ordinal);
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, Task<Customer?>> _reads = new(StringComparer.Ordinal);
+    // Safe across instances: another instance's change is seen within CacheFor (real time, so a test's frozen clock
+    // cannot make it stale for ever); this instance's own changes remove the entry at once.
+    private readonly BoundedCache<string, Customer> _cache = new(TimeProvider.System, capacity: 20_000, CacheFor, StringComparer.Ordinal);
 
     /// <summary>How long <see cref="GetCachedAsync"/> trusts a read: another instance's status change is seen within this time.</summary>
     public static readonly TimeSpan CacheFor = TimeSpan.FromSeconds(5);
@@ -70,49 +72,15 @@ public sealed class CustomerStore(StorageResources storage)
     /// entry expires, concurrent callers share one read (every customer request asks, so a miss must not become a
     /// read per caller).
     /// </summary>
-    public async ValueTask<Customer?> GetCachedAsync(string customerId, CancellationToken cancellationToken)
-    {
-        if (_cache.TryGetValue(customerId, out var cached) && Environment.TickCount64 - cached.ReadAt < (long)CacheFor.TotalMilliseconds)
-        {
-            return cached.Customer;
-        }
-
-        var flight = _reads.GetOrAdd(customerId, ReadIntoCacheAsync);
-        try
-        {
-            return await flight.WaitAsync(cancellationToken);
-        }
-        finally
-        {
-            if (flight.IsCompleted)
-            {
-                _reads.TryRemove(new KeyValuePair<string, Task<Customer?>>(customerId, flight));
-            }
-        }
-    }
-
-    private async Task<Customer?> ReadIntoCacheAsync(string customerId)
-    {
-        var customer = await GetAsync(customerId, CancellationToken.None);
-        if (customer is not null)
-        {
-            if (_cache.Count > 20_000)
-            {
-                _cache.Clear();
-            }
-
-            _cache[customerId] = (customer, Environment.TickCount64);
-        }
-
-        return customer;
-    }
+    public ValueTask<Customer?> GetCachedAsync(string customerId, CancellationToken cancellationToken) =>
+        _cache.GetOrReadAsync(customerId, id => GetAsync(id, CancellationToken.None), cancellationToken);
 
     /// <summary>Records the customer's service status.</summary>
     public async Task SetStatusAsync(string customerId, CustomerStatus status, DateTimeOffset at, CancellationToken cancellationToken)
     {
         await _customers.UpdateEntityAsync(new TableEntity(customerId, Row) { ["Status"] = status.ToString(), ["StatusChangedAt"] = at },
             ETag.All, TableUpdateMode.Merge, cancellationToken);
-        _cache.TryRemove(customerId, out _);
+        _cache.Remove(customerId);
     }
 
     /// <summary>
@@ -144,7 +112,7 @@ public sealed class CustomerStore(StorageResources storage)
             try
             {
                 await _customers.UpdateEntityAsync(ToEntity(next), found.Value!.ETag, TableUpdateMode.Replace, cancellationToken);
-                _cache.TryRemove(customerId, out _);
+                _cache.Remove(customerId);
                 return (next, true);
             }
             catch (RequestFailedException ex) when (ex.Status == 412 && attempt < 10)

@@ -1,12 +1,11 @@
+using System.Diagnostics;
 using System.Globalization;
 using System.Security.Claims;
-using System.Security.Cryptography;
 using BusinessApi.Calendar;
 using BusinessApi.Customers;
 using BusinessApi.Documents.Signatures;
 using BusinessApi.Platform.Http;
 using BusinessApi.Platform.Http.Idempotency;
-using BusinessApi.Platform.Workflows;
 using BusinessApi.Users;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
@@ -23,12 +22,8 @@ public static class DocumentEndpoints
 {
     public static async Task<IResult> SubmitAsync(
         HttpContext context,
-        DocumentStore store,
-        WorkflowEngine engine,
-        DocumentWorkflow workflow,
-        CalendarProvider calendars,
+        DocumentIntake intake,
         IOptions<SignatureOptions> signatures,
-        TimeProvider time,
         CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(context);
@@ -62,49 +57,28 @@ public static class DocumentEndpoints
             return problem;
         }
 
-        var customerId = caller.CustomerId()!;
-        var keyHash = DocumentStore.KeyHash(userId, clientId, key); // per caller: another user's key is another key
-        var requestHash = DocumentArchive.Sha256(cms);
-        var signatureHash = SignedInstructions.Fingerprint(signed!, cms);
-        var receivedAt = time.GetUtcNow();
-        var calendar = await calendars.GetAsync(cancellationToken);
-        var operationalDate = calendar.OperationalDayOfReceipt(receivedAt);
-        var document = new Document(DocumentIds.New(customerId, receivedAt), customerId, PaymentOrder.Type, DocumentStatus.Received, receivedAt, operationalDate)
+        var result = await intake.TakeAsync(new IntakeRequest(caller.CustomerId()!, userId, clientId, key, cms, signed!), cancellationToken);
+        Document document;
+        switch (result)
         {
-            UserId = userId,
-            ClientId = clientId,
-            RefusalDeadline = calendar.EndOfOperationalDay(operationalDate),
-            DeemedExecutedAt = calendar.EndOfOperationalDay(calendar.NextWorkingDay(operationalDate)),
-            CmsSha256 = requestHash,
-            StatusHistory = [new DocumentStatusChange(DocumentStatus.Received, receivedAt)],
-        };
-
-        store.HandOver(document.DocumentId, cms);
-        var started = await engine.StartAsync(workflow, DocumentStore.Location(document.DocumentId), document.DocumentId, document,
-            DocumentStore.IntakeRows(document, cms, keyHash, requestHash, signatureHash), cancellationToken);
-        if (!started)
-        {
-            store.Forget(document.DocumentId);
-            if (await store.FindByKeyAsync(customerId, keyHash, cancellationToken) is not { } first)
-            {
-                // Not this caller's retry: the same signed instruction under another key takes effect once.
-                var original = await store.FindBySignatureAsync(customerId, signatureHash, cancellationToken)
-                    ?? throw new InvalidOperationException("A document's intake collided with rows that are neither its Idempotency-Key's nor its signature's.");
+            case IntakeResult.DuplicateOf duplicate:
                 return ProblemResult.For(new ApiProblem(DocumentProblems.DuplicateDocument)
                 {
-                    DetailArguments = [original],
-                    Extensions = new Dictionary<string, object?> { ["documentId"] = original },
+                    DetailArguments = [duplicate.DocumentId],
+                    Extensions = new Dictionary<string, object?> { ["documentId"] = duplicate.DocumentId },
                 });
-            }
-
-            if (!CryptographicOperations.FixedTimeEquals(Convert.FromHexString(first.RequestSha256), Convert.FromHexString(requestHash)))
-            {
+            case IntakeResult.KeyReused:
                 return ProblemResult.For(PlatformProblems.IdempotencyKeyMismatch);
-            }
+            case IntakeResult.Accepted accepted:
+                document = accepted.Document;
+                if (accepted.Replayed)
+                {
+                    context.Response.Headers[IdempotencyMiddleware.ReplayedHeaderName] = "true";
+                }
 
-            // The same request again (a retry after a lost answer): the first answer, for the first document.
-            context.Response.Headers[IdempotencyMiddleware.ReplayedHeaderName] = "true";
-            document = await store.GetAsync(first.DocumentId, cancellationToken) ?? throw new InvalidOperationException("An Idempotency-Key names a missing document.");
+                break;
+            default:
+                throw new UnreachableException();
         }
 
         return TypedResults.Accepted($"/api/v1/documents/{document.DocumentId}",
@@ -115,7 +89,7 @@ public static class DocumentEndpoints
         string documentId, HttpContext context, DocumentStore store, ProblemTexts texts, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(context);
-        var document = await FindForCallerAsync(documentId, context.User, store, cancellationToken);
+        var document = await store.FindForCallerAsync(documentId, context.User, cancellationToken);
         return document is null
             ? ProblemResult.For(DocumentProblems.DocumentNotFound)
             : TypedResults.Ok(DocumentResponse.Of(document, texts, ApiLanguages.Resolve(context.Request).Culture()));
@@ -158,7 +132,7 @@ public static class DocumentEndpoints
             wanted, size, token, cancellationToken);
         var culture = ApiLanguages.Resolve(context.Request).Culture();
         return TypedResults.Ok(new DocumentListResponse(
-            [.. items.Where(d => MayRead(context.User, d)).Select(d => DocumentResponse.Of(d, texts, culture))],
+            [.. items.Where(d => DocumentAccess.MayRead(context.User, d)).Select(d => DocumentResponse.Of(d, texts, culture))],
             Paging.Continuation(next)));
     }
 
@@ -166,7 +140,7 @@ public static class DocumentEndpoints
         string documentId, HttpContext context, DocumentStore store, DocumentArchive archive, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(context);
-        var document = await FindForCallerAsync(documentId, context.User, store, cancellationToken);
+        var document = await store.FindForCallerAsync(documentId, context.User, cancellationToken);
         if (document is null)
         {
             return ProblemResult.For(DocumentProblems.DocumentNotFound);
@@ -191,7 +165,7 @@ public static class DocumentEndpoints
         string documentId, HttpContext context, DocumentStore store, DocumentArchive archive, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(context);
-        var document = await FindForCallerAsync(documentId, context.User, store, cancellationToken);
+        var document = await store.FindForCallerAsync(documentId, context.User, cancellationToken);
         if (document is null)
         {
             return ProblemResult.For(DocumentProblems.DocumentNotFound);
@@ -217,22 +191,6 @@ public static class DocumentEndpoints
             return (null, ProblemResult.For(DocumentProblems.ArchiveIntegrity));
         }
     }
-
-    /// <summary>The document when it is the caller's customer's and within the caller's account powers; else null, as for a missing one.</summary>
-    public static async Task<Document?> FindForCallerAsync(string documentId, ClaimsPrincipal caller, DocumentStore store, CancellationToken cancellationToken)
-    {
-        if (!DocumentIds.IsWellFormed(documentId) || DocumentIds.CustomerOf(documentId) != caller.CustomerId())
-        {
-            return null;
-        }
-
-        var document = await store.GetAsync(documentId, cancellationToken);
-        return document is not null && MayRead(caller, document) ? document : null;
-    }
-
-    private static bool MayRead(ClaimsPrincipal caller, Document document) =>
-        document.Summary is { } summary ? caller.MayAccessAccount(summary.PayerIban)
-        : caller.FindFirstValue(CustomerAccess.AccountsClaim) is null or "*" || caller.FindFirstValue(SessionAuthenticationHandler.UserIdClaim) == document.UserId;
 
     private static bool IsJson(string? contentType) =>
         contentType is not null && Microsoft.Net.Http.Headers.MediaTypeHeaderValue.TryParse(contentType, out var media)

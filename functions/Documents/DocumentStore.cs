@@ -25,21 +25,7 @@ public sealed class DocumentStore(StorageResources storage, WakeupAlarm? wakeups
     private readonly TableClient _table = storage.Table(TableName);
     private readonly TableClient _alerts = storage.Table(AlertsTable);
 
-    // Signed bytes just taken in, handed to the workflow's first step in this process (a read saved); storage has them too.
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, byte[]> _fresh = new(StringComparer.Ordinal);
-
     public DueIndex Due { get; } = new(storage.Table(DueTable), wakeups);
-
-    /// <summary>Keeps <paramref name="cms"/> for the first step of the document's workflow in this process.</summary>
-    public void HandOver(string documentId, byte[] cms)
-    {
-        if (_fresh.Count < 10_000)
-        {
-            _fresh[documentId] = cms;
-        }
-    }
-
-    public void Forget(string documentId) => _fresh.TryRemove(documentId, out _);
 
     public static string DocumentRow(string documentId) => "d|" + documentId;
 
@@ -80,11 +66,6 @@ public sealed class DocumentStore(StorageResources storage, WakeupAlarm? wakeups
 
     public async Task<byte[]?> GetCmsAsync(string documentId, CancellationToken cancellationToken)
     {
-        if (_fresh.TryRemove(documentId, out var fresh))
-        {
-            return fresh;
-        }
-
         var response = await _table.GetEntityIfExistsAsync<TableEntity>(DocumentIds.CustomerOf(documentId), "c|" + documentId, cancellationToken: cancellationToken);
         return response.HasValue ? response.Value!.GetBinary("Cms") : null;
     }

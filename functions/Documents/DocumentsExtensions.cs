@@ -26,7 +26,11 @@ public static class DocumentsExtensions
         services.AddSingleton<SignedInstructionReader>();
         services.AddSingleton<TariffStore>();
         services.AddSingleton(sp => PurposeCodes.Load(sp.GetRequiredService<IOptions<PaymentOptions>>().Value.PurposeCodesPath));
-        services.AddSingleton<DocumentServices>();
+        services.AddSingleton<PaymentOrderValidation>();
+        services.AddSingleton<DocumentVerification>();
+        services.AddSingleton<DocumentPosting>();
+        services.AddSingleton<DocumentCompletion>();
+        services.AddSingleton<DocumentIntake>();
         services.AddWorkflow<DocumentWorkflow>();
         services.AddSingleton<IWorkflowObserver, DocumentMetrics>();
         services.AddScheduledJob<DocumentDeadlineJob>();

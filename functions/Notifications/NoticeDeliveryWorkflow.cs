@@ -67,7 +67,7 @@ public sealed partial class NoticeDeliveryWorkflow : WorkflowDefinition<NoticeDe
         _audit = audit;
         _options = options;
         _logger = logger;
-        Step("deliver", DeliverAsync);
+        Step("deliver", next: ["deliver", "done"], DeliverAsync);
         Terminal("done");
     }
 

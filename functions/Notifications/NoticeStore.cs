@@ -1,11 +1,9 @@
-using System.Collections.Concurrent;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using Azure;
 using Azure.Data.Tables;
-using BusinessApi.Calendar;
-using BusinessApi.Platform.Http;
+using BusinessApi.Platform.Caching;
 using BusinessApi.Platform.Storage;
 using BusinessApi.Platform.Timers;
 using BusinessApi.Platform.Workflows;
@@ -65,7 +63,7 @@ public sealed record NoticeRequest(string CustomerId, string Kind, string About,
 /// a notice can never appear behind a cursor a reader has already passed — which a time-ordered key cannot
 /// promise when writers' commits overtake each other.
 /// </summary>
-public sealed class NoticeStore(StorageResources storage, TransactionBatcher batcher, ProblemTexts texts, IServiceProvider services, WakeupAlarm? wakeups = null)
+public sealed class NoticeStore(StorageResources storage, TransactionBatcher batcher, WakeupAlarm? wakeups = null)
 {
     public const string TableName = "Notices";
     public const string DueTable = "NoticesDue";
@@ -74,34 +72,21 @@ public sealed class NoticeStore(StorageResources storage, TransactionBatcher bat
     public const string MarkerPrefix = "k|";
     public const string WebhookPrefix = "w|";
 
-    private static readonly string[] Languages = ["ru", "kk", "en"];
+    /// <summary>The terms' languages every notice is written in (ru prevails, R-65).</summary>
+    internal static readonly string[] Languages = ["ru", "kk", "en"];
     private readonly TableClient _table = storage.Table(TableName);
-    private readonly ConcurrentDictionary<string, PartitionState> _states = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, Lane> _lanes = new(StringComparer.Ordinal);
-    private WorkflowEngine? _engine;
+
+    // What a writer knows of each customer's partition. Safe across instances: it is only a guess at the counter's
+    // ETag; a stale one fails the ETag check, is dropped and read again.
+    private readonly BoundedCache<string, PartitionState> _states = new(TimeProvider.System, capacity: 20_000, TimeSpan.FromMinutes(10), StringComparer.Ordinal);
 
     /// <summary>The index of notices by the local day of their deadline (read by <see cref="NoticeDeadlineJob"/>).</summary>
     public DueIndex Due { get; } = new(storage.Table(DueTable), wakeups);
 
     /// <summary>What a writer knows of a customer's partition: the counter and the subscriptions as of one ETag of <c>s|</c>.</summary>
-    private sealed record PartitionState(long Last, ETag ETag, IReadOnlyList<WebhookSubscription> Webhooks);
+    internal sealed record PartitionState(long Last, ETag ETag, IReadOnlyList<WebhookSubscription> Webhooks);
 
-    /// <summary>A notice waiting for its customer's writer.</summary>
-    private sealed record PendingNotice(NoticeRequest Request, string NoticeId, IReadOnlyDictionary<string, string> Texts)
-    {
-        public TaskCompletionSource<Notice> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    }
-
-    /// <summary>A customer's queue of notices to write, and whether a writer is draining it.</summary>
-    private sealed class Lane
-    {
-        public List<PendingNotice> Queue { get; } = [];
-
-        public bool Draining { get; set; }
-    }
-
-    /// <summary>Notices per group commit: a counter update and two rows each stay within a transaction's 100 actions.</summary>
-    private const int MaxGroup = 40;
+    internal TableClient Table => _table;
 
     /// <summary>A stable id for the notice about <paramref name="about"/>.</summary>
     public static string NoticeId(string about) =>
@@ -117,198 +102,6 @@ public sealed class NoticeStore(StorageResources storage, TransactionBatcher bat
         noticeId is { Length: 28 } && noticeId.StartsWith("ntc_", StringComparison.Ordinal) && noticeId[4..].All(char.IsAsciiHexDigitLower);
 
     public static WorkflowLocation DeliveryLocation(string customerId, string noticeId) => new(TableName, customerId, "wf|" + noticeId);
-
-    public Task<Notice> AddAsync(string customerId, string kind, string about, DateTimeOffset createdAt, string? subject, object[] arguments, CancellationToken cancellationToken) =>
-        AddAsync(new NoticeRequest(customerId, kind, about, createdAt, subject, arguments), cancellationToken);
-
-    /// <summary>
-    /// Adds the notice unless one about the same thing exists already (then that one is answered). With its
-    /// deadline it goes into the due index first (the intent: a stale row is recognised and dropped by the
-    /// deadline job); with webhook receivers for its kind, its delivery workflow commits with it.
-    /// </summary>
-    public async Task<Notice> AddAsync(NoticeRequest request, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(request);
-        var noticeId = NoticeId(request.About);
-        var localized = Languages.ToDictionary(l => l, l => texts.Format("notice." + request.Kind, CultureInfo.GetCultureInfo(l), request.Arguments, request.Kind)!);
-        if (request.DeliverBy is { } deliverBy)
-        {
-            await Due.PutAsync(KazakhstanTime.LocalDate(deliverBy), DueKey(request.CustomerId, noticeId), cancellationToken);
-            wakeups?.Arm(deliverBy); // the deadline job runs then even if the app had scaled to zero
-        }
-
-        var pending = new PendingNotice(request, noticeId, localized);
-        var lane = _lanes.GetOrAdd(request.CustomerId, _ => new Lane());
-        bool drain;
-        lock (lane)
-        {
-            lane.Queue.Add(pending);
-            drain = !lane.Draining;
-            lane.Draining = true;
-        }
-
-        if (drain)
-        {
-            _ = Task.Run(() => DrainAsync(request.CustomerId, lane), CancellationToken.None);
-        }
-
-        return await pending.Done.Task.WaitAsync(cancellationToken);
-    }
-
-    /// <summary>
-    /// One writer per customer at a time (the counter would refuse the others anyway), taking whatever queued up
-    /// meanwhile: notices without webhook receivers commit together — one counter update, a marker and a row each,
-    /// one transaction (group commit) — and a notice with receivers commits alone with its delivery workflow.
-    /// </summary>
-    private async Task DrainAsync(string customerId, Lane lane)
-    {
-        while (true)
-        {
-            List<PendingNotice> batch;
-            lock (lane)
-            {
-                if (lane.Queue.Count == 0)
-                {
-                    lane.Draining = false;
-                    return;
-                }
-
-                batch = lane.Queue.GetRange(0, Math.Min(MaxGroup, lane.Queue.Count));
-                lane.Queue.RemoveRange(0, batch.Count);
-            }
-
-            try
-            {
-                var state = await StateAsync(customerId, CancellationToken.None);
-                var plain = batch.Where(p => !state.Webhooks.Any(w => w.Receives(p.Request.Kind))).ToList();
-                if (plain.Count > 1 && plain.Select(p => p.NoticeId).Distinct(StringComparer.Ordinal).Count() == plain.Count
-                    && await TryCommitGroupAsync(customerId, state, plain))
-                {
-                    batch = [.. batch.Except(plain)];
-                }
-
-                foreach (var one in batch)
-                {
-                    try
-                    {
-                        one.Done.TrySetResult(await AddOneAsync(one, CancellationToken.None));
-                    }
-                    catch (Exception ex)
-                    {
-                        one.Done.TrySetException(ex);
-                    }
-                }
-            }
-            catch (Exception ex)
-            {
-                foreach (var one in batch)
-                {
-                    one.Done.TrySetException(ex);
-                }
-            }
-        }
-    }
-
-    /// <summary>The group in one transaction; false (nothing written) when the counter moved or one of them exists already.</summary>
-    private async Task<bool> TryCommitGroupAsync(string customerId, PartitionState state, List<PendingNotice> group)
-    {
-        var notices = group.Select((p, i) => NewNotice(p, state.Last + 1 + i)).ToList();
-        var actions = new List<TableTransactionAction> { CounterAction(customerId, state, notices[^1].Sequence) };
-        foreach (var notice in notices)
-        {
-            actions.Add(MarkerAction(notice));
-            actions.Add(new TableTransactionAction(TableTransactionActionType.Add, ToEntity(notice)));
-        }
-
-        try
-        {
-            var answers = await batcher.SubmitAsync(_table, actions, CancellationToken.None);
-            _states[customerId] = state with { Last = notices[^1].Sequence, ETag = answers[0].Headers.ETag ?? default };
-        }
-        catch (TableTransactionFailedException ex) when (ex.Status is 409 or 412)
-        {
-            _states.TryRemove(customerId, out _);
-            return false;
-        }
-
-        for (var i = 0; i < group.Count; i++)
-        {
-            group[i].Done.TrySetResult(notices[i]);
-        }
-
-        return true;
-    }
-
-    /// <summary>One notice, until it is written or found written (by an earlier occasion, or another instance).</summary>
-    private async Task<Notice> AddOneAsync(PendingNotice pending, CancellationToken cancellationToken)
-    {
-        var request = pending.Request;
-        for (var attempt = 0; ; attempt++)
-        {
-            var state = await StateAsync(request.CustomerId, cancellationToken);
-            var notice = NewNotice(pending, state.Last + 1);
-            List<TableTransactionAction> actions =
-            [
-                CounterAction(request.CustomerId, state, notice.Sequence),
-                MarkerAction(notice),
-                new TableTransactionAction(TableTransactionActionType.Add, ToEntity(notice)),
-            ];
-            var receivers = state.Webhooks.Where(w => w.Receives(request.Kind)).ToList();
-            try
-            {
-                if (receivers.Count == 0)
-                {
-                    var answers = await batcher.SubmitAsync(_table, actions, cancellationToken);
-                    _states[request.CustomerId] = state with { Last = notice.Sequence, ETag = answers[0].Headers.ETag ?? default };
-                    return notice;
-                }
-
-                var delivery = new NoticeDelivery(request.CustomerId, notice.NoticeId, notice.Sequence, request.Kind,
-                    [.. receivers.Select(w => new DeliveryTarget(w.WebhookId) { NextAttemptAt = request.CreatedAt })]);
-                _engine ??= services.GetRequiredService<WorkflowEngine>();
-                var started = await _engine.StartAsync(services.GetRequiredService<NoticeDeliveryWorkflow>(),
-                    DeliveryLocation(request.CustomerId, notice.NoticeId), notice.NoticeId, delivery, actions, cancellationToken);
-                _states.TryRemove(request.CustomerId, out _); // the engine keeps the commit's ETag to itself
-                if (started)
-                {
-                    return notice;
-                }
-            }
-            catch (TableTransactionFailedException ex) when (ex.Status is 409 or 412)
-            {
-                _states.TryRemove(request.CustomerId, out _);
-            }
-
-            // The counter moved (another writer) or the notice exists already.
-            if (await GetByIdAsync(request.CustomerId, notice.NoticeId, cancellationToken) is { } existing)
-            {
-                return existing;
-            }
-
-            if (attempt == 20)
-            {
-                throw new InvalidOperationException($"Could not add notice {notice.NoticeId} for {request.CustomerId}: the feed's counter kept moving.");
-            }
-        }
-    }
-
-    private static Notice NewNotice(PendingNotice pending, long sequence) =>
-        new(pending.NoticeId, pending.Request.CustomerId, pending.Request.Kind, pending.Request.CreatedAt, pending.Request.Subject, pending.Texts)
-        {
-            Sequence = sequence,
-            DeliverBy = pending.Request.DeliverBy,
-        };
-
-    private static TableTransactionAction CounterAction(string customerId, PartitionState state, long last)
-    {
-        var counter = new TableEntity(customerId, CounterRow) { ["Last"] = last };
-        return state.ETag == default
-            ? new TableTransactionAction(TableTransactionActionType.Add, counter)
-            : new TableTransactionAction(TableTransactionActionType.UpdateMerge, counter, state.ETag);
-    }
-
-    private static TableTransactionAction MarkerAction(Notice notice) =>
-        new(TableTransactionActionType.Add, new TableEntity(notice.CustomerId, MarkerPrefix + notice.NoticeId) { ["Sequence"] = notice.Sequence });
 
     /// <summary>The customer's notices after <paramref name="after"/> (a cursor), oldest first.</summary>
     public async Task<IReadOnlyList<Notice>> ReadAsync(string customerId, string? after, int pageSize, CancellationToken cancellationToken)
@@ -388,25 +181,25 @@ public sealed class NoticeStore(StorageResources storage, TransactionBatcher bat
             new TableTransactionAction(TableTransactionActionType.UpsertMerge, new TableEntity(customerId, CounterRow) { ["WebhooksChangedAt"] = now }),
             change,
         ], cancellationToken);
-        _states.TryRemove(customerId, out _);
+        _states.Remove(customerId);
     }
 
-    private async ValueTask<PartitionState> StateAsync(string customerId, CancellationToken cancellationToken)
+    /// <summary>The partition's state as this process last knew it, or as read now.</summary>
+    internal async ValueTask<PartitionState> StateAsync(string customerId, CancellationToken cancellationToken)
     {
-        if (_states.TryGetValue(customerId, out var state))
+        if (_states.TryGet(customerId, out var state))
         {
             return state;
         }
 
         state = await LoadStateAsync(customerId, cancellationToken);
-        if (_states.Count > 20_000)
-        {
-            _states.Clear();
-        }
-
-        _states[customerId] = state;
+        _states.Set(customerId, state);
         return state;
     }
+
+    internal void Remember(string customerId, PartitionState state) => _states.Set(customerId, state);
+
+    internal void Forget(string customerId) => _states.Remove(customerId);
 
     /// <summary>The counter and the subscriptions, in one query of the partition.</summary>
     private async Task<PartitionState> LoadStateAsync(string customerId, CancellationToken cancellationToken)
@@ -437,7 +230,7 @@ public sealed class NoticeStore(StorageResources storage, TransactionBatcher bat
         return (row, webhooks);
     }
 
-    private static TableEntity ToEntity(Notice notice)
+    internal static TableEntity ToEntity(Notice notice)
     {
         var entity = new TableEntity(notice.CustomerId, NoticeRow(notice.Sequence))
         {
@@ -473,5 +266,4 @@ public sealed class NoticeStore(StorageResources storage, TransactionBatcher bat
             EscalatedAt = entity.GetDateTimeOffset("EscalatedAt"),
         };
     }
-
 }

@@ -21,6 +21,7 @@ public static class NotificationsExtensions
         services.AddStorageTable(NoticeStore.DueTable);
         services.AddStorageTable(NoticeAlerts.TableName);
         services.AddSingleton<NoticeStore>();
+        services.AddSingleton<NoticeChannel>();
         services.AddSingleton<NoticeAlerts>();
         services.AddSingleton<WebhookSigner>();
         services.AddSingleton<WebhookSender>();

@@ -39,11 +39,11 @@ public static class ErrorReports
 
     public static async Task<Results<Accepted<ErrorReportResponse>, ProblemResult>> PostAsync(
         string documentId, HttpContext context, DocumentStore documents, SignedInstructionReader reader, DocumentArchive archive, WorkflowEngine engine, RefundWorkflow workflow,
-        CalendarProvider calendars, NoticeStore notices, AuditJournal audit, TimeProvider time, CancellationToken cancellationToken)
+        CalendarProvider calendars, NoticeChannel notices, AuditJournal audit, TimeProvider time, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(reader);
-        var document = await DocumentEndpoints.FindForCallerAsync(documentId, context.User, documents, cancellationToken);
+        var document = await documents.FindForCallerAsync(documentId, context.User, cancellationToken);
         if (document is null)
         {
             return ProblemResult.For(DocumentProblems.DocumentNotFound);
@@ -131,7 +131,7 @@ public static class ErrorReports
         string documentId, HttpContext context, DocumentStore documents, WorkflowEngine engine, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(context);
-        if (await DocumentEndpoints.FindForCallerAsync(documentId, context.User, documents, cancellationToken) is null)
+        if (await documents.FindForCallerAsync(documentId, context.User, cancellationToken) is null)
         {
             return ProblemResult.For(DocumentProblems.DocumentNotFound);
         }

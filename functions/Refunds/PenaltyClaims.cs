@@ -45,7 +45,7 @@ public sealed record PenaltyClaim(
 /// computed by <see cref="PenaltyRules"/> and recorded for the bank's approval. Approval credits the payer account
 /// from the bank's penalty expense account in one ledger transaction with a stable id. One claim per document.
 /// </summary>
-public sealed class PenaltyClaims(StorageResources storage, Ledger ledger, NoticeStore notices, AuditJournal audit, TimeProvider time)
+public sealed class PenaltyClaims(StorageResources storage, Ledger ledger, NoticeChannel notices, AuditJournal audit, TimeProvider time)
 {
     public const string TableName = "PenaltyClaims";
     private const string Partition = "claims";
@@ -90,7 +90,8 @@ public sealed class PenaltyClaims(StorageResources storage, Ledger ledger, Notic
         }
 
         var now = time.GetUtcNow();
-        if (claim.Status == "pending")
+        var claimedHere = claim.Status == "pending";
+        if (claimedHere)
         {
             // The decision is claimed (ETag-checked) before any money moves: of an approval and a rejection made at
             // once, exactly one stands, and a rejected claim never has a credit behind it.
@@ -107,8 +108,12 @@ public sealed class PenaltyClaims(StorageResources storage, Ledger ledger, Notic
         }
         else if (!(claim.Status == "approved" && approve))
         {
-            return (claim, false); // decided already (an approval cut short by a crash is finished by approving again)
+            return (claim, false); // decided already
         }
+
+        // From here on the approval is this request's (claimed above) or an earlier one's, cut short by a crash or
+        // still in flight: every step below is idempotent, so it is finished either way, but only the request that
+        // claimed the decision answers "decided"; the others learn it was decided already.
 
         var decided = claim;
         if (approve)
@@ -141,7 +146,7 @@ public sealed class PenaltyClaims(StorageResources storage, Ledger ledger, Notic
             CorrelationId = correlationId,
             Details = new Dictionary<string, string> { ["penalty"] = claim.Penalty.ToString("F2", CultureInfo.InvariantCulture), ["daysLate"] = claim.DaysLate.ToString(CultureInfo.InvariantCulture) },
         }, cancellationToken);
-        return (decided, true);
+        return (decided, claimedHere);
     }
 
     // ---- endpoints ----
@@ -155,7 +160,7 @@ public sealed class PenaltyClaims(StorageResources storage, Ledger ledger, Notic
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(reader);
-        var document = await DocumentEndpoints.FindForCallerAsync(documentId, context.User, documents, cancellationToken);
+        var document = await documents.FindForCallerAsync(documentId, context.User, cancellationToken);
         if (document is null)
         {
             return ProblemResult.For(DocumentProblems.DocumentNotFound);
@@ -202,7 +207,7 @@ public sealed class PenaltyClaims(StorageResources storage, Ledger ledger, Notic
         string documentId, HttpContext context, DocumentStore documents, PenaltyClaims claims, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(context);
-        return await DocumentEndpoints.FindForCallerAsync(documentId, context.User, documents, cancellationToken) is null
+        return await documents.FindForCallerAsync(documentId, context.User, cancellationToken) is null
             ? ProblemResult.For(DocumentProblems.DocumentNotFound)
             : await claims.GetAsync(documentId, cancellationToken) is { } claim ? TypedResults.Ok(claim) : ProblemResult.For(ClaimNotFound);
     }

@@ -99,14 +99,14 @@ public sealed partial class RefundWorkflow : WorkflowDefinition<RefundCase>
 
     private readonly Ledger _ledger;
     private readonly CalendarProvider _calendars;
-    private readonly NoticeStore _notices;
+    private readonly NoticeChannel _notices;
     private readonly ISettlementGateway _settlement;
     private readonly AuditJournal _audit;
     private readonly IOptions<RefundOptions> _options;
     private readonly IOptions<BankOptions> _bank;
     private readonly ILogger<RefundWorkflow> _logger;
 
-    public RefundWorkflow(Ledger ledger, CalendarProvider calendars, NoticeStore notices, ISettlementGateway settlement, AuditJournal audit,
+    public RefundWorkflow(Ledger ledger, CalendarProvider calendars, NoticeChannel notices, ISettlementGateway settlement, AuditJournal audit,
         IOptions<RefundOptions> options, IOptions<BankOptions> bank, ILogger<RefundWorkflow> logger)
         : base(WorkflowName)
     {
@@ -118,9 +118,9 @@ public sealed partial class RefundWorkflow : WorkflowDefinition<RefundCase>
         _options = options;
         _bank = bank;
         _logger = logger;
-        Step("notify", NotifyAsync);
-        Step("outcome", OutcomeAsync);
-        Step("expired", (context, _) =>
+        Step("notify", next: ["notify", "outcome", "expired"], NotifyAsync);
+        Step("outcome", next: ["closed"], OutcomeAsync);
+        Step("expired", next: ["closed"], (context, _) =>
         {
             context.Data = context.Data.With(RefundStatuses.Unresolved, context.Now, "no outcome recorded");
             return Task.FromResult(context.Complete("closed"));

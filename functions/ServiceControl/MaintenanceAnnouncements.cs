@@ -32,14 +32,14 @@ public sealed class MaintenanceBroadcastWorkflow : WorkflowDefinition<Maintenanc
     private const int PageSize = 100;
 
     private readonly TableClient _customers;
-    private readonly NoticeStore _notices;
+    private readonly NoticeChannel _notices;
 
-    public MaintenanceBroadcastWorkflow(StorageResources storage, NoticeStore notices)
+    public MaintenanceBroadcastWorkflow(StorageResources storage, NoticeChannel notices)
         : base(WorkflowName)
     {
         _customers = storage.Table(CustomerStore.TableName);
         _notices = notices;
-        Step("send", SendAsync);
+        Step("send", next: ["send", "sent"], SendAsync);
         Terminal("sent");
     }
 
@@ -110,7 +110,7 @@ public static class MaintenanceAnnouncements
 
         // The window and its broadcast commit together: announced means every customer will be told.
         await engine.StartAsync(broadcast, MaintenanceBroadcastWorkflow.Location(window.MaintenanceId), "maintenance-" + window.MaintenanceId, run,
-            [new TableTransactionAction(TableTransactionActionType.Add, schedule.ToEntity(window))], cancellationToken);
+            [new TableTransactionAction(TableTransactionActionType.Add, schedule.ToEntity(window))], cancellationToken: cancellationToken);
         schedule.Forget();
         await audit.AppendAsync(new AuditRecord("bank", context.User.Actor(), planned ? "maintenance.announced" : "maintenance.emergency_reported", AuditOutcome.Success)
         {

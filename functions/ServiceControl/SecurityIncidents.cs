@@ -28,7 +28,7 @@ public sealed record SecurityIncident(string IncidentId, string CustomerId, stri
 /// Operators see the report at <c>GET /ops/security-incidents</c>; it is journaled and logged.
 /// </summary>
 public sealed partial class SecurityIncidents(
-    StorageResources storage, Suspensions suspensions, AccessShutdown shutdown, NoticeStore notices,
+    StorageResources storage, Suspensions suspensions, AccessShutdown shutdown, NoticeChannel notices,
     AuditJournal audit, TimeProvider time, ILogger<SecurityIncidents> logger)
 {
     public const string TableName = "SecurityIncidents";

@@ -13,7 +13,7 @@ namespace BusinessApi.ServiceControl;
 /// customer's electronic services on suspicion of unauthorised access, a breach of the terms or a technical fault,
 /// with a notice due by the end of the working day after discovery, and resumes them with a notice.
 /// </summary>
-public sealed class Suspensions(CustomerStore customers, NoticeStore notices, CalendarProvider calendars, AuditJournal audit, TimeProvider time)
+public sealed class Suspensions(CustomerStore customers, NoticeChannel notices, CalendarProvider calendars, AuditJournal audit, TimeProvider time)
 {
     public static readonly ProblemType AlreadySuspended = new("already_suspended", StatusCodes.Status409Conflict);
     public static readonly ProblemType NotSuspended = new("not_suspended", StatusCodes.Status409Conflict);

@@ -34,19 +34,19 @@ public sealed class TerminationWorkflow : WorkflowDefinition<TerminationRun>
 
     private readonly CustomerStore _customers;
     private readonly AccessShutdown _shutdown;
-    private readonly NoticeStore _notices;
+    private readonly NoticeChannel _notices;
     private readonly AuditJournal _audit;
 
-    public TerminationWorkflow(CustomerStore customers, AccessShutdown shutdown, NoticeStore notices, AuditJournal audit)
+    public TerminationWorkflow(CustomerStore customers, AccessShutdown shutdown, NoticeChannel notices, AuditJournal audit)
         : base(WorkflowName)
     {
         _customers = customers;
         _shutdown = shutdown;
         _notices = notices;
         _audit = audit;
-        Step("scheduled", (context, _) => Task.FromResult(context.WaitForEvent(CancelEvent, KazakhstanTime.At(context.Data.EffectiveDate, TimeSpan.Zero), "cancelled", "terminate")));
-        Step("terminate", TerminateAsync);
-        Step("cancelled", (context, _) => Task.FromResult(context.Complete("withdrawn")));
+        Step("scheduled", next: ["cancelled", "terminate"], (context, _) => Task.FromResult(context.WaitForEvent(CancelEvent, KazakhstanTime.At(context.Data.EffectiveDate, TimeSpan.Zero), "cancelled", "terminate")));
+        Step("terminate", next: ["terminated", "withdrawn"], TerminateAsync);
+        Step("cancelled", next: ["withdrawn"], (context, _) => Task.FromResult(context.Complete("withdrawn")));
         Terminal("terminated", "withdrawn");
     }
 
@@ -85,7 +85,7 @@ public sealed class TerminationWorkflow : WorkflowDefinition<TerminationRun>
 }
 
 /// <summary>Scheduling and withdrawing terminations, for the customer's admin and for operators.</summary>
-public sealed class Terminations(CustomerStore customers, CalendarProvider calendars, WorkflowEngine engine, TerminationWorkflow workflow, NoticeStore notices,
+public sealed class Terminations(CustomerStore customers, CalendarProvider calendars, WorkflowEngine engine, TerminationWorkflow workflow, NoticeChannel notices,
     AuditJournal audit, TimeProvider time)
 {
     public static readonly ProblemType NoticeTooShort = new("termination_notice_too_short", StatusCodes.Status422UnprocessableEntity);

@@ -59,7 +59,7 @@ public sealed partial class UserService(
     CredentialService credentials,
     AuditJournal audit,
     FailedAuthenticationJournal failures,
-    NoticeStore notices,
+    NoticeChannel notices,
     TimeProvider time,
     IOptions<UserOptions> options,
     ILogger<UserService> logger)

@@ -53,9 +53,9 @@ public sealed class ThreeStepWorkflow : WorkflowDefinition<CounterData>
             return last ? ctx.Complete(next) : ctx.GoTo(next);
         }
 
-        Step("one", (ctx, ct) => Run(ctx, "two", false, ct));
-        Step("two", (ctx, ct) => Run(ctx, "three", false, ct));
-        Step("three", (ctx, ct) => Run(ctx, "done", true, ct));
+        Step("one", next: ["two"], (ctx, ct) => Run(ctx, "two", false, ct));
+        Step("two", next: ["three"], (ctx, ct) => Run(ctx, "three", false, ct));
+        Step("three", next: ["done"], (ctx, ct) => Run(ctx, "done", true, ct));
         Terminal("done");
     }
 }
@@ -68,8 +68,8 @@ public sealed class TimerWorkflow : WorkflowDefinition<TimerData>
     public TimerWorkflow()
         : base("timer")
     {
-        Step("sleep", (ctx, _) => Task.FromResult(ctx.WaitUntil(ctx.Data.WakeAt, "woke")));
-        Step("woke", (ctx, _) => Task.FromResult(ctx.Complete("done")));
+        Step("sleep", next: ["woke"], (ctx, _) => Task.FromResult(ctx.WaitUntil(ctx.Data.WakeAt, "woke")));
+        Step("woke", next: ["done"], (ctx, _) => Task.FromResult(ctx.Complete("done")));
         Terminal("done");
     }
 }
@@ -82,13 +82,13 @@ public sealed class ApprovalWorkflow : WorkflowDefinition<ApprovalData>
     public ApprovalWorkflow()
         : base("approval")
     {
-        Step("request", (ctx, _) => Task.FromResult(ctx.WaitForEvent("approved", ctx.Now + ctx.Data.Timeout, "approve", "expire")));
-        Step("approve", (ctx, _) =>
+        Step("request", next: ["approve", "expire"], (ctx, _) => Task.FromResult(ctx.WaitForEvent("approved", ctx.Now + ctx.Data.Timeout, "approve", "expire")));
+        Step("approve", next: ["approved"], (ctx, _) =>
         {
             ctx.Data = ctx.Data with { Approval = ctx.Event?.Payload };
             return Task.FromResult(ctx.Complete("approved"));
         });
-        Step("expire", (ctx, _) => Task.FromResult(ctx.Complete("expired")));
+        Step("expire", next: ["expired"], (ctx, _) => Task.FromResult(ctx.Complete("expired")));
         Terminal("approved", "expired");
     }
 }
@@ -101,7 +101,7 @@ public sealed class FlakyWorkflow : WorkflowDefinition<FlakyData>
     public FlakyWorkflow()
         : base("flaky")
     {
-        Step("work", (ctx, _) =>
+        Step("work", next: ["done"], (ctx, _) =>
         {
             if (ctx.Data.Mode == "add-existing")
             {
@@ -137,7 +137,7 @@ public sealed class LedgerWorkflow : WorkflowDefinition<LedgerData>
     public LedgerWorkflow()
         : base("ledger")
     {
-        Step("post", (ctx, _) =>
+        Step("post", next: ["posted"], (ctx, _) =>
         {
             ctx.Write(new TableTransactionAction(TableTransactionActionType.UpsertReplace, new TableEntity(ctx.InstanceId, "posting")
             {

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Azure.Data.Tables;
+using BusinessApi.Platform.Caching;
 using Microsoft.Extensions.Options;
 
 namespace BusinessApi.Accounts.Ledger;
@@ -65,7 +66,9 @@ public sealed partial class Ledger(LedgerStorage storage, IOptions<LedgerOptions
     private readonly ConcurrentDictionary<LedgerAccountId, AccountLane> _lanes = new();
 
     // Information services' views, kept for LedgerOptions.ViewCacheMilliseconds and dropped by any commit of this process.
-    private readonly ConcurrentDictionary<LedgerAccountId, (AccountView View, long ReadAt)> _views = new();
+    // Safe across instances: information services may lag other instances' commits by ViewCacheMilliseconds (real
+    // time); this process's commits drop the view at once; decisions about money never read it.
+    private readonly BoundedCache<LedgerAccountId, AccountView> _views = new(TimeProvider.System, MaxLanes, TimeSpan.FromMilliseconds(options.Value.ViewCacheMilliseconds));
 
     internal LedgerStorage Storage => storage;
 
@@ -205,10 +208,9 @@ public sealed partial class Ledger(LedgerStorage storage, IOptions<LedgerOptions
     /// </summary>
     public async Task<AccountView?> GetAccountViewAsync(LedgerAccountId account, CancellationToken cancellationToken)
     {
-        var now = Environment.TickCount64;
-        if (_views.TryGetValue(account, out var cached) && now - cached.ReadAt < options.Value.ViewCacheMilliseconds)
+        if (_views.TryGet(account, out var cached))
         {
-            return cached.View;
+            return cached;
         }
 
         var filter = TableClient.CreateQueryFilter(
@@ -230,20 +232,12 @@ public sealed partial class Ledger(LedgerStorage storage, IOptions<LedgerOptions
 
         if (state is null)
         {
-            _views.TryRemove(account, out _);
+            _views.Remove(account);
             return null;
         }
 
         var view = new AccountView(state, [.. restrictions.OrderBy(r => r.AddedAt).ThenBy(r => r.Id, StringComparer.Ordinal)]);
-        if (options.Value.ViewCacheMilliseconds > 0)
-        {
-            if (_views.Count >= MaxLanes)
-            {
-                _views.Clear();
-            }
-
-            _views[account] = (view, now);
-        }
+        _views.Set(account, view);
 
         return view;
     }
@@ -370,7 +364,7 @@ public sealed partial class Ledger(LedgerStorage storage, IOptions<LedgerOptions
             }
         }
 
-        return _lanes.GetOrAdd(account, id => new AccountLane(id, storage, logger, changed => _views.TryRemove(changed, out _)));
+        return _lanes.GetOrAdd(account, id => new AccountLane(id, storage, logger, changed => _views.Remove(changed)));
     }
 
     private static LedgerChangeOutcome Change(CommandOutcome outcome) => outcome switch

@@ -8,3 +8,20 @@ public interface IWorkflowObserver
 
 /// <summary>A transition that was committed.</summary>
 public sealed record WorkflowTransition(string InstanceId, string Workflow, string? From, string To, WorkflowStatus Status, DateTimeOffset At);
+
+internal static class WorkflowObservation
+{
+    public static void Notify(IWorkflowObserver[] observers, InstanceRecord instance, string? from)
+    {
+        if (observers.Length == 0)
+        {
+            return;
+        }
+
+        var transition = new WorkflowTransition(instance.InstanceId, instance.Workflow, from, instance.State, instance.Status, instance.UpdatedAt);
+        foreach (var observer in observers)
+        {
+            observer.OnTransition(transition);
+        }
+    }
+}

@@ -4,8 +4,8 @@ using Azure.Data.Tables;
 namespace BusinessApi.Platform.Workflows;
 
 /// <summary>
-/// A long-running process as a state machine: each state has one step that decides where to go next
-/// — another state, a wait until an instant, a wait for an event, or a terminal state. Steps may run
+/// A long-running process as a state machine, declared as data: each state has one step and the list of
+/// states it may go to — another state, a wait until an instant, a wait for an event, or a terminal state. Steps may run
 /// more than once (after a crash or a retry), so their effects use <see cref="StepContext{TData}.EffectId"/>
 /// and the helpers in <see cref="Effects"/>; writes in the instance's own partition commit together
 /// with the transition.
@@ -15,6 +15,7 @@ public abstract class WorkflowDefinition<TData> : IWorkflowDefinition
     where TData : class
 {
     private readonly Dictionary<string, Func<StepContext<TData>, CancellationToken, Task<Transition>>> _steps = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, string[]> _next = new(StringComparer.Ordinal);
     private readonly HashSet<string> _terminals = new(StringComparer.Ordinal);
     private string? _initial;
 
@@ -30,16 +31,22 @@ public abstract class WorkflowDefinition<TData> : IWorkflowDefinition
 
     public IReadOnlyCollection<string> TerminalStates => _terminals;
 
-    /// <summary>Declares the step run in <paramref name="state"/>; the first declared state is where instances start.</summary>
-    protected void Step(string state, Func<StepContext<TData>, CancellationToken, Task<Transition>> step)
+    /// <summary>
+    /// Declares the step run in <paramref name="state"/> and the states it may send an instance to (steps,
+    /// its own state for a wait, or terminal states); the first declared state is where instances start.
+    /// The engine refuses any other transition, and <see cref="Validate"/> checks the whole graph at start-up.
+    /// </summary>
+    protected void Step(string state, string[] next, Func<StepContext<TData>, CancellationToken, Task<Transition>> step)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(state);
+        ArgumentNullException.ThrowIfNull(next);
         ArgumentNullException.ThrowIfNull(step);
         if (!_steps.TryAdd(state, step) || _terminals.Contains(state))
         {
             throw new InvalidOperationException($"Workflow '{Name}' declares state '{state}' twice.");
         }
 
+        _next[state] = next;
         _initial ??= state;
     }
 
@@ -58,6 +65,61 @@ public abstract class WorkflowDefinition<TData> : IWorkflowDefinition
     public bool IsTerminal(string state) => _terminals.Contains(state);
 
     public bool HasStep(string state) => _steps.ContainsKey(state);
+
+    public bool Allows(string from, string target) => _next.TryGetValue(from, out var next) && next.Contains(target, StringComparer.Ordinal);
+
+    /// <summary>
+    /// The declared graph is whole: every target is a declared state, every state is reachable from the
+    /// initial one, and an end is reachable from every step. Throws with what is wrong.
+    /// </summary>
+    public void Validate()
+    {
+        var problems = new List<string>();
+        if (_steps.Count == 0)
+        {
+            problems.Add("it declares no step");
+        }
+
+        if (_terminals.Count == 0)
+        {
+            problems.Add("it declares no terminal state");
+        }
+
+        foreach (var (from, targets) in _next)
+        {
+            problems.AddRange(targets.Where(t => !_steps.ContainsKey(t) && !_terminals.Contains(t)).Select(t => $"'{from}' goes to undeclared state '{t}'"));
+        }
+
+        if (_initial is not null)
+        {
+            var reached = Reachable([_initial]);
+            problems.AddRange(_steps.Keys.Concat(_terminals).Where(s => !reached.Contains(s)).Select(s => $"'{s}' cannot be reached from '{_initial}'"));
+        }
+
+        problems.AddRange(_steps.Keys.Where(s => !Reachable([s]).Overlaps(_terminals)).Select(s => $"no terminal state can be reached from '{s}'"));
+        if (problems.Count > 0)
+        {
+            throw new InvalidOperationException($"Workflow '{Name}' is not a valid state machine: {string.Join("; ", problems)}.");
+        }
+    }
+
+    private HashSet<string> Reachable(IEnumerable<string> from)
+    {
+        var seen = new HashSet<string>(from, StringComparer.Ordinal);
+        var work = new Queue<string>(seen);
+        while (work.TryDequeue(out var state))
+        {
+            foreach (var next in _next.GetValueOrDefault(state) ?? [])
+            {
+                if (seen.Add(next))
+                {
+                    work.Enqueue(next);
+                }
+            }
+        }
+
+        return seen;
+    }
 
     public string Serialize(object data) => JsonSerializer.Serialize((TData)data, PlatformExtensions.JsonOptions);
 
@@ -81,6 +143,12 @@ public interface IWorkflowDefinition
     bool IsTerminal(string state);
 
     bool HasStep(string state);
+
+    /// <summary>Whether the step of <paramref name="from"/> declares <paramref name="target"/> among its next states.</summary>
+    bool Allows(string from, string target);
+
+    /// <summary>Checks the declared states and transitions as a whole (at start-up).</summary>
+    void Validate();
 
     string Serialize(object data);
 
@@ -136,6 +204,12 @@ public sealed class StepContext<TData>
 
     public TData Data { get; set; }
 
+    /// <summary>
+    /// What the code that started the instance passed for its first step (<see cref="WorkflowEngine.StartAsync{TData}"/>),
+    /// when this is that step running in the starting process; otherwise null, and the step reads what it needs from storage.
+    /// </summary>
+    public object? StartInput => _input.StartInput;
+
     internal IReadOnlyList<TableTransactionAction> Writes => _writes;
 
     internal IReadOnlyList<OutboxMessage> Messages => _messages;
@@ -170,7 +244,11 @@ public sealed class StepContext<TData>
         new Transition.WaitForEvent(eventName, timeoutAt, onEvent, onTimeout);
 }
 
-public sealed record StepInput(string InstanceId, string State, string Data, int Attempt, long Sequence, DateTimeOffset Now, WorkflowEvent? Event);
+public sealed record StepInput(string InstanceId, string State, string Data, int Attempt, long Sequence, DateTimeOffset Now, WorkflowEvent? Event)
+{
+    /// <summary>See <see cref="StepContext{TData}.StartInput"/>.</summary>
+    public object? StartInput { get; init; }
+}
 
 public sealed record StepOutcome(Transition Transition, string Data, IReadOnlyList<TableTransactionAction> Writes, IReadOnlyList<OutboxMessage> Messages);
 

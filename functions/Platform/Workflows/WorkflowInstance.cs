@@ -106,9 +106,20 @@ internal sealed partial class InstanceRecord
     public bool IsFinished => Status is WorkflowStatus.Completed or WorkflowStatus.Faulted;
 
     /// <summary>A copy to change for the next transition; this one stays what storage holds.</summary>
+    /// <summary>What the starter handed to the first step in this process; never stored.</summary>
+    public object? StartInput { get; set; }
+
+    /// <summary>The instance stored at <paramref name="location"/>, or null.</summary>
+    public static async Task<InstanceRecord?> ReadAsync(Storage.StorageResources storage, WorkflowLocation location, CancellationToken cancellationToken)
+    {
+        var found = await storage.Table(location.Table).GetEntityIfExistsAsync<TableEntity>(location.PartitionKey, location.RowKey, cancellationToken: cancellationToken);
+        return found.HasValue ? FromEntity(location.Table, found.Value!) : null;
+    }
+
     public InstanceRecord Copy()
     {
         var copy = (InstanceRecord)MemberwiseClone();
+        copy.StartInput = null; // for the first step only
         copy.PendingEvents = new Dictionary<string, string?>(PendingEvents, StringComparer.Ordinal);
         copy.History = [.. History];
         return copy;

@@ -19,8 +19,16 @@ public static class WorkflowServiceCollectionExtensions
         services.AddStorageTable(WorkflowIndex.FaultsTableName);
         services.AddSingleton<WorkflowIndex>();
         services.AddSingleton<WorkflowWorkQueue>();
-        services.AddHostedService(sp => sp.GetRequiredService<WorkflowWorkQueue>());
         services.AddSingleton(sp => new WorkflowEngine(
+            sp.GetRequiredService<StorageResources>(),
+            sp.GetRequiredService<TransactionBatcher>(),
+            sp.GetRequiredService<WorkflowIndex>(),
+            sp.GetRequiredService<WorkflowWorkQueue>(),
+            sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<IOptions<WorkflowOptions>>(),
+            sp.GetServices<WorkflowRegistration>(),
+            sp.GetServices<IWorkflowObserver>()));
+        services.AddSingleton(sp => new WorkflowRunner(
             sp.GetRequiredService<StorageResources>(),
             sp.GetRequiredService<TransactionBatcher>(),
             sp.GetRequiredService<WorkflowIndex>(),
@@ -30,8 +38,9 @@ public static class WorkflowServiceCollectionExtensions
             sp.GetServices<IWorkflowDefinition>(),
             sp.GetServices<IOutboxDispatcher>(),
             sp.GetServices<IWorkflowObserver>(),
-            sp.GetRequiredService<ILogger<WorkflowEngine>>(),
+            sp.GetRequiredService<ILogger<WorkflowRunner>>(),
             sp.GetService<Timers.WakeupAlarm>()));
+        services.AddHostedService(sp => sp.GetRequiredService<WorkflowRunner>());
         services.AddSingleton<WorkflowSweeper>();
         services.AddHostedService(sp => sp.GetRequiredService<WorkflowSweeper>());
         return services;
@@ -43,6 +52,7 @@ public static class WorkflowServiceCollectionExtensions
     {
         services.TryAddSingleton<TDefinition>();
         services.AddSingleton<IWorkflowDefinition>(sp => sp.GetRequiredService<TDefinition>());
+        services.AddSingleton(new WorkflowRegistration(typeof(TDefinition)));
         return services;
     }
 }

@@ -8,7 +8,7 @@ namespace BusinessApi.Platform.Workflows;
 /// skip it, then the engine recovers the instance. Reads touch only due entries.
 /// </summary>
 internal sealed partial class WorkflowSweeper(
-    WorkflowEngine engine,
+    WorkflowRunner runner,
     WorkflowIndex index,
     WorkflowWorkQueue queue,
     TimeProvider time,
@@ -70,7 +70,7 @@ internal sealed partial class WorkflowSweeper(
 
             foreach (var entry in await index.DueAsync(shard, now, options.Value.SweepBatchSize, ct))
             {
-                if (engine.TimesItself(WorkflowIndex.InstanceIdOf(entry)))
+                if (runner.TimesItself(WorkflowIndex.InstanceIdOf(entry)))
                 {
                     continue; // this process' own timer runs it
                 }
@@ -78,11 +78,11 @@ internal sealed partial class WorkflowSweeper(
                 if (await index.TryClaimAsync(entry, now + lease, ct))
                 {
                     Interlocked.Increment(ref taken);
-                    queue.Enqueue(async work =>
+                    queue.Enqueue(async (_, work) =>
                     {
                         try
                         {
-                            await engine.RecoverAsync(entry, work);
+                            await runner.RecoverAsync(entry, work);
                         }
                         catch (Exception ex) when (ex is not OperationCanceledException || !work.IsCancellationRequested)
                         {

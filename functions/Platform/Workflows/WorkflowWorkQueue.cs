@@ -1,16 +1,16 @@
 using System.Threading.Channels;
-using Microsoft.Extensions.Options;
 
 namespace BusinessApi.Platform.Workflows;
 
 /// <summary>
-/// In-process work: steps made due by a commit run here at once, at most
-/// <see cref="WorkflowOptions.MaxConcurrency"/> at a time. Nothing here is durable — what is queued
-/// when the process dies is recovered from the due index by a sweep.
+/// In-process work for the <see cref="WorkflowRunner"/>: instances made due by a commit, a start, an event or
+/// a timer, and what sweeps found. The runner consumes it (at most <see cref="WorkflowOptions.MaxConcurrency"/>
+/// items at a time); starters only write to it, so they need not know the runner. Nothing here is durable —
+/// what is queued when the process dies is recovered from the due index by a sweep.
 /// </summary>
-internal sealed partial class WorkflowWorkQueue(IOptions<WorkflowOptions> options, ILogger<WorkflowWorkQueue> logger) : BackgroundService
+internal sealed partial class WorkflowWorkQueue(ILogger<WorkflowWorkQueue> logger)
 {
-    private readonly Channel<Func<CancellationToken, Task>> _work = Channel.CreateUnbounded<Func<CancellationToken, Task>>(
+    private readonly Channel<Func<WorkflowRunner, CancellationToken, Task>> _work = Channel.CreateUnbounded<Func<WorkflowRunner, CancellationToken, Task>>(
         new UnboundedChannelOptions { SingleReader = false, SingleWriter = false });
 
     private int _pending;
@@ -18,7 +18,7 @@ internal sealed partial class WorkflowWorkQueue(IOptions<WorkflowOptions> option
     /// <summary>Work queued or running; sweeps hold back while this is high.</summary>
     public int Pending => Volatile.Read(ref _pending);
 
-    public void Enqueue(Func<CancellationToken, Task> work)
+    public void Enqueue(Func<WorkflowRunner, CancellationToken, Task> work)
     {
         Interlocked.Increment(ref _pending);
         if (!_work.Writer.TryWrite(work))
@@ -27,10 +27,8 @@ internal sealed partial class WorkflowWorkQueue(IOptions<WorkflowOptions> option
         }
     }
 
-    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
-        Task.WhenAll(Enumerable.Range(0, Math.Max(1, options.Value.MaxConcurrency)).Select(_ => ConsumeAsync(stoppingToken)));
-
-    private async Task ConsumeAsync(CancellationToken stoppingToken)
+    /// <summary>One of the runner's consumers: runs items until the host stops.</summary>
+    public async Task ConsumeAsync(WorkflowRunner runner, CancellationToken stoppingToken)
     {
         try
         {
@@ -38,7 +36,7 @@ internal sealed partial class WorkflowWorkQueue(IOptions<WorkflowOptions> option
             {
                 try
                 {
-                    await work(stoppingToken);
+                    await work(runner, stoppingToken);
                 }
                 catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
                 {

@@ -22,7 +22,7 @@ public sealed class NotificationChannelTests
     };
 
     private static Task<Notice> AddAsync(TestApp app, string customerId, string about, DateTimeOffset? deliverBy = null, string kind = NoticeKinds.ServiceResumed) =>
-        app.Services.GetRequiredService<NoticeStore>().AddAsync(
+        app.Services.GetRequiredService<NoticeChannel>().AddAsync(
             new NoticeRequest(customerId, kind, about, app.Time.GetUtcNow(), about, ["x", "y", "z", "w"]) { DeliverBy = deliverBy }, default);
 
     private static async Task<(string Secret, string WebhookId)> SubscribeAsync(HttpClient client, WebhookReceiver receiver, params string[] events)

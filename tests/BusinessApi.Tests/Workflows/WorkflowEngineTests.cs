@@ -97,7 +97,7 @@ public sealed class WorkflowEngineTests
         second.App.Time.Advance(TimeSpan.FromSeconds(31));
         var entry = Assert.Single(await first.RowsAsync(WorkflowIndexTable));
 
-        await Task.WhenAll(first.Engine.RecoverAsync(entry, CancellationToken.None), second.Engine.RecoverAsync(entry, CancellationToken.None));
+        await Task.WhenAll(first.Runner.RecoverAsync(entry, CancellationToken.None), second.Runner.RecoverAsync(entry, CancellationToken.None));
 
         var done = (await first.Engine.GetAsync(Samples.Location("w3")))!;
         Assert.Equal(WorkflowStatus.Completed, done.Status);
@@ -198,7 +198,7 @@ public sealed class WorkflowEngineTests
         Assert.True(await host.Engine.RaiseEventAsync(Samples.Location("e3"), "approved", "early"));
         host.App.Time.Advance(TimeSpan.FromSeconds(31));
         var entry = Assert.Single(await host.RowsAsync(WorkflowIndexTable));
-        await host.Engine.RecoverAsync(entry, CancellationToken.None);
+        await host.Runner.RecoverAsync(entry, CancellationToken.None);
 
         var done = (await host.Engine.GetAsync(Samples.Location("e3")))!;
         Assert.Equal("approved", done.State);
@@ -429,10 +429,10 @@ public sealed class WorkflowEngineTests
         await host.Table(WorkflowIndexTable).AddEntityAsync(intent);
 
         host.App.Time.SetUtcNow(due.AddSeconds(5)); // a start whose add is slower than its lease
-        await host.Engine.RecoverAsync(intent, CancellationToken.None);
+        await host.Runner.RecoverAsync(intent, CancellationToken.None);
         var kept = await host.RowsAsync(WorkflowIndexTable);
         host.App.Time.SetUtcNow(due.AddMinutes(11));
-        await host.Engine.RecoverAsync(intent, CancellationToken.None);
+        await host.Runner.RecoverAsync(intent, CancellationToken.None);
         var afterGrace = await host.RowsAsync(WorkflowIndexTable);
 
         Assert.Single(kept);
@@ -455,8 +455,8 @@ public sealed class WorkflowEngineTests
         await host.Table(WorkflowIndexTable).AddEntityAsync(superseded);
         host.App.Time.Advance(TimeSpan.FromSeconds(5));
 
-        await host.Engine.RecoverAsync(inFlight, CancellationToken.None);
-        await host.Engine.RecoverAsync(superseded, CancellationToken.None);
+        await host.Runner.RecoverAsync(inFlight, CancellationToken.None);
+        await host.Runner.RecoverAsync(superseded, CancellationToken.None);
 
         var keys = (await host.RowsAsync(WorkflowIndexTable)).Select(r => r.RowKey).ToList();
         Assert.Contains(inFlight.RowKey, keys);

@@ -16,6 +16,8 @@ public sealed class WorkflowTestHost : IAsyncDisposable
 
     public WorkflowEngine Engine => App.Services.GetRequiredService<WorkflowEngine>();
 
+    internal WorkflowRunner Runner => App.Services.GetRequiredService<WorkflowRunner>();
+
     public StorageCallMonitor Monitor => App.Services.GetRequiredService<StorageCallMonitor>();
 
     public T Definition<T>() where T : notnull => App.Services.GetRequiredService<T>();

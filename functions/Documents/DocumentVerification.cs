@@ -1,0 +1,84 @@
+using BusinessApi.Credentials;
+using BusinessApi.Customers;
+using BusinessApi.Documents.Signatures;
+using BusinessApi.Platform.Http;
+using BusinessApi.Users;
+using Microsoft.Extensions.Options;
+
+namespace BusinessApi.Documents;
+
+/// <summary>What verification decided about a document, with the signer it found whatever the outcome.</summary>
+public abstract record Verdict(SignatureFacts? Signer)
+{
+    /// <summary>Identified, authenticated and well formed: the order may be executed.</summary>
+    public sealed record Accepted(PaymentOrder Order, SignatureFacts Facts) : Verdict(Facts);
+
+    /// <summary>Refused with the reason code, the failure beside it, and field errors when the form was wrong.</summary>
+    public sealed record Refused(string ReasonCode, string? Failure, IReadOnlyList<FieldError> Errors, SignatureFacts? Facts) : Verdict(Facts);
+}
+
+/// <summary>
+/// The <c>verify</c> step's decision, in the order the terms set: the EDS (CMS signature, chain, validity, key
+/// usage, CRL); the signer is the signed-in user, of this customer; the Client ID was not reported
+/// compromised before receipt; the rules of form; the signer still holds the sign power on the
+/// payer account; and the payer's number is this order's alone. Nothing here moves money: only the number claim writes.
+/// </summary>
+public sealed class DocumentVerification(
+    TrustStore trust, UserService users, CustomerStore customers, CredentialService credentials, DocumentStore store,
+    PaymentOrderValidation validation, IOptions<SignatureOptions> signatures)
+{
+    public async Task<Verdict> VerifyAsync(Document document, byte[] cms, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(document);
+        var material = await trust.GetAsync(cancellationToken);
+        var check = SignatureVerifier.Verify(cms, material, document.ReceivedAt, signatures.Value);
+        if (!check.IsValid)
+        {
+            return Refuse(RefusalReasons.AuthenticationFailed, check.Failure, check.Facts);
+        }
+
+        // Users and customers are read as sessions read them (trusted for a few seconds per instance); the pair
+        // is read afresh, because a compromise statement registered before receipt must void the document
+        // even when it was made through another instance a moment ago.
+        var userRead = users.GetCachedAsync(document.UserId, cancellationToken).AsTask();
+        var customerRead = customers.GetCachedAsync(document.CustomerId, cancellationToken).AsTask();
+        var credentialRead = credentials.GetAsync(document.ClientId, cancellationToken);
+        await Task.WhenAll(userRead, customerRead, credentialRead);
+        var user = (await userRead)?.User;
+        var customer = await customerRead;
+        var facts = check.Facts!;
+        if (SignedInstructions.IdentityFailure(facts, user?.CustomerId == document.CustomerId ? user.Iin : null, customer?.Bin) is { } identityFailure)
+        {
+            return Refuse(RefusalReasons.AuthenticationFailed, identityFailure, facts);
+        }
+
+        var credential = (await credentialRead)?.Credential;
+        if (credential is { Status: CredentialStatus.BlockedCompromised, StatusChangedAt: { } reportedAt } && reportedAt <= document.ReceivedAt)
+        {
+            return Refuse(RefusalReasons.CredentialsCompromised, SignatureFailures.CredentialsCompromised, facts);
+        }
+
+        var (order, errors) = await validation.ValidateAsync(document, check.Content!, customer?.Bin, cancellationToken);
+        if (order is null)
+        {
+            return new Verdict.Refused(RefusalReasons.InvalidDocument, errors[0].Code, errors, facts);
+        }
+
+        if (user!.Status != UserStatus.Active || !user.Functions.Contains(UserFunctions.Sign) || !user.Powers.MayAccess(order.Payer.Iban!))
+        {
+            return Refuse(RefusalReasons.AuthenticationFailed, SignatureFailures.NoSigningAuthority, facts);
+        }
+
+        // One payment order per payer account, number and date while it lives: a second one (a re-signed copy
+        // included) is refused, never executed twice. Claimed before any effect, so a lost race moves no money.
+        if (await store.ClaimNumberAsync(document, order.Payer.Iban!, order.Date, order.Number, cancellationToken) is { } holder)
+        {
+            return new Verdict.Refused(RefusalReasons.InvalidDocument, DocumentFailures.DuplicateNumber,
+                [new FieldError("number", DocumentFailures.DuplicateNumber, [holder])], facts);
+        }
+
+        return new Verdict.Accepted(order, facts);
+    }
+
+    private static Verdict.Refused Refuse(string reasonCode, string? failure, SignatureFacts? facts) => new(reasonCode, failure, [], facts);
+}

@@ -1,0 +1,83 @@
+using System.Text.Json;
+using BusinessApi.Accounts.Ledger;
+using BusinessApi.Accounts;
+using BusinessApi.Calendar;
+using BusinessApi.Platform.Caching;
+using BusinessApi.Platform.Http;
+using Microsoft.Extensions.Options;
+
+namespace BusinessApi.Documents;
+
+/// <summary>
+/// The rules of form of a payment order with what only the bank knows: the payer account is the
+/// customer's and its currency, and a beneficiary at this bank holds an open account in the order's currency.
+/// </summary>
+public sealed class PaymentOrderValidation(Ledger ledger, PurposeCodes purposeCodes, IOptions<PaymentOptions> payments, IOptions<BankOptions> options, TimeProvider time)
+{
+    // What never changes about an account once opened: its owner, currency and kind. Safe across instances:
+    // each reads it from the ledger once; an account not found is not remembered (it may be opened later).
+    private readonly BoundedCache<LedgerAccountId, AccountFacts> _accounts = new(time, capacity: 100_000, timeToLive: TimeSpan.FromDays(1));
+
+    private sealed record AccountFacts(string? CustomerId, Currency Currency, LedgerAccountKind Kind);
+
+    public async Task<(PaymentOrder? Order, IReadOnlyList<FieldError> Errors)> ValidateAsync(Document document, byte[] content, string? ownerBin, CancellationToken cancellationToken)
+    {
+        var bank = options.Value;
+        var accounts = new Dictionary<string, Currency>(StringComparer.Ordinal);
+        if (PayerIbanOf(content) is { } payer && await FactsAsync(LedgerAccountId.ForIban(payer), cancellationToken) is { } account && account.CustomerId == document.CustomerId)
+        {
+            accounts[payer.Value] = account.Currency; // a closed or restricted account is refused by the ledger at posting
+        }
+
+        var context = new PaymentOrderContext(KazakhstanTime.LocalDate(document.ReceivedAt), document.OperationalDate, bank.IbanCode, bank.Bic,
+            accounts, purposeCodes, payments.Value.MaxDocumentAgeDays)
+        {
+            PayerIdn = ownerBin,
+        };
+        var (order, errors) = PaymentOrderRules.Validate(content, context);
+        if (order is null || order.BeneficiaryIban.BankCode != bank.IbanCode)
+        {
+            return (order, errors);
+        }
+
+        // A beneficiary at this bank must hold an open account in the document's currency.
+        var beneficiary = await FactsAsync(LedgerAccountId.ForIban(order.BeneficiaryIban), cancellationToken);
+        var problem = beneficiary is null || beneficiary.Kind != LedgerAccountKind.Customer ? "beneficiary_account_unknown"
+            : beneficiary.Currency != order.Currency ? "beneficiary_currency_mismatch"
+            : null;
+        return problem is null ? (order, []) : (null, [new FieldError("beneficiary.iban", problem)]);
+    }
+
+    private async Task<AccountFacts?> FactsAsync(LedgerAccountId id, CancellationToken cancellationToken)
+    {
+        if (_accounts.TryGet(id, out var known))
+        {
+            return known;
+        }
+
+        if ((await ledger.GetAccountViewAsync(id, cancellationToken))?.State is not { } state)
+        {
+            return null; // not remembered: it may be opened later
+        }
+
+        var facts = new AccountFacts(state.CustomerId, state.Currency, state.Kind);
+        _accounts.Set(id, facts);
+        return facts;
+    }
+
+    private static Iban? PayerIbanOf(byte[] content)
+    {
+        try
+        {
+            using var json = JsonDocument.Parse(content);
+            return json.RootElement.ValueKind == JsonValueKind.Object && json.RootElement.TryGetProperty("payer", out var payer) && payer.ValueKind == JsonValueKind.Object
+                && payer.TryGetProperty("iban", out var iban) && iban.ValueKind == JsonValueKind.String && Iban.TryParse(iban.GetString(), out var parsed)
+                ? parsed
+                : null;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+}
