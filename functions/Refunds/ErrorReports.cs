@@ -11,7 +11,6 @@ using BusinessApi.Platform.Audit;
 using BusinessApi.Platform.Http;
 using BusinessApi.Platform.Storage;
 using BusinessApi.Platform.Workflows;
-using BusinessApi.ServiceControl;
 using BusinessApi.Users;
 using Microsoft.AspNetCore.Http.HttpResults;
 
@@ -97,7 +96,7 @@ public static class ErrorReports
         var refund = new RefundCase(document.DocumentId, document.CustomerId, request.Kind!, discoveredOn,
             [.. request.Details!.Select(d => new ReportedError(d.Field!.Trim(), d.Expected, d.Actual))], now, context.User.Actor(),
             summary.Route, summary.Amount, summary.Currency, summary.Number, summary.Date, summary.PayerIban, summary.BeneficiaryIban, summary.BeneficiaryName, summary.BeneficiaryBic,
-            NoticeDeadlines.RefundNotice(calendar, now));
+            RefundNoticeDeadline.For(calendar, now));
         // The signed bytes are kept beside the document, write-once, before the report takes effect.
         var (reportSha256, _) = await archive.WriteOnceAsync(DocumentArchive.PathOf(document, ArchiveName), signed.Cms, cancellationToken);
         refund = refund.With(RefundStatuses.Received, now) with { ReportSha256 = reportSha256 };

@@ -2,7 +2,10 @@ using BusinessApi.Calendar;
 
 namespace BusinessApi.ServiceControl;
 
-/// <summary>The terms' deadlines for notices through the communication channel, as pure calendar arithmetic.</summary>
+/// <summary>
+/// The terms' deadlines for the bank's service-control notices through the communication channel,
+/// as pure calendar arithmetic. The refund notice's deadline is <see cref="Refunds.RefundNoticeDeadline"/>.
+/// </summary>
 public static class NoticeDeadlines
 {
     /// <summary>
@@ -26,21 +29,21 @@ public static class NoticeDeadlines
         return end < startsAt ? end : startsAt;
     }
 
-    /// <summary>
-    /// Refund notice (8.2): "no later than the next operational day after receipt of the report" — the close of the
-    /// operational day after the one the report belongs to (a report after hours belongs to the next one).
-    /// </summary>
-    public static DateTimeOffset RefundNotice(BankCalendar calendar, DateTimeOffset reportedAt)
-    {
-        ArgumentNullException.ThrowIfNull(calendar);
-        return calendar.EndOfOperationalDay(calendar.AddWorkingDays(KazakhstanTime.LocalDate(reportedAt), 1));
-    }
-
     /// <summary>The earliest effective date of a termination asked for on <paramref name="today"/>: 3 working days' notice (5.2.7, 6.2.6).</summary>
     public static DateOnly EarliestTermination(BankCalendar calendar, DateOnly today)
     {
         ArgumentNullException.ThrowIfNull(calendar);
         return calendar.AddWorkingDays(today, 3);
+    }
+
+    /// <summary>
+    /// The bank's own termination (5.2.7, R-06): its notice reaches the customer 3 working days before the
+    /// effective date — by the end of the third working day before it.
+    /// </summary>
+    public static DateTimeOffset BankTermination(BankCalendar calendar, DateOnly effectiveDate)
+    {
+        ArgumentNullException.ThrowIfNull(calendar);
+        return EndOfDay(calendar.AddWorkingDays(effectiveDate, -3));
     }
 
     public static DateTimeOffset EndOfDay(DateOnly date) => KazakhstanTime.At(date.AddDays(1), TimeSpan.Zero);

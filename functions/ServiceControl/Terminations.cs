@@ -135,7 +135,7 @@ public sealed class Terminations(CustomerStore customers, CalendarProvider calen
         await engine.StartAsync(workflow, TerminationWorkflow.Location(customerId, instanceId), instanceId, new TerminationRun(customerId, date, initiator), cancellationToken: cancellationToken);
 
         // The bank's own termination must reach the customer 3 working days ahead (5.2.7).
-        DateTimeOffset? deliverBy = initiator == ByBank ? NoticeDeadlines.EndOfDay(calendar.AddWorkingDays(date, -3)) : null;
+        DateTimeOffset? deliverBy = initiator == ByBank ? NoticeDeadlines.BankTermination(calendar, date) : null;
         await notices.AddAsync(new NoticeRequest(customerId, NoticeKinds.TerminationScheduled, instanceId + ":scheduled", now, null,
             [date.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture), initiator])
         {
