@@ -12,7 +12,7 @@ public static class AccountsExtensions
     public static IServiceCollection AddAccounts(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddOptions<BankOptions>().Bind(configuration.GetSection(BankOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
-        services.AddOptions<LedgerOptions>().Bind(configuration.GetSection(LedgerOptions.Section));
+        services.AddOptions<LedgerOptions>().Bind(configuration.GetSection(LedgerOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
         services.AddStorageTable(LedgerRows.TableName);
         services.AddStorageTable(LedgerRows.OutboxIndexTable);
         services.AddStorageTable(AccountDirectory.TableName);

@@ -34,7 +34,7 @@ public sealed class AccessTokens(ISecretStore secrets, TimeProvider time, IOptio
     private long _lastUnknownLookupTicks;
     private static readonly TimeSpan UnknownKeyLookupInterval = TimeSpan.FromSeconds(5);
 
-    public TimeSpan Lifetime => TimeSpan.FromSeconds(Math.Clamp(options.Value.AccessTokenLifetimeSeconds, 60, 3600));
+    public TimeSpan Lifetime => options.Value.AccessTokenLifetime;
 
     public async ValueTask<(string Token, AccessTokenClaims Claims)> IssueAsync(string clientId, string customerId, IReadOnlyList<string> scopes, CancellationToken cancellationToken)
     {

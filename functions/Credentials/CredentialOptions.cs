@@ -11,6 +11,8 @@ public sealed class CredentialOptions
     [Range(60, 3600)]
     public int AccessTokenLifetimeSeconds { get; set; } = 600;
 
+    public TimeSpan AccessTokenLifetime => TimeSpan.FromSeconds(AccessTokenLifetimeSeconds);
+
     /// <summary>
     /// How long one app instance trusts a pair's status before reading it again: a pair blocked through
     /// another instance stops being accepted here within this time (the instance that blocked it stops at once).

@@ -12,8 +12,8 @@ public static class DocumentsExtensions
 {
     public static IServiceCollection AddDocuments(this IServiceCollection services, IConfiguration configuration)
     {
-        services.AddOptions<SignatureOptions>().Bind(configuration.GetSection(SignatureOptions.Section));
-        services.AddOptions<PaymentOptions>().Bind(configuration.GetSection(PaymentOptions.Section));
+        services.AddOptions<SignatureOptions>().Bind(configuration.GetSection(SignatureOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<PaymentOptions>().Bind(configuration.GetSection(PaymentOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
         services.AddStorageTable(DocumentStore.TableName);
         services.AddStorageTable(DocumentStore.DueTable);
         services.AddStorageTable(DocumentStore.AlertsTable);

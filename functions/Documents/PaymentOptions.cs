@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 namespace BusinessApi.Documents;
 
 /// <summary>Settings of payment services (host.json <c>payments</c>).</summary>
@@ -6,6 +7,7 @@ public sealed class PaymentOptions
     public const string Section = "Payments";
 
     /// <summary>A payment order is presented within this many calendar days of its date (payment rules of the National Bank: 10).</summary>
+    [Range(1, 10)]
     public int MaxDocumentAgeDays { get; set; } = 10;
 
     /// <summary>A file replacing the shipped payment purpose codes (same JSON format).</summary>
@@ -18,6 +20,7 @@ public sealed class PaymentOptions
     public List<AmlRule> AmlRules { get; set; } = [];
 
     /// <summary>How long a document held for anti-money-laundering review waits for an operator before it is refused.</summary>
+    [Range(1, 365)]
     public int AmlReviewDays { get; set; } = 30;
 }
 

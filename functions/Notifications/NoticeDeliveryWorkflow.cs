@@ -225,7 +225,7 @@ public sealed partial class WebhookSender : IDisposable
 
         _client = new HttpClient(handler)
         {
-            Timeout = TimeSpan.FromSeconds(Math.Clamp(options.Value.DeliveryTimeoutSeconds, 1, 60)),
+            Timeout = options.Value.DeliveryTimeout,
         };
         _client.DefaultRequestHeaders.UserAgent.Add(new ProductInfoHeaderValue("BusinessApi-Webhooks", "1"));
     }

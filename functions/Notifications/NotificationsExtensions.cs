@@ -16,7 +16,8 @@ public static class NotificationsExtensions
     {
         services.AddOptions<NotificationOptions>()
             .Bind(configuration.GetSection(NotificationOptions.Section))
-            .PostConfigure(o => o.AllowLoopbackHttp |= environment.IsDevelopment());
+            .PostConfigure(o => o.AllowLoopbackHttp |= environment.IsDevelopment())
+            .ValidateDataAnnotations().ValidateOnStart();
         services.AddStorageTable(NoticeStore.TableName);
         services.AddStorageTable(NoticeStore.DueTable);
         services.AddStorageTable(NoticeAlerts.TableName);

@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
@@ -204,19 +205,27 @@ public sealed class NotificationOptions
     /// <summary>Webhooks to <c>http://127.0.0.1…</c> (development and tests); production requires HTTPS to public addresses.</summary>
     public bool AllowLoopbackHttp { get; set; }
 
+    [Range(1, 100)]
     public int MaxWebhooksPerCustomer { get; set; } = 10;
 
     /// <summary>One delivery attempt's limit.</summary>
+    [Range(1, 60)]
     public int DeliveryTimeoutSeconds { get; set; } = 10;
 
+    public TimeSpan DeliveryTimeout => TimeSpan.FromSeconds(DeliveryTimeoutSeconds);
+
     /// <summary>How long a failing delivery is retried before it is dead-lettered (at least 24 hours).</summary>
+    [Range(24, 720)]
     public int RetryHours { get; set; } = 24;
 
     /// <summary>The first retry's delay; each next one doubles, up to <see cref="MaxRetryDelayMinutes"/>.</summary>
+    [Range(1, 3600)]
     public int FirstRetrySeconds { get; set; } = 5;
 
+    [Range(1, 1440)]
     public int MaxRetryDelayMinutes { get; set; } = 120;
 
     /// <summary>How far the receiver's clock may be from ours when it checks <c>webhook-timestamp</c> (documented for receivers).</summary>
+    [Range(30, 3600)]
     public int SignatureToleranceSeconds { get; set; } = 300;
 }

@@ -70,7 +70,7 @@ public static class PlatformExtensions
             "BusinessApi.Platform.Http.Resources.ProblemTexts", typeof(PlatformExtensions).Assembly)));
         services.AddSingleton<ProblemTexts>();
         services.AddProblemDetails();
-        services.AddOptions<IdempotencyOptions>().Bind(configuration.GetSection(IdempotencyOptions.Section));
+        services.AddOptions<IdempotencyOptions>().Bind(configuration.GetSection(IdempotencyOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
         services.AddStorageTable(IdempotencyMiddleware.TableName);
         services.AddStorageTable(IdempotencyPurgeJob.ExpiryTable);
         services.AddPlatformRateLimiting(configuration);

@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using System.Globalization;
 using System.Text.Json;
 using BusinessApi.Accounts;
@@ -73,6 +74,7 @@ public sealed class RefundOptions
     public const string Section = "Refunds";
 
     /// <summary>How long a return may stay open before it is marked unresolved for operators.</summary>
+    [Range(1, 3650)]
     public int OutcomeWaitDays { get; set; } = 90;
 }
 

@@ -11,7 +11,7 @@ public static class RefundsExtensions
 {
     public static IServiceCollection AddRefunds(this IServiceCollection services, IConfiguration configuration)
     {
-        services.AddOptions<RefundOptions>().Bind(configuration.GetSection(RefundOptions.Section));
+        services.AddOptions<RefundOptions>().Bind(configuration.GetSection(RefundOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
         services.AddStorageTable(RefundWorkflow.TableName);
         services.AddStorageTable(PenaltyClaims.TableName);
         services.AddStorageContainer(BlobSettlementGateway.ContainerName);

@@ -200,7 +200,7 @@ public sealed record SessionResponse(
         ArgumentNullException.ThrowIfNull(result);
         ArgumentNullException.ThrowIfNull(options);
         return new(result.Token!, result.User!.UserId, result.Session!.Kind == SessionKind.Portal ? "portal" : "software",
-            Math.Clamp(options.IdleTimeoutSeconds, 60, 1800), result.Session.ExpiresAt, PasswordPolicy.ExpiresAt(result.User.PasswordSetAt), result.Warnings)
+            options.IdleTimeoutSeconds, result.Session.ExpiresAt, PasswordPolicy.ExpiresAt(result.User.PasswordSetAt), result.Warnings)
         {
             PasswordDaysLeft = result.PasswordDaysLeft,
         };

@@ -23,6 +23,8 @@ public sealed class UserOptions
     [Range(60, 1800)]
     public int IdleTimeoutSeconds { get; set; } = 1800;
 
+    public TimeSpan IdleTimeout => TimeSpan.FromSeconds(IdleTimeoutSeconds);
+
     /// <summary>A session ends after this long whatever its activity.</summary>
     [Range(1, 24)]
     public int AbsoluteLifetimeHours { get; set; } = 12;

@@ -74,7 +74,7 @@ public sealed partial class UserService(
 
     public DateOnly Today => KazakhstanTime.LocalDate(time.GetUtcNow());
 
-    private TimeSpan IdleTimeout => TimeSpan.FromSeconds(Math.Clamp(options.Value.IdleTimeoutSeconds, 60, 1800));
+    private TimeSpan IdleTimeout => options.Value.IdleTimeout;
 
     public Task<StoredUser?> GetAsync(string userId, CancellationToken cancellationToken) => users.GetAsync(userId, cancellationToken);
 

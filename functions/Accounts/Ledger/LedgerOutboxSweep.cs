@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using Azure;
 using Azure.Data.Tables;
 using BusinessApi.Platform.Timers;
@@ -10,12 +11,15 @@ public sealed class LedgerOptions
     public const string Section = "Ledger";
 
     /// <summary>An outbox row younger than this is left to the process that wrote it.</summary>
+    [Range(1, 3600)]
     public int OutboxGraceSeconds { get; set; } = 30;
 
     /// <summary>How long information services may show an account view read earlier (0: always read). Commits of this instance drop it at once.</summary>
+    [Range(0, 60_000)]
     public int ViewCacheMilliseconds { get; set; } = 1000;
 
     /// <summary>How long the list of a customer's accounts is reused for information services. Openings in this instance drop it at once.</summary>
+    [Range(0, 3600)]
     public int DirectoryCacheSeconds { get; set; } = 10;
 }
 

@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using System.Security.Cryptography;
 using System.Security.Cryptography.Pkcs;
 using System.Security.Cryptography.X509Certificates;
@@ -61,12 +62,15 @@ public sealed class SignatureOptions
     public bool RequireCrl { get; set; } = true;
 
     /// <summary>How far a signer's clock may run ahead of the bank's.</summary>
+    [Range(0, 3600)]
     public int ClockSkewSeconds { get; set; } = 300;
 
     /// <summary>How often a process re-reads trust anchors and CRLs uploaded by other instances.</summary>
+    [Range(1, 3600)]
     public int RefreshSeconds { get; set; } = 30;
 
     /// <summary>Largest CMS accepted by POST /documents, in bytes after base64 decoding.</summary>
+    [Range(1024, 60_000)]
     public int MaxCmsBytes { get; set; } = 60_000;
 }
 

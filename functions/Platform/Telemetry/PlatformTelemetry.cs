@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using Azure.Monitor.OpenTelemetry.Exporter;
@@ -23,6 +24,7 @@ public sealed class TelemetryOptions
     public bool AzureSdkSpans { get; set; } = true;
 
     /// <summary>The share of traces kept (0 to 1), decided where a trace starts; its spans all follow.</summary>
+    [Range(0.0, 1.0)]
     public double SamplingRatio { get; set; } = 1.0;
 }
 
@@ -84,7 +86,7 @@ public static class PlatformTelemetry
     /// </summary>
     internal sealed class NoBackgroundCallsSampler(double ratio) : Sampler
     {
-        private readonly TraceIdRatioBasedSampler _ratio = new(Math.Clamp(ratio, 0, 1));
+        private readonly TraceIdRatioBasedSampler _ratio = new(ratio);
 
         public override SamplingResult ShouldSample(in SamplingParameters samplingParameters)
         {
@@ -110,6 +112,7 @@ public static class PlatformTelemetry
         ArgumentNullException.ThrowIfNull(builder);
         var configuration = builder.Configuration;
         var options = configuration.GetSection(TelemetryOptions.Section).Get<TelemetryOptions>() ?? new TelemetryOptions();
+        Validator.ValidateObject(options, new ValidationContext(options), validateAllProperties: true); // read before the host exists: checked here, at start-up
         var azureMonitor = configuration[AzureMonitorSetting] is { Length: > 0 } connectionString ? connectionString : null;
         var console = options.Console ?? builder.Environment.IsDevelopment();
 

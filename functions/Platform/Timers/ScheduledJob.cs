@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using System.Globalization;
 using Cronos;
 
@@ -37,9 +38,11 @@ public sealed class TimerOptions
     public string UtcOffset { get; set; } = "00:00";
 
     /// <summary>A run later than this after its occurrence is flagged past due.</summary>
+    [Range(0, 86_400)]
     public int PastDueToleranceSeconds { get; set; } = 60;
 
     /// <summary>The singleton lease; it is renewed every third of it while a job runs.</summary>
+    [Range(1, 3600)]
     public int LeaseSeconds { get; set; } = 60;
 
     public TimeZoneInfo TimeZone()

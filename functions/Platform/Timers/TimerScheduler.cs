@@ -251,12 +251,12 @@ public static class TimerServiceCollectionExtensions
             return services;
         }
 
-        services.AddOptions<TimerOptions>().Bind(configuration.GetSection(TimerOptions.Section));
+        services.AddOptions<TimerOptions>().Bind(configuration.GetSection(TimerOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
         services.AddStorageTable(TimerScheduler.StateTable);
         services.AddStorageContainer(TimerScheduler.LeaseContainer);
         services.AddSingleton<TimerScheduler>();
         services.AddHostedService(sp => sp.GetRequiredService<TimerScheduler>());
-        services.AddOptions<WakeupOptions>().Bind(configuration.GetSection(WakeupOptions.Section));
+        services.AddOptions<WakeupOptions>().Bind(configuration.GetSection(WakeupOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
         services.AddStorageQueue(WakeupAlarm.QueueName);
         services.AddSingleton<WakeupAlarm>();
         services.AddHostedService(sp => sp.GetRequiredService<WakeupAlarm>());

@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using System.Collections.Concurrent;
 using System.Globalization;
 using Azure;
@@ -16,9 +17,11 @@ public sealed class WakeupOptions
     public bool Enabled { get; set; } = true;
 
     /// <summary>How often a running instance takes the messages that came due.</summary>
+    [Range(1, 3600)]
     public int PollSeconds { get; set; } = 15;
 
     /// <summary>Due times closer than this are left to the running instance's own timers.</summary>
+    [Range(0, 86_400)]
     public int MinimumDelaySeconds { get; set; } = 60;
 }
 

@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 namespace BusinessApi.Platform.Workflows;
 
 /// <summary>Engine settings (host.json <c>workflows</c>).</summary>
@@ -6,34 +7,45 @@ public sealed class WorkflowOptions
     public const string Section = "Workflows";
 
     /// <summary>How long an instance's last progress protects it from recovery by another worker (W4's bound).</summary>
+    [Range(1, 3600)]
     public int LeaseSeconds { get; set; } = 30;
 
     /// <summary>How often each process sweeps the due index (timers and recovery).</summary>
+    [Range(10, 60_000)]
     public int SweepIntervalMilliseconds { get; set; } = 1000;
 
     /// <summary>Due entries taken per shard per sweep.</summary>
+    [Range(1, 1000)]
     public int SweepBatchSize { get; set; } = 100;
 
     /// <summary>Shards of the due index (partitions swept in parallel).</summary>
+    [Range(1, 64)]
     public int IndexShards { get; set; } = 16;
 
     /// <summary>Tries of a failing step before the instance is parked as faulted (W6).</summary>
+    [Range(1, 100)]
     public int MaxAttempts { get; set; } = 5;
 
+    [Range(1, 3_600_000)]
     public int RetryBaseMilliseconds { get; set; } = 1000;
 
+    [Range(1, 86_400)]
     public int RetryMaxSeconds { get; set; } = 300;
 
     /// <summary>Steps run at once in this process.</summary>
+    [Range(1, 4096)]
     public int MaxConcurrency { get; set; } = 64;
 
     /// <summary>Waits due sooner than this are also timed in memory, so they fire on time without waiting for a sweep.</summary>
+    [Range(0, 3600)]
     public int InMemoryTimerHorizonSeconds { get; set; } = 60;
 
     /// <summary>Transitions kept in an instance's history (older ones are counted, not kept).</summary>
+    [Range(1, 1000)]
     public int HistoryLimit { get; set; } = 100;
 
     /// <summary>How long a due start intent whose instance row never appeared is kept before it is deleted as garbage.</summary>
+    [Range(1, 86_400)]
     public int OrphanGraceSeconds { get; set; } = 600;
 
     /// <summary>Whether this process runs steps at all (off: it only starts instances; others work them).</summary>

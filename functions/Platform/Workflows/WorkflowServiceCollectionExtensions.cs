@@ -14,7 +14,7 @@ public static class WorkflowServiceCollectionExtensions
             return services;
         }
 
-        services.AddOptions<WorkflowOptions>().Bind(configuration.GetSection(WorkflowOptions.Section));
+        services.AddOptions<WorkflowOptions>().Bind(configuration.GetSection(WorkflowOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
         services.AddStorageTable(WorkflowIndex.TableName);
         services.AddStorageTable(WorkflowIndex.FaultsTableName);
         services.AddSingleton<WorkflowIndex>();

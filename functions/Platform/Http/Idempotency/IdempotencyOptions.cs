@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 namespace BusinessApi.Platform.Http.Idempotency;
 
 public sealed class IdempotencyOptions
@@ -5,9 +6,11 @@ public sealed class IdempotencyOptions
     public const string Section = "Http:Idempotency";
 
     /// <summary>How long a first answer is replayed; the contract promises at least 24 hours.</summary>
+    [Range(24, 720)]
     public int RetentionHours { get; set; } = 48;
 
     /// <summary>How long a request may hold its key before another may take over (a crashed process).</summary>
+    [Range(1, 3600)]
     public int InFlightLeaseSeconds { get; set; } = 60;
 }
 
