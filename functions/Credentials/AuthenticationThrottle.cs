@@ -14,6 +14,7 @@ namespace BusinessApi.Credentials;
 public sealed class AuthenticationThrottle(TimeProvider time, IOptions<CredentialOptions> options)
 {
     public const int MaxTracked = 100_000;
+    // Per-address failures seen by this instance (bounded by MaxTracked): a throttle, not a rule of the terms; R-27's lock is in storage.
     private readonly ConcurrentDictionary<string, Entry> _addresses = new(StringComparer.Ordinal);
     private DateTimeOffset _lastPrune = DateTimeOffset.MinValue;
 

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using BusinessApi.Calendar;
 using BusinessApi.Notifications;
 using BusinessApi.Platform.Audit;
+using BusinessApi.Platform.Caching;
 using Microsoft.Extensions.Options;
 
 namespace BusinessApi.Credentials;
@@ -26,7 +27,11 @@ public sealed partial class CredentialService(
 {
     public const string SystemActor = "system";
 
-    private readonly ConcurrentDictionary<string, (StoredCredential Stored, DateTimeOffset FetchedAt)> _cache = new(StringComparer.Ordinal);
+    // Pairs as requests see them. Safe across instances: another instance's block or re-issue is seen within
+    // StatusCacheSeconds (R-05's "at once" holds on the instance that took the report; documents re-read the pair).
+    private readonly BoundedCache<string, StoredCredential> _cache = new(time, capacity: 100_000, TimeSpan.FromSeconds(options.Value.StatusCacheSeconds), StringComparer.Ordinal);
+
+    // Writes of use in flight, so concurrent requests of one pair write it once.
     private readonly ConcurrentDictionary<string, byte> _recording = new(StringComparer.Ordinal);
 
     public DateOnly Today => KazakhstanTime.LocalDate(time.GetUtcNow());
@@ -173,20 +178,19 @@ public sealed partial class CredentialService(
     /// <summary>The pair behind a request's token, trusted for <see cref="CredentialOptions.StatusCacheSeconds"/>.</summary>
     public async ValueTask<StoredCredential?> GetForRequestAsync(string clientId, CancellationToken cancellationToken)
     {
-        var now = time.GetUtcNow();
-        if (_cache.TryGetValue(clientId, out var cached) && now - cached.FetchedAt < TimeSpan.FromSeconds(options.Value.StatusCacheSeconds))
+        if (_cache.TryGet(clientId, out var cached))
         {
-            return cached.Stored;
+            return cached;
         }
 
         var stored = await store.GetAsync(clientId, cancellationToken);
         if (stored is null)
         {
-            _cache.TryRemove(clientId, out _);
+            _cache.Remove(clientId);
         }
         else
         {
-            _cache[clientId] = (stored, now);
+            _cache.Set(clientId, stored);
         }
 
         return stored;
@@ -290,11 +294,11 @@ public sealed partial class CredentialService(
     {
         if (stored is not null)
         {
-            _cache[stored.Credential.ClientId] = (stored, time.GetUtcNow());
+            _cache.Set(stored.Credential.ClientId, stored);
         }
     }
 
-    private void Forget(string clientId) => _cache.TryRemove(clientId, out _);
+    private void Forget(string clientId) => _cache.Remove(clientId);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Credential {ClientId} blocked: unused since {LastUsedDay}")]
     private static partial void LogBlockedInactive(ILogger logger, string clientId, DateOnly lastUsedDay);

@@ -6,6 +6,7 @@ using BusinessApi.Platform;
 using BusinessApi.Platform.Http;
 using BusinessApi.Platform.Storage;
 using Microsoft.Extensions.Options;
+using BusinessApi.Platform.Caching;
 
 namespace BusinessApi.Documents;
 
@@ -126,20 +127,21 @@ public sealed class TariffStore(StorageResources storage, IOptions<PaymentOption
     private static readonly TimeSpan CacheFor = TimeSpan.FromSeconds(30);
 
     private readonly TableClient _table = storage.Table(TableName);
-    private (TariffSchedule Schedule, long ReadAt)? _cached;
+    // Safe across instances: another instance's new tariffs apply here within CacheFor; this instance's at once.
+    private readonly BoundedCache<string, TariffSchedule> _cached = new(time, capacity: 1, CacheFor);
 
     public async ValueTask<TariffSchedule> GetAsync(CancellationToken cancellationToken)
     {
-        if (_cached is { } cached && time.GetElapsedTime(cached.ReadAt) < CacheFor)
+        if (_cached.TryGet(TableName, out var cached))
         {
-            return cached.Schedule;
+            return cached;
         }
 
         var row = await _table.GetEntityIfExistsAsync<TableEntity>("tariffs", "current", cancellationToken: cancellationToken);
         var schedule = row.HasValue
             ? new TariffSchedule(JsonSerializer.Deserialize<List<Tariff>>(row.Value!.GetString("Json"), PlatformExtensions.JsonOptions)!, row.Value.GetDateTimeOffset("UpdatedAt"), row.Value.GetString("UpdatedBy"))
             : new TariffSchedule(options.Value.Tariffs, null, null);
-        _cached = (schedule, time.GetTimestamp());
+        _cached.Set(TableName, schedule);
         return schedule;
     }
 
@@ -152,7 +154,7 @@ public sealed class TariffStore(StorageResources storage, IOptions<PaymentOption
             ["UpdatedAt"] = schedule.UpdatedAt,
             ["UpdatedBy"] = by,
         }, TableUpdateMode.Replace, cancellationToken);
-        _cached = (schedule, time.GetTimestamp());
+        _cached.Set(TableName, schedule);
         return schedule;
     }
 }

@@ -63,6 +63,7 @@ public sealed partial class Ledger(LedgerStorage storage, IOptions<LedgerOptions
 {
     private const int MaxLanes = 20_000;
 
+    // Group-commit lanes per account in this process; every posting is still decided on the ETag-checked head in storage.
     private readonly ConcurrentDictionary<LedgerAccountId, AccountLane> _lanes = new();
 
     // Information services' views, kept for LedgerOptions.ViewCacheMilliseconds and dropped by any commit of this process.

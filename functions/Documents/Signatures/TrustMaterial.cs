@@ -27,6 +27,7 @@ public sealed class TrustMaterial
     private readonly X509Certificate2Collection _roots = [];
     private readonly X509Certificate2Collection _intermediates = [];
     private readonly Dictionary<string, CrlInfo> _crls = new(StringComparer.Ordinal);
+    // Chains built against this snapshot of trust material, by certificate; a new snapshot starts empty, so nothing outlives a CRL change.
     private readonly ConcurrentDictionary<string, ChainResult> _chains = new(StringComparer.Ordinal);
 
     public TrustMaterial(IEnumerable<X509Certificate2> certificates, IEnumerable<byte[]> crls, Action<string>? warn = null)

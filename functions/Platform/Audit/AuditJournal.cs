@@ -29,6 +29,7 @@ public sealed partial class AuditJournal(
     private static readonly string[] ForbiddenDetailWords = ["secret", "password", "token", "signature", "pin", "apikey"];
 
     private readonly TableClient _table = storage.Table(TableName);
+    // The chain heads this process last wrote: a guess; a stale one fails the head's ETag check and is read again.
     private readonly ConcurrentDictionary<string, (AuditHead Head, ETag ETag)> _heads = new(StringComparer.Ordinal);
 
     // Writers in one process queue per partition instead of racing; ETag retries are left for other processes.

@@ -17,6 +17,7 @@ public sealed partial class FailedAuthenticationJournal(AuditJournal audit, Time
     public const string Overflow = "overflow";
     public static readonly TimeSpan Window = TimeSpan.FromMinutes(1);
 
+    // Failures counted in this process's current window; each instance journals its own count, so none is lost.
     private readonly ConcurrentDictionary<(string Action, string Address), Counter> _open = new();
 
     /// <summary>Counts a failure; journals it now when it is the first of its action and address in the window.</summary>

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Options;
+using BusinessApi.Platform.Caching;
 
 namespace BusinessApi.Platform.Secrets;
 
@@ -9,21 +10,23 @@ namespace BusinessApi.Platform.Secrets;
 /// </summary>
 public abstract class CachingSecretStore(TimeProvider time, IOptions<SecretsOptions> options) : ISecretStore
 {
-    private readonly ConcurrentDictionary<string, (SecretValue Secret, DateTimeOffset FetchedAt)> _current = new(StringComparer.Ordinal);
+    // Safe across instances: a rotation made elsewhere becomes this instance's current version within CacheSeconds;
+    // older versions stay valid for verification meanwhile.
+    private readonly BoundedCache<string, SecretValue> _current = new(time, capacity: 1000, TimeSpan.FromSeconds(options.Value.CacheSeconds), StringComparer.Ordinal);
+
+    // Versions never change once made, and only versions the store returned are kept (a handful per secret).
     private readonly ConcurrentDictionary<(string, string), SecretValue> _versions = new();
-    private readonly TimeSpan _ttl = TimeSpan.FromSeconds(Math.Max(0, options.Value.CacheSeconds));
 
     public async ValueTask<SecretValue> GetCurrentAsync(string name, CancellationToken cancellationToken)
     {
         SecretNames.Validate(name);
-        var now = time.GetUtcNow();
-        if (_current.TryGetValue(name, out var cached) && now - cached.FetchedAt < _ttl)
+        if (_current.TryGet(name, out var cached))
         {
-            return cached.Secret;
+            return cached;
         }
 
         var secret = await FetchCurrentAsync(name, cancellationToken);
-        _current[name] = (secret, now);
+        _current.Set(name, secret);
         _versions.TryAdd((name, secret.Version), secret);
         return secret;
     }
@@ -43,7 +46,7 @@ public abstract class CachingSecretStore(TimeProvider time, IOptions<SecretsOpti
     }
 
     /// <summary>Forgets the cached current version of <paramref name="name"/> (after a local rotation).</summary>
-    protected void Invalidate(string name) => _current.TryRemove(name, out _);
+    protected void Invalidate(string name) => _current.Remove(name);
 
     protected abstract Task<SecretValue> FetchCurrentAsync(string name, CancellationToken cancellationToken);
 

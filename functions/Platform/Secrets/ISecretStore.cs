@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using System.Text.RegularExpressions;
 
 namespace BusinessApi.Platform.Secrets;
@@ -51,6 +52,7 @@ public sealed class SecretsOptions
     public const string Section = "Secrets";
 
     /// <summary>How long the current version is trusted before asking the store again (rotation latency).</summary>
+    [Range(0, 86_400)]
     public int CacheSeconds { get; set; } = 300;
 
     /// <summary>The local store's file; relative paths are under the app root.</summary>

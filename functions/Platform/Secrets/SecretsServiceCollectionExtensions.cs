@@ -9,7 +9,7 @@ public static class SecretsServiceCollectionExtensions
     /// <summary>Key Vault when <c>KeyVault:Uri</c> is set, otherwise the generated local file.</summary>
     public static IServiceCollection AddPlatformSecrets(this IServiceCollection services, IConfiguration configuration)
     {
-        services.AddOptions<SecretsOptions>().Bind(configuration.GetSection(SecretsOptions.Section));
+        services.AddOptions<SecretsOptions>().Bind(configuration.GetSection(SecretsOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
         if (configuration[VaultUriSetting] is { Length: > 0 } vaultUri)
         {
             services.AddAzureClients(clients => clients.AddSecretClient(new Uri(vaultUri)));

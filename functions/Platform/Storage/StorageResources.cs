@@ -36,6 +36,7 @@ public sealed class StorageResources(
         .DistinctBy(x => x.LogicalName, StringComparer.Ordinal)
         .ToDictionary(x => x.LogicalName, x => x.Client, StringComparer.Ordinal);
 
+    // SDK clients by table name: stateless handles, the same in every instance.
     private readonly ConcurrentDictionary<string, TableClient> _tables = new(StringComparer.Ordinal);
     private readonly string _prefix = ValidatePrefix(options.Value.TablePrefix);
 

@@ -19,6 +19,7 @@ public sealed class TransactionBatcher
     public const int MaxActions = 100;
     private const int MaxLanes = 50_000;
 
+    // Writes queued per partition for group commit in this process; every write is still ETag-checked in storage.
     private readonly ConcurrentDictionary<(string Table, string Partition), Lane> _lanes = new();
 
     /// <summary>Commits <paramref name="actions"/> (one table, one partition) atomically; the answers are this group's, in order.</summary>

@@ -9,6 +9,7 @@ namespace BusinessApi.Platform.Workflows;
 /// </summary>
 internal sealed class InstanceTimers(TimeProvider time, TimeSpan lease, WorkflowOptions options, WorkflowWorkQueue queue, Func<WorkflowLocation, CancellationToken, Task> run)
 {
+    // Armed timers of this process; each only runs a step the due index would also run after the lease.
     private readonly ConcurrentDictionary<string, ITimer> _timers = new(StringComparer.Ordinal);
 
     // Instances whose in-memory timer fired here and whose run is queued or running, with when it fired.
