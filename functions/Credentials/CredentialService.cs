@@ -169,7 +169,7 @@ public sealed partial class CredentialService(
             }, cancellationToken);
         }
 
-        await notices.AddAsync(pair.CustomerId, "credential_blocked_inactive",
+        await notices.AddAsync(pair.CustomerId, NoticeKinds.CredentialBlockedInactive,
             $"credential-blocked-inactive:{pair.ClientId}", pair.StatusChangedAt ?? now, pair.ClientId,
             [pair.Name, pair.ClientId, CredentialRules.Day(pair.LastUsedDay), CredentialRules.InactivityDays], cancellationToken);
         return stored;

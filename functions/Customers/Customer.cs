@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using BusinessApi.Calendar;
 
 namespace BusinessApi.Customers;
 
@@ -38,7 +39,7 @@ public sealed record Customer(string CustomerId, string Name, string Bin, Custom
         : Suspension is not null || Status == CustomerStatus.Suspended ? CustomerStatus.Suspended
         : CustomerStatus.Active;
 
-    private static DateOnly KazakhstanTimeOf(DateTimeOffset now) => DateOnly.FromDateTime(now.ToOffset(TimeSpan.FromHours(5)).DateTime);
+    private static DateOnly KazakhstanTimeOf(DateTimeOffset now) => DateOnly.FromDateTime(now.ToOffset(KazakhstanTime.Offset).DateTime);
 
     /// <summary>A new random id: <c>cus_</c> and 20 hex digits.</summary>
     public static string NewId() => "cus_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(10));

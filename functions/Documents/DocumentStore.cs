@@ -22,15 +22,23 @@ public sealed class DocumentStore(StorageResources storage, WakeupAlarm? wakeups
     public const string DueTable = "DocumentsDue";
     public const string AlertsTable = "DocumentAlerts";
 
+    // The row-key prefixes of a customer's partition, in one place. They are per table: Notices' "w|" is a webhook.
+    public const string DocumentPrefix = "d|";
+    public const string SignedBytesPrefix = "c|";
+    public const string WorkflowPrefix = "w|";
+    public const string IdempotencyKeyPrefix = "k|";
+    public const string SignaturePrefix = "s|";
+    public const string NumberPrefix = "n|";
+
     private readonly TableClient _table = storage.Table(TableName);
     private readonly TableClient _alerts = storage.Table(AlertsTable);
 
     public DueIndex Due { get; } = new(storage.Table(DueTable), wakeups);
 
-    public static string DocumentRow(string documentId) => "d|" + documentId;
+    public static string DocumentRow(string documentId) => DocumentPrefix + documentId;
 
     public static WorkflowLocation Location(string documentId) =>
-        new(TableName, DocumentIds.CustomerOf(documentId), "w|" + documentId);
+        new(TableName, DocumentIds.CustomerOf(documentId), WorkflowPrefix + documentId);
 
     /// <summary>An Idempotency-Key as its caller (user and Client ID) sent it: keys are scoped per caller, not per customer.</summary>
     public static string KeyHash(string userId, string clientId, string idempotencyKey) =>
@@ -45,13 +53,13 @@ public sealed class DocumentStore(StorageResources storage, WakeupAlarm? wakeups
     {
         ArgumentNullException.ThrowIfNull(document);
         yield return new(TableTransactionActionType.Add, DocumentEntity(document));
-        yield return new(TableTransactionActionType.Add, new TableEntity(document.CustomerId, "c|" + document.DocumentId) { ["Cms"] = cms });
-        yield return new(TableTransactionActionType.Add, new TableEntity(document.CustomerId, "k|" + keyHash)
+        yield return new(TableTransactionActionType.Add, new TableEntity(document.CustomerId, SignedBytesPrefix + document.DocumentId) { ["Cms"] = cms });
+        yield return new(TableTransactionActionType.Add, new TableEntity(document.CustomerId, IdempotencyKeyPrefix + keyHash)
         {
             ["DocumentId"] = document.DocumentId,
             ["RequestSha256"] = requestHash,
         });
-        yield return new(TableTransactionActionType.Add, new TableEntity(document.CustomerId, "s|" + signatureHash) { ["DocumentId"] = document.DocumentId });
+        yield return new(TableTransactionActionType.Add, new TableEntity(document.CustomerId, SignaturePrefix + signatureHash) { ["DocumentId"] = document.DocumentId });
     }
 
     /// <summary>The document row as a workflow step writes it (merge: the deadline job's column stays).</summary>
@@ -66,21 +74,21 @@ public sealed class DocumentStore(StorageResources storage, WakeupAlarm? wakeups
 
     public async Task<byte[]?> GetCmsAsync(string documentId, CancellationToken cancellationToken)
     {
-        var response = await _table.GetEntityIfExistsAsync<TableEntity>(DocumentIds.CustomerOf(documentId), "c|" + documentId, cancellationToken: cancellationToken);
+        var response = await _table.GetEntityIfExistsAsync<TableEntity>(DocumentIds.CustomerOf(documentId), SignedBytesPrefix + documentId, cancellationToken: cancellationToken);
         return response.HasValue ? response.Value!.GetBinary("Cms") : null;
     }
 
     /// <summary>The document an Idempotency-Key of the customer made, with the hash of the request that made it.</summary>
     public async Task<(string DocumentId, string RequestSha256)?> FindByKeyAsync(string customerId, string keyHash, CancellationToken cancellationToken)
     {
-        var response = await _table.GetEntityIfExistsAsync<TableEntity>(customerId, "k|" + keyHash, cancellationToken: cancellationToken);
+        var response = await _table.GetEntityIfExistsAsync<TableEntity>(customerId, IdempotencyKeyPrefix + keyHash, cancellationToken: cancellationToken);
         return response.HasValue ? (response.Value!.GetString("DocumentId"), response.Value.GetString("RequestSha256")) : null;
     }
 
     /// <summary>The document that a signed instruction with this signature fingerprint made, if any.</summary>
     public async Task<string?> FindBySignatureAsync(string customerId, string signatureHash, CancellationToken cancellationToken)
     {
-        var response = await _table.GetEntityIfExistsAsync<TableEntity>(customerId, "s|" + signatureHash, cancellationToken: cancellationToken);
+        var response = await _table.GetEntityIfExistsAsync<TableEntity>(customerId, SignaturePrefix + signatureHash, cancellationToken: cancellationToken);
         return response.HasValue ? response.Value!.GetString("DocumentId") : null;
     }
 
@@ -92,7 +100,7 @@ public sealed class DocumentStore(StorageResources storage, WakeupAlarm? wakeups
     public async Task<string?> ClaimNumberAsync(Document document, string payerIban, DateOnly date, string number, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(document);
-        var rowKey = string.Join('|', "n", payerIban, date.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture), number.ToUpperInvariant());
+        var rowKey = NumberPrefix + string.Join('|', payerIban, date.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture), number.ToUpperInvariant());
         var claim = new TableEntity(document.CustomerId, rowKey) { ["DocumentId"] = document.DocumentId };
         for (var attempt = 0; attempt < 8; attempt++)
         {

@@ -71,6 +71,7 @@ public sealed class NoticeStore(StorageResources storage, TransactionBatcher bat
     public const string NoticePrefix = "n|";
     public const string MarkerPrefix = "k|";
     public const string WebhookPrefix = "w|";
+    public const string DeliveryWorkflowPrefix = "wf|";
 
     /// <summary>The terms' languages every notice is written in (ru prevails, R-65).</summary>
     internal static readonly string[] Languages = ["ru", "kk", "en"];
@@ -101,7 +102,7 @@ public sealed class NoticeStore(StorageResources storage, TransactionBatcher bat
     public static bool IsWellFormedId(string? noticeId) =>
         noticeId is { Length: 28 } && noticeId.StartsWith("ntc_", StringComparison.Ordinal) && noticeId[4..].All(char.IsAsciiHexDigitLower);
 
-    public static WorkflowLocation DeliveryLocation(string customerId, string noticeId) => new(TableName, customerId, "wf|" + noticeId);
+    public static WorkflowLocation DeliveryLocation(string customerId, string noticeId) => new(TableName, customerId, DeliveryWorkflowPrefix + noticeId);
 
     /// <summary>The customer's notices after <paramref name="after"/> (a cursor), oldest first.</summary>
     public async Task<IReadOnlyList<Notice>> ReadAsync(string customerId, string? after, int pageSize, CancellationToken cancellationToken)

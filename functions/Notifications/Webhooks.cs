@@ -70,39 +70,6 @@ public sealed record WebhookSubscription(string WebhookId, string CustomerId, Ur
 public sealed record WebhookAttempt(DateTimeOffset At, string Outcome, int? Status, string? Error);
 
 /// <summary>
-/// The kinds of notices the bank sends, which are also the webhook event names. Each has its texts
-/// <c>notice.{kind}</c> in ru, kk and en.
-/// </summary>
-public static class NoticeKinds
-{
-    public const string DocumentExecuted = "document_executed";
-    public const string DocumentRefused = "document_refused";
-    public const string CredentialBlockedInactive = "credential_blocked_inactive";
-    public const string PasswordExpiresSoon = "password_expires_soon";
-    public const string UserBlockedInactive = "user_blocked_inactive";
-    public const string ServiceSuspended = "service_suspended";
-    public const string ServiceResumed = "service_resumed";
-    public const string SecurityIncidentReceived = "security_incident_received";
-    public const string MaintenancePlanned = "maintenance_planned";
-    public const string MaintenanceEmergency = "maintenance_emergency";
-    public const string TerminationScheduled = "termination_scheduled";
-    public const string TerminationCancelled = "termination_cancelled";
-    public const string ServiceTerminated = "service_terminated";
-    public const string ErrorReportReceived = "error_report_received";
-    public const string ErrorReportUpdated = "error_report_updated";
-    public const string RefundRequested = "refund_requested";
-    public const string RefundDecided = "refund_decided";
-    public const string PenaltyClaimDecided = "penalty_claim_decided";
-
-    public static readonly IReadOnlyList<string> All =
-    [
-        DocumentExecuted, DocumentRefused, CredentialBlockedInactive, PasswordExpiresSoon, UserBlockedInactive, ServiceSuspended,
-        ServiceResumed, SecurityIncidentReceived, MaintenancePlanned, MaintenanceEmergency, TerminationScheduled, TerminationCancelled,
-        ServiceTerminated, ErrorReportReceived, ErrorReportUpdated, RefundRequested, RefundDecided, PenaltyClaimDecided,
-    ];
-}
-
-/// <summary>
 /// Webhook signatures in the Standard Webhooks scheme (standardwebhooks.com), so receivers can use a stock
 /// library: headers <c>webhook-id</c>, <c>webhook-timestamp</c> (Unix seconds) and
 /// <c>webhook-signature: v1,{base64 HMAC-SHA256 over "{id}.{timestamp}.{body}"}</c>, keyed with the

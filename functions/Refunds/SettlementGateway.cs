@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Azure;
 using Azure.Storage.Blobs.Models;
+using BusinessApi.Calendar;
 using BusinessApi.Platform;
 using BusinessApi.Platform.Storage;
 
@@ -29,7 +30,7 @@ public sealed class BlobSettlementGateway(StorageResources storage) : ISettlemen
     public static string PathOf(SettlementMessage message)
     {
         ArgumentNullException.ThrowIfNull(message);
-        return $"{message.CreatedAt.ToOffset(TimeSpan.FromHours(5)):yyyy-MM-dd}/{message.MessageId}.json";
+        return $"{message.CreatedAt.ToOffset(KazakhstanTime.Offset):yyyy-MM-dd}/{message.MessageId}.json";
     }
 
     public async Task SendAsync(SettlementMessage message, CancellationToken cancellationToken)

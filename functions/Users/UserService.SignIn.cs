@@ -1,5 +1,6 @@
 using BusinessApi.Calendar;
 using BusinessApi.Credentials;
+using BusinessApi.Notifications;
 using BusinessApi.Platform.Audit;
 
 namespace BusinessApi.Users;
@@ -84,7 +85,7 @@ public sealed partial class UserService
         if (daysLeft is not null)
         {
             warnings.Add("password_expires_soon");
-            await notices.AddAsync(user.CustomerId, "password_expires_soon", $"password-expiry:{user.UserId}:{user.PasswordSetAt.UtcTicks}", now, user.UserId,
+            await notices.AddAsync(user.CustomerId, NoticeKinds.PasswordExpiresSoon, $"password-expiry:{user.UserId}:{user.PasswordSetAt.UtcTicks}", now, user.UserId,
                 [user.Login, DateOnlyText(PasswordPolicy.ExpiryDay(user.PasswordSetAt)), daysLeft.Value], cancellationToken);
         }
 

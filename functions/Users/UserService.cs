@@ -277,7 +277,7 @@ public sealed partial class UserService(
 
         if (user.Status == UserStatus.BlockedInactive && string.Equals(user.StatusChangedBy, SystemActor, StringComparison.Ordinal))
         {
-            await notices.AddAsync(user.CustomerId, "user_blocked_inactive", $"user-blocked-inactive:{user.UserId}:{user.StatusChangedAt?.UtcTicks}",
+            await notices.AddAsync(user.CustomerId, NoticeKinds.UserBlockedInactive, $"user-blocked-inactive:{user.UserId}:{user.StatusChangedAt?.UtcTicks}",
                 user.StatusChangedAt ?? now, user.UserId, [user.Login, DateOnlyText(user.LastActivityDay), PasswordPolicy.InactivityDays], cancellationToken);
         }
 

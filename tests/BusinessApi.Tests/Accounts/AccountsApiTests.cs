@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using BusinessApi.Calendar;
 using BusinessApi.Tests.Infrastructure;
 
 namespace BusinessApi.Tests.Accounts;
@@ -365,7 +366,7 @@ public sealed class AccountsApiTests(AppFixture fixture) : IClassFixture<AppFixt
 
     private Task<HttpClient> CustomerClient(string customerId) => App.SoftwareClientAsync(customerId);
 
-    private string KazakhstanDay() => App.Time.GetUtcNow().ToOffset(TimeSpan.FromHours(5)).ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture);
+    private string KazakhstanDay() => App.Time.GetUtcNow().ToOffset(KazakhstanTime.Offset).ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture);
 
     private static StringContent Json(string json) => new(json, System.Text.Encoding.UTF8, "application/json");
 }

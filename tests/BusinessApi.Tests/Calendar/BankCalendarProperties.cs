@@ -35,7 +35,7 @@ public sealed class BankCalendarProperties
     private static readonly Gen<DateTimeOffset> Instants =
         // Half the instants fall exactly on a whole hour, where random hours open and close.
         Gen.Select(Gen.Int[0, 900], Gen.OneOf(Gen.Int[0, (24 * 60) - 1], Gen.Int[0, 23].Select(h => h * 60))).Select((day, minute) =>
-            new DateTimeOffset(Origin.AddDays(day).ToDateTime(TimeOnly.MinValue), TimeSpan.FromHours(5)).AddMinutes(minute));
+            new DateTimeOffset(Origin.AddDays(day).ToDateTime(TimeOnly.MinValue), KazakhstanTime.Offset).AddMinutes(minute));
 
     [Fact]
     public void AddWorkingDays_LandsOnAWorkingDay_AfterExactlyNWorkingDays() =>

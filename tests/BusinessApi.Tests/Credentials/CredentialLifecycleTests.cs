@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Azure.Data.Tables;
+using BusinessApi.Calendar;
 using BusinessApi.Credentials;
 using BusinessApi.Platform.Secrets;
 using BusinessApi.Platform.Timers;
@@ -14,7 +15,7 @@ namespace BusinessApi.Tests.Credentials;
 /// <summary>Credentials over time (a fake clock), across instances, under attack, through key rotation; each test has its own app.</summary>
 public sealed class CredentialLifecycleTests
 {
-    private static readonly TimeSpan Kazakhstan = TimeSpan.FromHours(5);
+    private static readonly TimeSpan Kazakhstan = KazakhstanTime.Offset;
 
     [Fact]
     public async Task APairUnusedFor89DaysWorks_On_The90thDayItIsBlocked_WithJournalAndNotice()

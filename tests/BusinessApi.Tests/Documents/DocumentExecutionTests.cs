@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using BusinessApi.Calendar;
 using BusinessApi.Customers;
 using BusinessApi.Documents;
 using BusinessApi.Platform.Timers;
@@ -12,7 +13,7 @@ namespace BusinessApi.Tests.Documents;
 /// <summary>The operational day, the order of refusals in clause 5.2.8, anti-money-laundering holds, R-33 deadlines, tariffs and trust material.</summary>
 public sealed class DocumentExecutionTests : IDisposable
 {
-    private static readonly TimeSpan Kazakhstan = TimeSpan.FromHours(5);
+    private static readonly TimeSpan Kazakhstan = KazakhstanTime.Offset;
     private readonly TestPki _pki = new();
 
     public void Dispose() => _pki.Dispose();

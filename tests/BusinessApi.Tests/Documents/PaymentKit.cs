@@ -5,6 +5,7 @@ using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using BusinessApi.Calendar;
 using BusinessApi.Tests.Accounts;
 using BusinessApi.Tests.Infrastructure;
 
@@ -107,7 +108,7 @@ public static class PaymentKit
     /// <summary>A well-formed payment order of the payer; change fields with <paramref name="edit"/>.</summary>
     public static JsonObject Order(this Payer payer, decimal amount, string? beneficiaryIban = null, Action<JsonObject>? edit = null)
     {
-        var today = DateOnly.FromDateTime(payer.App.Time.GetUtcNow().ToOffset(TimeSpan.FromHours(5)).DateTime).ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+        var today = DateOnly.FromDateTime(payer.App.Time.GetUtcNow().ToOffset(KazakhstanTime.Offset).DateTime).ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
         var order = new JsonObject
         {
             ["type"] = "paymentOrder",

@@ -1,5 +1,6 @@
 using System.Net.Http.Headers;
 using System.Security.Cryptography;
+using BusinessApi.Calendar;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
@@ -16,7 +17,7 @@ namespace BusinessApi.Tests.Infrastructure;
 public sealed class TestApp : IAsyncDisposable
 {
     /// <summary>A Wednesday, 10:00 in Kazakhstan: a working day, operational day open.</summary>
-    public static readonly DateTimeOffset DefaultNow = new(2026, 11, 25, 10, 0, 0, TimeSpan.FromHours(5));
+    public static readonly DateTimeOffset DefaultNow = new(2026, 11, 25, 10, 0, 0, KazakhstanTime.Offset);
 
     private readonly WebApplication _app;
 

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using BusinessApi.Calendar;
 using BusinessApi.Notifications;
 using BusinessApi.Platform.Timers;
 using BusinessApi.Platform.Workflows;
@@ -12,7 +13,7 @@ namespace BusinessApi.Tests.Notifications;
 /// <summary>The communication channel: a gap-free feed, signed webhooks with retries and dead-letters, and delivery deadlines.</summary>
 public sealed class NotificationChannelTests
 {
-    private static readonly TimeSpan Kazakhstan = TimeSpan.FromHours(5);
+    private static readonly TimeSpan Kazakhstan = KazakhstanTime.Offset;
 
     private static Dictionary<string, string> Settings => new()
     {

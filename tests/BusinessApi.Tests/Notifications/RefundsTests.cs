@@ -13,7 +13,7 @@ namespace BusinessApi.Tests.Notifications;
 /// <summary>Error reports and refund notices (R-50..R-52) and penalty claims .</summary>
 public sealed class RefundsTests : IDisposable
 {
-    private static readonly TimeSpan Kazakhstan = TimeSpan.FromHours(5);
+    private static readonly TimeSpan Kazakhstan = KazakhstanTime.Offset;
     private readonly TestPki _pki = new();
 
     public void Dispose() => _pki.Dispose();

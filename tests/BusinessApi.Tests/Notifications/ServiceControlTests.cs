@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using BusinessApi.Calendar;
 using BusinessApi.Notifications;
 using BusinessApi.Platform.Timers;
 using BusinessApi.Tests.Documents;
@@ -12,7 +13,7 @@ namespace BusinessApi.Tests.Notifications;
 /// <summary>Suspension and resumption, incident reports, maintenance, termination, and the deadlines of their notices.</summary>
 public sealed class ServiceControlTests : IDisposable
 {
-    private static readonly TimeSpan Kazakhstan = TimeSpan.FromHours(5);
+    private static readonly TimeSpan Kazakhstan = KazakhstanTime.Offset;
     private readonly TestPki _pki = new();
 
     public void Dispose() => _pki.Dispose();

@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using Azure;
 using Azure.Data.Tables;
+using BusinessApi.Calendar;
 using BusinessApi.Platform.Audit;
 using BusinessApi.Platform.Configuration;
 using BusinessApi.Platform.Storage;
@@ -111,7 +112,7 @@ public sealed class AuditJournalTests : IAsyncLifetime
         var other = new AuditJournal(
             _app.Services.GetRequiredService<StorageResources>(),
             _app.Time,
-            Options.Create(new PlatformOptions { LocalOffset = TimeSpan.FromHours(5) }),
+            Options.Create(new PlatformOptions { LocalOffset = KazakhstanTime.Offset }),
             NullLogger<AuditJournal>.Instance);
 
         await Task.WhenAll(Enumerable.Range(0, 60).Select(i => (i % 2 == 0 ? _journal : other)

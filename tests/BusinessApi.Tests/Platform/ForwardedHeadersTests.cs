@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
+using BusinessApi.Calendar;
 using BusinessApi.Tests.Infrastructure;
 
 namespace BusinessApi.Tests.Platform;
@@ -26,7 +27,7 @@ public sealed class ForwardedHeadersTests
         Assert.Equal(HttpStatusCode.Unauthorized, (await app.Client.SendAsync(request)).StatusCode);
 
         using var ops = app.OperatorClient();
-        var day = app.Time.GetUtcNow().ToOffset(TimeSpan.FromHours(5)).ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture);
+        var day = app.Time.GetUtcNow().ToOffset(KazakhstanTime.Offset).ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture);
         var page = await ops.GetFromJsonAsync<JsonElement>($"/api/v1/ops/audit?subject=system&date={day}");
         var denied = Assert.Single(page.GetProperty("entries").EnumerateArray(), e => e.GetProperty("action").GetString() == "operator.authentication");
         Assert.Equal(expected, denied.GetProperty("details").GetProperty("address").GetString());

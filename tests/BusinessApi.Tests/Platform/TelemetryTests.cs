@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Net;
+using BusinessApi.Calendar;
 using BusinessApi.Platform.Telemetry;
 using BusinessApi.Tests.Documents;
 using BusinessApi.Tests.Infrastructure;
@@ -10,7 +11,7 @@ namespace BusinessApi.Tests.Platform;
 /// <summary>OpenTelemetry: one document is one trace, from the intake request through each workflow step, across a durable wait.</summary>
 public sealed class TelemetryTests : IDisposable
 {
-    private static readonly TimeSpan Kazakhstan = TimeSpan.FromHours(5);
+    private static readonly TimeSpan Kazakhstan = KazakhstanTime.Offset;
     private readonly TestPki _pki = new();
 
     public void Dispose() => _pki.Dispose();

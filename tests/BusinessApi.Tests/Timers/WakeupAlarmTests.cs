@@ -1,4 +1,5 @@
 using Azure.Storage.Queues;
+using BusinessApi.Calendar;
 using BusinessApi.Platform.Timers;
 using BusinessApi.Tests.Documents;
 using BusinessApi.Tests.Infrastructure;
@@ -13,7 +14,7 @@ namespace BusinessApi.Tests.Timers;
 /// </summary>
 public sealed class WakeupAlarmTests : IDisposable
 {
-    private static readonly TimeSpan Kazakhstan = TimeSpan.FromHours(5);
+    private static readonly TimeSpan Kazakhstan = KazakhstanTime.Offset;
     private readonly TestPki _pki = new();
 
     public void Dispose() => _pki.Dispose();

@@ -7,7 +7,7 @@ namespace BusinessApi.Tests.Users;
 /// <summary>The bank's password rules (clause 3.5.1) at their edges, as pure functions.</summary>
 public sealed class PasswordPolicyTests
 {
-    private static readonly TimeSpan Kazakhstan = TimeSpan.FromHours(5);
+    private static readonly TimeSpan Kazakhstan = KazakhstanTime.Offset;
 
     [Theory]
     [InlineData("Aa1!aaa", new[] { "password_too_short" })] // 7 characters

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using BusinessApi.Calendar;
 using BusinessApi.Platform.Timers;
 using BusinessApi.Tests.Accounts;
 using BusinessApi.Tests.Infrastructure;
@@ -100,7 +101,7 @@ public sealed class UsersTests
         await using var app = await TestApp.StartAsync();
         var customer = await app.CreateCustomerAsync();
         var (login, _) = await app.CreateUserAsync(customer); // the password is set on 2026-11-25, day 0
-        var day0 = new DateTimeOffset(2026, 11, 25, 0, 0, 0, TimeSpan.FromHours(5));
+        var day0 = new DateTimeOffset(2026, 11, 25, 0, 0, 0, KazakhstanTime.Offset);
         async Task<HttpResponseMessage> SignInOnDay(int day, int minuteOfDay = 600)
         {
             app.Time.SetUtcNow(day0.AddDays(day).AddMinutes(minuteOfDay));
@@ -221,7 +222,7 @@ public sealed class UsersTests
         var customer = await app.CreateCustomerAsync();
         var (active, _) = await app.CreateUserAsync(customer);
         var (idle, idleId) = await app.CreateUserAsync(customer);
-        var day0 = new DateTimeOffset(2026, 11, 25, 0, 0, 0, TimeSpan.FromHours(5));
+        var day0 = new DateTimeOffset(2026, 11, 25, 0, 0, 0, KazakhstanTime.Offset);
 
         app.Time.SetUtcNow(day0.AddDays(30).AddHours(23));
         Assert.Equal(HttpStatusCode.Created, (await app.RequestSessionAsync(active, Password)).StatusCode);
@@ -281,7 +282,7 @@ public sealed class UsersTests
             };
         }
 
-        first.Time.SetUtcNow(new DateTimeOffset(2026, 12, 26, 1, 0, 0, TimeSpan.FromHours(5))); // day 31
+        first.Time.SetUtcNow(new DateTimeOffset(2026, 12, 26, 1, 0, 0, KazakhstanTime.Offset)); // day 31
         second.Time.SetUtcNow(first.Time.GetUtcNow());
 
         await Task.WhenAll(RunJobAsync(first), RunJobAsync(second));
