@@ -5,6 +5,7 @@ using BusinessApi.Calendar;
 using BusinessApi.Customers;
 using BusinessApi.Documents;
 using BusinessApi.Platform.Timers;
+using BusinessApi.Platform.Workflows;
 using BusinessApi.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -45,8 +46,11 @@ public sealed class DocumentExecutionTests : IDisposable
         Assert.Equal(new DateTimeOffset(2026, 11, 30, 18, 0, 0, Kazakhstan), waiting.GetProperty("refusalDeadline").GetDateTimeOffset());
         Assert.Equal(new DateTimeOffset(2026, 12, 1, 18, 0, 0, Kazakhstan), waiting.GetProperty("deemedExecutedAt").GetDateTimeOffset());
 
+        // A minute before the opening: the workflow waits for exactly 09:00, and a sweep made now leaves it waiting.
         app.Time.SetUtcNow(new DateTimeOffset(2026, 11, 30, 8, 59, 0, Kazakhstan));
-        await Task.Delay(300);
+        var wait = await app.Services.GetRequiredService<WorkflowEngine>().GetAsync(DocumentStore.Location(id));
+        Assert.Equal((WorkflowStatus.Waiting, new DateTimeOffset(2026, 11, 30, 9, 0, 0, Kazakhstan)), (wait!.Status, wait.DueAt!.Value));
+        await app.Services.GetRequiredService<WorkflowSweeper>().SweepOnceAsync(CancellationToken.None);
         Assert.Equal("processing", (await payer.DocumentAsync(id)).GetProperty("status").GetString());
 
         app.Time.SetUtcNow(new DateTimeOffset(2026, 11, 30, 9, 0, 1, Kazakhstan));

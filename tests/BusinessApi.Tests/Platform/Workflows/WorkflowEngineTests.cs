@@ -5,7 +5,7 @@ using BusinessApi.Platform.Workflows;
 using BusinessApi.Tests.Infrastructure;
 using BusinessApi.WorkflowHost;
 
-namespace BusinessApi.Tests.Workflows;
+namespace BusinessApi.Tests.Platform.Workflows;
 
 /// <summary>The engine's properties W1–W8 on Azurite, with a fake clock.</summary>
 public sealed class WorkflowEngineTests

@@ -5,7 +5,7 @@ using BusinessApi.Tests.Documents;
 using BusinessApi.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 
-namespace BusinessApi.Tests.Timers;
+namespace BusinessApi.Tests.Platform.Timers;
 
 /// <summary>
 /// The wake-up queue that starts a scaled-to-zero app (the Container App's scale rule counts its

@@ -5,7 +5,7 @@ using BusinessApi.Tests.Infrastructure;
 using BusinessApi.WorkflowHost;
 using Microsoft.Extensions.DependencyInjection;
 
-namespace BusinessApi.Tests.Workflows;
+namespace BusinessApi.Tests.Platform.Workflows;
 
 /// <summary>A test app with the sample workflows, and reads of what the engine stored.</summary>
 public sealed class WorkflowTestHost : IAsyncDisposable

@@ -9,7 +9,7 @@ using BusinessApi.Tests.Infrastructure;
 using BusinessApi.WorkflowHost;
 using Xunit.Abstractions;
 
-namespace BusinessApi.Tests.Workflows;
+namespace BusinessApi.Tests.Platform.Workflows;
 
 /// <summary>W1–W4 and W7 under real crashes: processes killed with SIGKILL, and thousands of injected faults.</summary>
 [Collection(HeavyTests.Name)]

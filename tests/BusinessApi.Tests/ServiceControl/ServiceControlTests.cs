@@ -8,7 +8,7 @@ using BusinessApi.Tests.Documents;
 using BusinessApi.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 
-namespace BusinessApi.Tests.Notifications;
+namespace BusinessApi.Tests.ServiceControl;
 
 /// <summary>Suspension and resumption, incident reports, maintenance, termination, and the deadlines of their notices.</summary>
 public sealed class ServiceControlTests : IDisposable

@@ -8,7 +8,7 @@ using BusinessApi.Tests.Documents;
 using BusinessApi.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 
-namespace BusinessApi.Tests.Notifications;
+namespace BusinessApi.Tests.Refunds;
 
 /// <summary>Error reports and refund notices (R-50..R-52) and penalty claims .</summary>
 public sealed class RefundsTests : IDisposable

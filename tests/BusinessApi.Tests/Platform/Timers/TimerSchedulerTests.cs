@@ -2,11 +2,11 @@ using System.Diagnostics;
 using Azure.Data.Tables;
 using BusinessApi.Platform.Timers;
 using BusinessApi.Tests.Infrastructure;
-using BusinessApi.Tests.Workflows;
+using BusinessApi.Tests.Platform.Workflows;
 using BusinessApi.WorkflowHost;
 using Microsoft.Extensions.DependencyInjection;
 
-namespace BusinessApi.Tests.Timers;
+namespace BusinessApi.Tests.Platform.Timers;
 
 /// <summary>Scheduled jobs on a fake clock: on time, once per occurrence, caught up once after downtime.</summary>
 public sealed class TimerSchedulerTests
@@ -73,12 +73,19 @@ public sealed class TimerSchedulerTests
     [Fact]
     public async Task TwoInstances_RunEachOccurrenceOnce()
     {
-        await using var first = await StartAsync(EveryTenSeconds);
-        await using var second = await StartAsync(EveryTenSeconds, new() { ["Storage:TablePrefix"] = first.App.TablePrefix });
+        var first = await StartAsync(EveryTenSeconds);
+        var second = await StartAsync(EveryTenSeconds, new() { ["Storage:TablePrefix"] = first.App.TablePrefix });
         var jobs = new[] { first.Definition<HeartbeatJob>(), second.Definition<HeartbeatJob>() };
-
-        await AdvanceUntilAsync([first, second], () => jobs.Sum(j => j.Runs.Count) >= 3);
-        await Task.Delay(200); // a second run of the same occurrence, if there were one, would show by now
+        try
+        {
+            await AdvanceUntilAsync([first, second], () => jobs.Sum(j => j.Runs.Count) >= 3);
+        }
+        finally
+        {
+            // Stopping both waits for every run in flight: a second run of an occurrence, if there were one, is counted.
+            await first.DisposeAsync();
+            await second.DisposeAsync();
+        }
 
         var all = jobs.SelectMany(j => j.Runs).Select(r => r.ScheduledFor).ToList();
         Assert.True(all.Count >= 3);
