@@ -9,7 +9,7 @@ namespace BusinessApi.Tests.Deployment;
 /// </summary>
 internal static class BicepCli
 {
-    public static readonly string InfraDirectory = Path.Combine(RepositoryRoot(), "infra");
+    public static readonly string InfraDirectory = Path.Combine(Repository.Root, "infra");
 
     /// <summary>Values the parameter files read from the environment at deployment time.</summary>
     public static readonly IReadOnlyDictionary<string, string> DeployEnvironment = new Dictionary<string, string>
@@ -51,17 +51,4 @@ internal static class BicepCli
 
     public static IEnumerable<string> Files(string pattern) =>
         Directory.EnumerateFiles(InfraDirectory, pattern, SearchOption.AllDirectories).Order(StringComparer.Ordinal);
-
-    private static string RepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "Serverless.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("Serverless.sln not found above " + AppContext.BaseDirectory);
-    }
 }
