@@ -176,25 +176,8 @@ public sealed partial class CredentialService(
     }
 
     /// <summary>The pair behind a request's token, trusted for <see cref="CredentialOptions.StatusCacheSeconds"/>.</summary>
-    public async ValueTask<StoredCredential?> GetForRequestAsync(string clientId, CancellationToken cancellationToken)
-    {
-        if (_cache.TryGet(clientId, out var cached))
-        {
-            return cached;
-        }
-
-        var stored = await store.GetAsync(clientId, cancellationToken);
-        if (stored is null)
-        {
-            _cache.Remove(clientId);
-        }
-        else
-        {
-            _cache.Set(clientId, stored);
-        }
-
-        return stored;
-    }
+    public ValueTask<StoredCredential?> GetForRequestAsync(string clientId, CancellationToken cancellationToken) =>
+        _cache.GetOrReadAsync(clientId, id => store.GetAsync(id, CancellationToken.None), cancellationToken);
 
     /// <summary>
     /// Makes sure a request under <paramref name="read"/> counts as use: the first of each local day

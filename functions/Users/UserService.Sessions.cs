@@ -101,25 +101,8 @@ public sealed partial class UserService
         return (new SessionContext(session, stored.User, passwordChangeOnly, scopes) { Accounts = accounts }, null);
     }
 
-    private async ValueTask<StoredUser?> GetUserCachedAsync(string userId, CancellationToken cancellationToken)
-    {
-        if (_users.TryGet(userId, out var cached))
-        {
-            return cached;
-        }
-
-        var stored = await users.GetAsync(userId, cancellationToken);
-        if (stored is null)
-        {
-            _users.Remove(userId);
-        }
-        else
-        {
-            _users.Set(userId, stored);
-        }
-
-        return stored;
-    }
+    private ValueTask<StoredUser?> GetUserCachedAsync(string userId, CancellationToken cancellationToken) =>
+        _users.GetOrReadAsync(userId, id => users.GetAsync(id, CancellationToken.None), cancellationToken);
 
     private async Task EndAsync(Session session, string reason, CancellationToken cancellationToken)
     {

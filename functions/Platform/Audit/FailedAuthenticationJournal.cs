@@ -19,6 +19,7 @@ public sealed partial class FailedAuthenticationJournal(AuditJournal audit, Time
 
     // Failures counted in this process's current window; each instance journals its own count, so none is lost.
     private readonly ConcurrentDictionary<(string Action, string Address), Counter> _open = new();
+    private readonly SemaphoreSlim _flushing = new(1, 1);
 
     /// <summary>Counts a failure; journals it now when it is the first of its action and address in the window.</summary>
     public async Task RecordAsync(string action, string address, IReadOnlyDictionary<string, string> details, string? correlationId, CancellationToken cancellationToken)
@@ -46,8 +47,25 @@ public sealed partial class FailedAuthenticationJournal(AuditJournal audit, Time
         }, cancellationToken);
     }
 
-    /// <summary>Journals the windows that have closed by now: one entry each for the failures beyond the first.</summary>
+    /// <summary>
+    /// Journals the windows that have closed by now: one entry each for the failures beyond the first. One flush at a
+    /// time: a caller (the periodic one, the one at shutdown, a test) returns only when every window taken out before
+    /// it is written, so a count taken by a flush in flight is never lost to a caller that found nothing left.
+    /// </summary>
     public async Task FlushAsync(bool all, CancellationToken cancellationToken)
+    {
+        await _flushing.WaitAsync(cancellationToken);
+        try
+        {
+            await FlushOnceAsync(all, cancellationToken);
+        }
+        finally
+        {
+            _flushing.Release();
+        }
+    }
+
+    private async Task FlushOnceAsync(bool all, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
         foreach (var (key, counter) in _open)
@@ -93,6 +111,12 @@ public sealed partial class FailedAuthenticationJournal(AuditJournal audit, Time
         {
             // stopping
         }
+    }
+
+    public override void Dispose()
+    {
+        _flushing.Dispose();
+        base.Dispose();
     }
 
     public override async Task StopAsync(CancellationToken cancellationToken)
