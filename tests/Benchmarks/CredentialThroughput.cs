@@ -81,15 +81,27 @@ public sealed class CredentialThroughput(string connectionString, TimeSpan durat
                 return await SendCountingAsync(http, request, cancellationToken);
             }, cancellationToken);
 
-            // The same reads with the account caches off: every request reads the directory and each account.
-            var ledgerOptions = app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<Accounts.Ledger.LedgerOptions>>().Value;
-            (ledgerOptions.ViewCacheMilliseconds, ledgerOptions.DirectoryCacheSeconds) = (0, 0);
-            var uncached = await Load.RunAsync("  the same, account caches off", "reads/s", callers, duration, async (_, _) =>
+            // The same reads with the account caches off: every request reads the directory and each account. Settings
+            // are fixed at start-up, so this is a second instance on the same storage, started with both caches at 0.
+            var uncachedApp = BenchApp.Create(connectionString, prefix, operatorKey,
+                ["--Timers:credential-inactivity:Schedule=", "--Ledger:ViewCacheMilliseconds=0", "--Ledger:DirectoryCacheSeconds=0"]);
+            await uncachedApp.StartAsync(cancellationToken);
+            Measurement uncached;
+            try
             {
-                using var request = new HttpRequestMessage(HttpMethod.Get, "/api/v1/accounts");
-                request.Headers.Authorization = bearer;
-                return await SendCountingAsync(http, request, cancellationToken);
-            }, cancellationToken);
+                using var uncachedHttp = new HttpClient(handler, disposeHandler: false) { BaseAddress = BenchApp.AddressOf(uncachedApp), Timeout = TimeSpan.FromSeconds(30) };
+                uncached = await Load.RunAsync("  the same, account caches off", "reads/s", callers, duration, async (_, _) =>
+                {
+                    using var request = new HttpRequestMessage(HttpMethod.Get, "/api/v1/accounts");
+                    request.Headers.Authorization = bearer;
+                    return await SendCountingAsync(uncachedHttp, request, cancellationToken);
+                }, cancellationToken);
+            }
+            finally
+            {
+                await uncachedApp.StopAsync(CancellationToken.None);
+                await uncachedApp.DisposeAsync();
+            }
 
             var (jobCalls, blocked) = await InactivityRunAsync(app.Services, pairs, due, cancellationToken);
             return new CredentialFigures(tokens, reads, uncached, pairs, due, jobCalls, blocked, FailedRequests) { SignIns = signIns, HashMilliseconds = hashMs, SessionReads = sessionReads };
