@@ -5,8 +5,9 @@ namespace BusinessApi.Platform.Caching;
 
 /// <summary>
 /// The one in-process cache: at most <c>capacity</c> entries, each trusted for <c>timeToLive</c> measured on a
-/// <see cref="TimeProvider"/>'s monotonic timestamp. When full, expired entries are swept out; if it is still full,
-/// a new entry is not kept (the next read goes to storage again) — a bound, never an eviction storm.
+/// <see cref="TimeProvider"/>'s monotonic timestamp. When full, expired entries are swept out (at most once a
+/// second, so a cache full of live entries costs no scan per miss); if it is still full, a new entry is not kept
+/// (the next read goes to storage again) — a bound, never an eviction storm.
 /// <para>Every cache of the app is one of these, and says beside its field why serving from it is safe with
 /// several instances (what staleness it allows, and what removes an entry early).</para>
 /// </summary>
@@ -18,6 +19,8 @@ public sealed class BoundedCache<TKey, TValue>
     private readonly TimeProvider _clock;
     private readonly int _capacity;
     private readonly long _ttlTicks;
+    private readonly long _sweepEveryTicks;
+    private long _nextSweep;
 
     public BoundedCache(TimeProvider clock, int capacity, TimeSpan timeToLive, IEqualityComparer<TKey>? comparer = null)
     {
@@ -27,6 +30,7 @@ public sealed class BoundedCache<TKey, TValue>
         _clock = clock;
         _capacity = capacity;
         _ttlTicks = (long)(timeToLive.TotalSeconds * clock.TimestampFrequency);
+        _sweepEveryTicks = Math.Min(_ttlTicks, clock.TimestampFrequency); // a full cache looks for expired entries at most once a second
         _entries = new ConcurrentDictionary<TKey, Entry>(comparer);
         _reads = new ConcurrentDictionary<TKey, Task<TValue?>>(comparer);
     }
@@ -91,11 +95,15 @@ public sealed class BoundedCache<TKey, TValue>
         var now = _clock.GetTimestamp();
         if (_entries.Count >= _capacity && !_entries.ContainsKey(key))
         {
-            foreach (var (k, e) in _entries)
+            var due = Interlocked.Read(ref _nextSweep);
+            if (now >= due && Interlocked.CompareExchange(ref _nextSweep, now + _sweepEveryTicks, due) == due)
             {
-                if (e.ExpiresAt <= now)
+                foreach (var (k, e) in _entries)
                 {
-                    _entries.TryRemove(new KeyValuePair<TKey, Entry>(k, e));
+                    if (e.ExpiresAt <= now)
+                    {
+                        _entries.TryRemove(new KeyValuePair<TKey, Entry>(k, e));
+                    }
                 }
             }
 
