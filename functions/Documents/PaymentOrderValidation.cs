@@ -1,6 +1,6 @@
 using System.Text.Json;
-using BusinessApi.Accounts.Ledger;
 using BusinessApi.Accounts;
+using BusinessApi.Accounts.Ledger;
 using BusinessApi.Calendar;
 using BusinessApi.Platform.Caching;
 using BusinessApi.Platform.Http;

@@ -3,10 +3,10 @@ using System.Text.Json;
 using Azure.Data.Tables;
 using BusinessApi.Accounts;
 using BusinessApi.Platform;
+using BusinessApi.Platform.Caching;
 using BusinessApi.Platform.Http;
 using BusinessApi.Platform.Storage;
 using Microsoft.Extensions.Options;
-using BusinessApi.Platform.Caching;
 
 namespace BusinessApi.Documents;
 

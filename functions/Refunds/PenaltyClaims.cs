@@ -6,12 +6,12 @@ using BusinessApi.Accounts.Ledger;
 using BusinessApi.Calendar;
 using BusinessApi.Customers;
 using BusinessApi.Documents;
-using BusinessApi.Users;
 using BusinessApi.Documents.Signatures;
 using BusinessApi.Notifications;
 using BusinessApi.Platform.Audit;
 using BusinessApi.Platform.Http;
 using BusinessApi.Platform.Storage;
+using BusinessApi.Users;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace BusinessApi.Refunds;

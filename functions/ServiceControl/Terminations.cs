@@ -1,9 +1,9 @@
-using BusinessApi.Documents.Signatures;
-using BusinessApi.Documents;
 using System.Globalization;
 using BusinessApi.Calendar;
 using BusinessApi.Credentials;
 using BusinessApi.Customers;
+using BusinessApi.Documents;
+using BusinessApi.Documents.Signatures;
 using BusinessApi.Notifications;
 using BusinessApi.Platform.Audit;
 using BusinessApi.Platform.Http;

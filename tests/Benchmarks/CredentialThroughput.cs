@@ -3,10 +3,10 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
-using BusinessApi.Testing;
 using BusinessApi.Calendar;
 using BusinessApi.Credentials;
 using BusinessApi.Platform.Timers;
+using BusinessApi.Testing;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace BusinessApi.Benchmarks;

@@ -1,8 +1,8 @@
 using System.Globalization;
-using BusinessApi.Testing;
 using BusinessApi.Accounts;
 using BusinessApi.Accounts.Ledger;
 using BusinessApi.Calendar;
+using BusinessApi.Testing;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace BusinessApi.Benchmarks;

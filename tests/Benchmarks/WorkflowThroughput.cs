@@ -1,8 +1,8 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
-using BusinessApi.Testing;
 using BusinessApi.Platform.Workflows;
+using BusinessApi.Testing;
 using BusinessApi.WorkflowHost;
 using Microsoft.Extensions.DependencyInjection;
 

@@ -1,6 +1,6 @@
-using Azure;
 using System.Diagnostics;
 using System.Globalization;
+using Azure;
 using Azure.Core;
 using Azure.Core.Pipeline;
 using Microsoft.Extensions.Azure;

@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
-using Microsoft.Extensions.Options;
 using BusinessApi.Platform.Caching;
+using Microsoft.Extensions.Options;
 
 namespace BusinessApi.Platform.Secrets;
 

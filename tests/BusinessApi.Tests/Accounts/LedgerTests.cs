@@ -1,7 +1,7 @@
-using BusinessApi.Testing;
 using BusinessApi.Accounts;
 using BusinessApi.Accounts.Ledger;
 using BusinessApi.Platform.Timers;
+using BusinessApi.Testing;
 using BusinessApi.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 

@@ -1,7 +1,7 @@
 using System.Globalization;
 using Azure.Data.Tables;
-using BusinessApi.Testing;
 using BusinessApi.Platform.Workflows;
+using BusinessApi.Testing;
 using BusinessApi.Tests.Infrastructure;
 using BusinessApi.WorkflowHost;
 

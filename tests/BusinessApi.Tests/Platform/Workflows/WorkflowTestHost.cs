@@ -1,6 +1,6 @@
 using Azure.Data.Tables;
-using BusinessApi.Testing;
 using BusinessApi.Platform.Workflows;
+using BusinessApi.Testing;
 using BusinessApi.Tests.Infrastructure;
 using BusinessApi.WorkflowHost;
 using Microsoft.Extensions.DependencyInjection;
