@@ -64,8 +64,6 @@ public sealed class DocumentWorkflow : WorkflowDefinition<Document>
         Terminal("executed", "refused");
     }
 
-    public static string TransactionId(string documentId) => DocumentPosting.TransactionId(documentId);
-
     private async Task<Transition> VerifyAsync(StepContext<Document> context, CancellationToken cancellationToken)
     {
         var document = context.Data;

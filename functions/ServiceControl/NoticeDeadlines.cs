@@ -46,5 +46,5 @@ public static class NoticeDeadlines
         return EndOfDay(calendar.AddWorkingDays(effectiveDate, -3));
     }
 
-    public static DateTimeOffset EndOfDay(DateOnly date) => KazakhstanTime.At(date.AddDays(1), TimeSpan.Zero);
+    private static DateTimeOffset EndOfDay(DateOnly date) => KazakhstanTime.At(date.AddDays(1), TimeSpan.Zero);
 }

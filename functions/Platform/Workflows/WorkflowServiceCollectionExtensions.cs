@@ -28,18 +28,7 @@ public static class WorkflowServiceCollectionExtensions
             sp.GetRequiredService<IOptions<WorkflowOptions>>(),
             sp.GetServices<WorkflowRegistration>(),
             sp.GetServices<IWorkflowObserver>()));
-        services.AddSingleton(sp => new WorkflowRunner(
-            sp.GetRequiredService<StorageResources>(),
-            sp.GetRequiredService<TransactionBatcher>(),
-            sp.GetRequiredService<WorkflowIndex>(),
-            sp.GetRequiredService<WorkflowWorkQueue>(),
-            sp.GetRequiredService<TimeProvider>(),
-            sp.GetRequiredService<IOptions<WorkflowOptions>>(),
-            sp.GetServices<IWorkflowDefinition>(),
-            sp.GetServices<IOutboxDispatcher>(),
-            sp.GetServices<IWorkflowObserver>(),
-            sp.GetRequiredService<ILogger<WorkflowRunner>>(),
-            sp.GetService<Timers.WakeupAlarm>()));
+        services.AddSingleton<WorkflowRunner>(); // its WakeupAlarm is optional; its Random defaults to Random.Shared
         services.AddHostedService(sp => sp.GetRequiredService<WorkflowRunner>());
         services.AddSingleton<WorkflowSweeper>();
         services.AddHostedService(sp => sp.GetRequiredService<WorkflowSweeper>());
