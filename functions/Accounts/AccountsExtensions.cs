@@ -4,6 +4,7 @@ using BusinessApi.Platform.Http;
 using BusinessApi.Platform.Http.Idempotency;
 using BusinessApi.Platform.Storage;
 using BusinessApi.Platform.Timers;
+using BusinessApi.Platform.Security;
 
 namespace BusinessApi.Accounts;
 
@@ -47,6 +48,7 @@ public static class AccountsExtensions
 
         // The bank's side.
         ops.MapPost("/customers/{customerId}/accounts", OpenAccount.HandleAsync)
+            .RequireOperatorRole(OperatorRoles.Customers)
             .WithIdempotency(required: false)
             .WithName("OpenAccount").WithTags("Accounts")
             .WithSummary("Open an account (IBAN under the bank's code, currency) for a customer.")
@@ -58,6 +60,7 @@ public static class AccountsExtensions
             .WithName("GetStatementForOperator").WithTags("Accounts")
             .WithSummary("Any account's statement.");
         ops.MapPost("/accounts/{iban}/credits", CreditAccount.HandleAsync)
+            .RequireOperatorRole(OperatorRoles.Payments)
             .WithIdempotency()
             .WithName("CreditAccount").WithTags("Accounts")
             .WithSummary("Cash-in: debit the bank's cash, credit the account. Requires Idempotency-Key.")
@@ -69,6 +72,7 @@ public static class AccountsExtensions
             .WithName("VerifyAccount").WithTags("Accounts")
             .WithSummary("Replays the account's entries against its head.");
         ops.MapPost("/accounts/{iban}/restrictions", ManageRestrictions.AddAsync)
+            .RequireOperatorRole(OperatorRoles.Payments)
             .WithIdempotency(required: false)
             .WithName("AddRestriction").WithTags("Accounts")
             .WithSummary("Register an arrest (of an amount, or of everything) or a debit suspension (R-36 c).")
@@ -77,6 +81,7 @@ public static class AccountsExtensions
             .WithName("ListRestrictions").WithTags("Accounts")
             .WithSummary("All restrictions of the account, lifted ones included.");
         ops.MapDelete("/accounts/{iban}/restrictions/{restrictionId}", ManageRestrictions.LiftAsync)
+            .RequireOperatorRole(OperatorRoles.Payments)
             .WithName("LiftRestriction").WithTags("Accounts")
             .WithSummary("Lift a restriction (optional ?reference= of the revoking order); lifting again answers the same.")
             .ProducesProblem(StatusCodes.Status404NotFound);

@@ -1,6 +1,7 @@
 using BusinessApi.Platform.Http;
 using BusinessApi.Platform.Storage;
 using Microsoft.Extensions.Options;
+using BusinessApi.Platform.Security;
 
 namespace BusinessApi.Calendar;
 
@@ -33,6 +34,7 @@ public static class CalendarExtensions
             .WithSummary("A year's days off, transferred working days and hours schedule.");
 
         ops.MapPut("/calendar/{year:int}", PutCalendarYear.HandleAsync)
+            .RequireOperatorRole(OperatorRoles.Calendar)
             .WithName("PutCalendarYear")
             .WithTags("Calendar")
             .WithSummary("Replace a year's holidays and transferred working days; publish an hours change (effective >= 3 working days later).")

@@ -1,6 +1,7 @@
 using BusinessApi.Platform.Http;
 using BusinessApi.Platform.Http.Idempotency;
 using BusinessApi.Platform.Storage;
+using BusinessApi.Platform.Security;
 
 namespace BusinessApi.Customers;
 
@@ -19,6 +20,7 @@ public static class CustomersExtensions
     public static void MapCustomers(this RouteGroupBuilder ops)
     {
         ops.MapPost("/customers", CreateCustomer.HandleAsync)
+            .RequireOperatorRole(OperatorRoles.Customers)
             .WithIdempotency(required: false)
             .WithName("CreateCustomer")
             .WithTags("Customers")

@@ -5,6 +5,7 @@ using BusinessApi.Platform.Storage;
 using BusinessApi.Platform.Timers;
 using BusinessApi.Platform.Workflows;
 using Microsoft.Extensions.Options;
+using BusinessApi.Platform.Security;
 
 namespace BusinessApi.Documents;
 
@@ -86,12 +87,14 @@ public static class DocumentsExtensions
             .WithName("GetDocumentAsOperator")
             .ProducesProblem(StatusCodes.Status404NotFound);
         ops.MapPost("/documents/{documentId}/refusal", DocumentOperations.RefuseAsync)
+            .RequireOperatorRole(OperatorRoles.Payments)
             .WithName("RefuseDocument")
             .WithSummary("Refuse a document held for anti-money-laundering review (reasonCode aml).")
             .ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status409Conflict);
         ops.MapPost("/documents/{documentId}/release", DocumentOperations.ReleaseAsync)
+            .RequireOperatorRole(OperatorRoles.Payments)
             .WithName("ReleaseDocument")
             .WithSummary("Release a document held for anti-money-laundering review: it goes on to the posting.")
             .ProducesValidationProblem()
@@ -101,11 +104,13 @@ public static class DocumentsExtensions
             .WithName("ListTrustMaterial")
             .WithSummary("Trust anchors (NCA RK roots and intermediates) and CRLs in force for EDS checks.");
         ops.MapPost("/trust-anchors", DocumentOperations.AddTrustAnchorAsync)
+            .RequireOperatorRole(OperatorRoles.Trust)
             .WithName("AddTrustAnchor")
             .WithSummary("Add a root or intermediate CA certificate (PEM or base64 DER).")
             .ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status422UnprocessableEntity);
         ops.MapPost("/crls", DocumentOperations.AddCrlAsync)
+            .RequireOperatorRole(OperatorRoles.Trust)
             .WithName("AddCrl")
             .WithSummary("Add a CRL (PEM or base64 DER) signed by a known CA; it replaces an older one of that CA.")
             .ProducesValidationProblem()
@@ -113,6 +118,7 @@ public static class DocumentsExtensions
         ops.MapGet("/tariffs", DocumentOperations.GetTariffsAsync)
             .WithName("GetTariffs");
         ops.MapPut("/tariffs", DocumentOperations.PutTariffsAsync)
+            .RequireOperatorRole(OperatorRoles.Payments)
             .WithName("PutTariffs")
             .WithSummary("Publish the commission schedule: per document type, currency and route (internal, interbank), fixed + percent within min and max.")
             .ProducesValidationProblem();

@@ -7,6 +7,7 @@ using BusinessApi.Platform.Timers;
 using BusinessApi.Platform.Workflows;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
+using BusinessApi.Platform.Security;
 
 namespace BusinessApi.Notifications;
 
@@ -84,6 +85,7 @@ public static class NotificationsExtensions
             .WithSummary("Notices not delivered by their legal deadline (kind=overdue) and webhook deliveries given up (kind=deadLetter).")
             .ProducesValidationProblem();
         ops.MapPost("/customers/{customerId}/notifications/{noticeId}/redelivery", RedeliverAsync)
+            .RequireOperatorRole(OperatorRoles.Customers)
             .WithName("RedeliverNotice")
             .WithTags("Notifications")
             .WithSummary("Deliver a notice to a webhook again (after a dead letter, once the receiver is fixed): a new delivery with the same webhook-id and a fresh 24-hour retry window.")

@@ -75,15 +75,28 @@ public static class PlatformExtensions
         services.AddStorageTable(IdempotencyPurgeJob.ExpiryTable);
         services.AddPlatformRateLimiting(configuration);
 
-        // Operators
+        // Operators: staff JWTs from the bank's identity provider, static keys as break-glass, a role per endpoint
+        services.AddOptions<OperationsOptions>().Bind(configuration.GetSection(OperationsOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<OperatorKeys>();
+        services.AddHttpContextAccessor();
         var authentication = services.AddAuthentication(BearerSchemes.SelectorScheme)
             .AddScheme<AuthenticationSchemeOptions, OperatorAuthenticationHandler>(OperatorAuthenticationHandler.SchemeName, null);
+        OperatorJwt.Add(authentication, configuration);
         BearerSchemes.AddSelector(authentication);
-        services.AddAuthorizationBuilder()
+        var authorization = services.AddAuthorizationBuilder()
             .AddPolicy(OperatorAuthenticationHandler.PolicyName, policy => policy
-                .AddAuthenticationSchemes(OperatorAuthenticationHandler.SchemeName)
-                .RequireRole("operator"));
+                .AddAuthenticationSchemes(OperatorJwt.OperatorsScheme)
+                .RequireAuthenticatedUser()
+                .RequireClaim(OperatorRoles.KindClaim));
+        foreach (var role in OperatorRoles.All)
+        {
+            authorization.AddPolicy(OperatorRoles.PolicyFor(role), policy => policy
+                .AddAuthenticationSchemes(OperatorJwt.OperatorsScheme)
+                .RequireClaim(OperatorRoles.KindClaim)
+                .RequireClaim(OperatorRoles.RoleClaim, role));
+        }
+
+        services.AddSingleton<Microsoft.AspNetCore.Authorization.IAuthorizationMiddlewareResultHandler, OperatorAuthorizationResultHandler>();
 
         // Durable workflows (definitions are added by capabilities with AddWorkflow<T>)
         services.AddWorkflows(configuration);
@@ -95,6 +108,9 @@ public static class PlatformExtensions
         services.AddSingleton<FailedAuthenticationJournal>();
         services.AddHostedService(sp => sp.GetRequiredService<FailedAuthenticationJournal>());
         services.AddStorageTable(AuditJournal.TableName);
+        services.AddSingleton<AuditAnchors>();
+        services.AddStorageContainer(AuditAnchors.ContainerName, StorageServiceCollectionExtensions.ArchiveSetting);
+        services.AddScheduledJob<AuditAnchorJob>();
 
         // Health and documentation
         services.AddHealthChecks().AddCheck<StorageHealthCheck>("storage", tags: ["ready"]);
@@ -186,15 +202,23 @@ public static class PlatformExtensions
         return api;
     }
 
-    /// <summary>The <c>/api/v1/ops</c> group for bank operators.</summary>
+    public const string OperationsPath = "/ops";
+
+    /// <summary>Every operator endpoint's path starts so: the authentication selector sends these to staff sign-in.</summary>
+    public const string OperationsPrefix = "/api/v1" + OperationsPath;
+
+    /// <summary>The <c>/api/v1/ops</c> group for bank staff: each endpoint needs an operator role (GETs default to <c>ops.read</c>).</summary>
     public static RouteGroupBuilder MapOperations(this RouteGroupBuilder api)
     {
         ArgumentNullException.ThrowIfNull(api);
-        return api.MapGroup("/ops")
+        var ops = api.MapGroup(OperationsPath)
             .RequireAuthorization(OperatorAuthenticationHandler.PolicyName)
             .WithTags("Operations")
             .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status403Forbidden)
             .ProducesProblem(StatusCodes.Status429TooManyRequests);
+        OperatorRoleConventions.EnforceRoles(ops);
+        return ops;
     }
 
     private static Task WriteHealthAsync(HttpContext context, HealthReport report)

@@ -3,6 +3,7 @@ using BusinessApi.Documents;
 using BusinessApi.Platform.Http.Idempotency;
 using BusinessApi.Platform.Storage;
 using BusinessApi.Platform.Workflows;
+using BusinessApi.Platform.Security;
 
 namespace BusinessApi.Refunds;
 
@@ -62,6 +63,7 @@ public static class RefundsExtensions
             .WithTags("Error reports and penalties")
             .WithSummary("Error reports and their returns (status=noticeSent, awaitingReturn, returned, notReturned, unresolved).");
         ops.MapPost("/error-reports/{documentId}/outcome", ErrorReports.RecordOutcomeAsync)
+            .RequireOperatorRole(OperatorRoles.Payments)
             .WithName("RecordRefundOutcome")
             .WithTags("Error reports and penalties")
             .WithSummary("Record what came of the return (money back in full or part, or not); the payer is credited and notified.")
@@ -73,6 +75,7 @@ public static class RefundsExtensions
             .WithTags("Error reports and penalties")
             .WithSummary("Returns of money (clause 8.2); status=pending lists those waiting for an operator: a decision on a beneficiary at this bank, or another bank's outcome.");
         ops.MapPost("/refunds/{refundId}/decision", ErrorReports.DecideAsync)
+            .RequireOperatorRole(OperatorRoles.Payments)
             .WithName("DecideRefund")
             .WithTags("Error reports and penalties")
             .WithSummary("The bank's decision on a return (clause 8.2.1): approve takes the money back from a beneficiary at this bank (or records that the other bank returned it) and credits the payer; reject moves nothing. Journaled; both parties are notified.")
@@ -84,6 +87,7 @@ public static class RefundsExtensions
             .WithTags("Error reports and penalties")
             .WithSummary("Penalty claims (status=pending, paid, rejected).");
         ops.MapPost("/penalty-claims/{documentId}/decision", PenaltyClaims.PostDecisionAsync)
+            .RequireOperatorRole(OperatorRoles.Payments)
             .WithName("DecidePenaltyClaim")
             .WithTags("Error reports and penalties")
             .WithSummary("Pay (credit from the bank's penalty expense account) or reject a claim.")

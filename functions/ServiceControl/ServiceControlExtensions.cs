@@ -2,6 +2,7 @@ using BusinessApi.Customers;
 using BusinessApi.Platform.Http.Idempotency;
 using BusinessApi.Platform.Storage;
 using BusinessApi.Platform.Workflows;
+using BusinessApi.Platform.Security;
 
 namespace BusinessApi.ServiceControl;
 
@@ -55,6 +56,7 @@ public static class ServiceControlExtensions
             .ProducesProblem(StatusCodes.Status409Conflict);
 
         ops.MapPost("/customers/{customerId}/suspension", Suspensions.PostAsync)
+            .RequireOperatorRole(OperatorRoles.Security)
             .WithName("SuspendCustomer")
             .WithTags("Service control")
             .WithSummary("Stop a customer's electronic services (5.2.1, 5.2.4); the notice is due by the end of the next working day.")
@@ -62,6 +64,7 @@ public static class ServiceControlExtensions
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status409Conflict);
         ops.MapDelete("/customers/{customerId}/suspension", Suspensions.DeleteAsync)
+            .RequireOperatorRole(OperatorRoles.Security)
             .WithName("ResumeCustomer")
             .WithTags("Service control")
             .WithSummary("Resume the services once the cause is removed (5.2.5), with a notice.")
@@ -72,6 +75,7 @@ public static class ServiceControlExtensions
             .WithTags("Service control")
             .WithSummary("Customers' reports of unauthorised access, newest first.");
         ops.MapPost("/customers/{customerId}/termination", Terminations.RequestByBankAsync)
+            .RequireOperatorRole(OperatorRoles.Security)
             .WithIdempotency(required: false)
             .WithName("TerminateCustomer")
             .WithTags("Service control")
@@ -80,12 +84,14 @@ public static class ServiceControlExtensions
             .ProducesProblem(StatusCodes.Status409Conflict)
             .ProducesProblem(StatusCodes.Status422UnprocessableEntity);
         ops.MapDelete("/customers/{customerId}/termination", Terminations.WithdrawByBankAsync)
+            .RequireOperatorRole(OperatorRoles.Security)
             .WithName("WithdrawCustomerTermination")
             .WithTags("Service control")
             .WithSummary("Withdraw a termination before its effective date.")
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status409Conflict);
         ops.MapPost("/maintenance", MaintenanceAnnouncements.PostAsync)
+            .RequireOperatorRole(OperatorRoles.Calendar)
             .WithIdempotency(required: false)
             .WithName("AnnounceMaintenance")
             .WithTags("Service control")

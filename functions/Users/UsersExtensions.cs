@@ -91,6 +91,7 @@ public static class UsersExtensions
             .WithSummary("Set a temporary password that must be changed at the next sign-in; sessions end.").ProducesProblem(StatusCodes.Status404NotFound);
 
         ops.MapPost("/customers/{customerId}/users", ManageUsers.CreateByOperatorAsync)
+            .RequireOperatorRole(OperatorRoles.Customers)
             .WithName("CreateUserByOperator")
             .WithTags("Users")
             .WithSummary("The bank creates a customer's user (the first admin); the answer carries a temporary password.")
@@ -98,6 +99,7 @@ public static class UsersExtensions
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status409Conflict);
         ops.MapPost("/users/{userId}/unblock", ManageUsers.UnblockByOperatorAsync)
+            .RequireOperatorRole(OperatorRoles.Customers)
             .WithName("UnblockUserByOperator")
             .WithTags("Users")
             .WithSummary("The bank lifts a user's block, inactivity block or lockout.")

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Globalization;
+using System.Security.Claims;
 using Azure;
 using Azure.Data.Tables;
 using BusinessApi.Platform.Configuration;
@@ -12,17 +13,26 @@ namespace BusinessApi.Platform.Audit;
 /// The append-only event journal (R-04, R-64). Partitions are (subject, local day), so reading one
 /// customer's day is one partition scan. Each append is one entity-group transaction: insert entry
 /// n+1 and move the partition head from n (ETag-checked), so the chain never forks; the head is
-/// cached, making the usual append a single storage call.
+/// cached, making the usual append a single storage call. A subject's first append of a day links the
+/// day to the subject's previous day and records the day in the day index the daily anchor reads
+/// (<see cref="AuditAnchors"/>): a few more calls once per subject and day.
 /// </summary>
 public sealed partial class AuditJournal(
     StorageResources storage,
     TimeProvider time,
     IOptions<PlatformOptions> platform,
+    IHttpContextAccessor httpContext,
     ILogger<AuditJournal> logger) : IDisposable
 {
     public const string TableName = "AuditJournal";
     public const string SystemSubject = "system";
     private const string HeadRowKey = "~head";
+
+    /// <summary>Partition of the subjects' latest days (row: subject): where a new day finds the day it links to.</summary>
+    private const string SubjectsPartition = "~subjects";
+
+    /// <summary>Partition prefix of the day index (<c>~days|yyyy-MM-dd</c>, row: subject): the partitions the anchor covers.</summary>
+    private const string DaysPrefix = "~days|";
     private const int MaxAttempts = 50;
     private const int LockStripes = 64;
 
@@ -52,6 +62,7 @@ public sealed partial class AuditJournal(
         var details = AuditChain.CanonicalDetails(record.Details);
         var atText = at.ToString("O", CultureInfo.InvariantCulture);
         var outcome = OutcomeText(record.Outcome);
+        record = record with { ActorName = record.ActorName ?? SignedInName(record.Actor) };
         var stripe = _stripes[(int)(unchecked((uint)StringComparer.Ordinal.GetHashCode(partition)) % LockStripes)];
         await stripe.WaitAsync(cancellationToken);
         try
@@ -71,12 +82,20 @@ public sealed partial class AuditJournal(
         {
             var (head, etag) = _heads.TryGetValue(partition, out var cached) ? cached : await ReadHeadAsync(partition, cancellationToken);
             var sequence = head.Sequence + 1;
+            string? link = null;
+            if (sequence == 1)
+            {
+                (link, head) = await StartDayAsync(record.Subject, day, cancellationToken);
+            }
+
             var hash = AuditChain.ComputeHash(partition, sequence, atText, record.Actor, record.Action, outcome,
-                record.Target, record.CorrelationId, details, head.Hash);
+                record.Target, record.CorrelationId, details, head.Hash, record.ActorName, link);
             var entry = new TableEntity(partition, RowKey(sequence))
             {
                 ["At"] = atText,
                 ["Actor"] = record.Actor,
+                ["ActorName"] = record.ActorName,
+                ["Link"] = link,
                 ["Action"] = record.Action,
                 ["Outcome"] = outcome,
                 ["Target"] = record.Target,
@@ -94,7 +113,10 @@ public sealed partial class AuditJournal(
                 var response = await _table.SubmitTransactionAsync(actions, cancellationToken);
                 _heads[partition] = (new AuditHead(sequence, hash), response.Value[1].Headers.ETag ?? default);
                 return new AuditEntry(record.Subject, day, sequence, at, record.Actor, record.Action, record.Outcome,
-                    record.Target, record.CorrelationId, record.Details ?? new Dictionary<string, string>(), head.Hash, hash);
+                    record.Target, record.CorrelationId, record.Details ?? new Dictionary<string, string>(), head.Hash, hash)
+                {
+                    ActorName = record.ActorName,
+                };
             }
             catch (TableTransactionFailedException ex) when (ex.Status is 409 or 412 && attempt < MaxAttempts)
             {
@@ -105,6 +127,101 @@ public sealed partial class AuditJournal(
             }
         }
     }
+
+    /// <summary>The signed-in operator's name when the request's caller is the record's actor.</summary>
+    private string? SignedInName(string actor)
+    {
+        var user = httpContext.HttpContext?.User;
+        return user is not null && string.Equals(user.FindFirstValue(ClaimTypes.NameIdentifier), actor, StringComparison.Ordinal)
+            ? user.FindFirstValue("name")
+            : null;
+    }
+
+    /// <summary>
+    /// A subject's first entry of <paramref name="day"/>: records the day in the day index (before the entry, so the
+    /// anchor never misses a day that has entries) and finds the subject's last entry of an earlier day to chain to.
+    /// </summary>
+    private async Task<(string? Link, AuditHead Previous)> StartDayAsync(string subject, DateOnly day, CancellationToken cancellationToken)
+    {
+        await _table.UpsertEntityAsync(new TableEntity(DaysPrefix + DayText(day), subject), TableUpdateMode.Replace, cancellationToken);
+        var previous = await LatestEarlierHeadAsync(subject, day, cancellationToken);
+        await _table.UpsertEntityAsync(new TableEntity(SubjectsPartition, subject) { ["Day"] = DayText(day) }, TableUpdateMode.Replace, cancellationToken);
+        return previous is { } p
+            ? ($"{DayText(p.Day)}:{p.Head.Sequence.ToString(CultureInfo.InvariantCulture)}", p.Head)
+            : (null, new AuditHead(0, AuditChain.GenesisHash));
+    }
+
+    /// <summary>The head of the subject's latest day before <paramref name="day"/>: the pointer's day when it is earlier, else a scan of the subject's heads.</summary>
+    private async Task<(DateOnly Day, AuditHead Head)?> LatestEarlierHeadAsync(string subject, DateOnly day, CancellationToken cancellationToken)
+    {
+        var pointer = await _table.GetEntityIfExistsAsync<TableEntity>(SubjectsPartition, subject, cancellationToken: cancellationToken);
+        if (pointer.HasValue && ParseDay(pointer.Value!.GetString("Day")) is { } last && last < day)
+        {
+            var (head, _) = await ReadHeadAsync(PartitionKey(subject, last), cancellationToken);
+            if (head.Sequence > 0)
+            {
+                return (last, head);
+            }
+        }
+
+        // No pointer, or it names this day (a start that crashed before its entry) or a day without a head: scan.
+        (DateOnly Day, AuditHead Head)? latest = null;
+        var filter = TableClient.CreateQueryFilter(
+            $"PartitionKey ge {subject + "|"} and PartitionKey lt {PartitionKey(subject, day)} and RowKey eq {HeadRowKey}");
+        await foreach (var entity in _table.QueryAsync<TableEntity>(filter, cancellationToken: cancellationToken))
+        {
+            if (ParseDay(entity.PartitionKey[(subject.Length + 1)..]) is { } found)
+            {
+                latest = (found, new AuditHead(entity.GetInt64("Sequence") ?? 0, entity.GetString("Hash") ?? AuditChain.GenesisHash));
+            }
+        }
+
+        return latest;
+    }
+
+    /// <summary>The subjects with entries on <paramref name="day"/>, from the day index.</summary>
+    public async Task<IReadOnlyList<string>> SubjectsOfDayAsync(DateOnly day, CancellationToken cancellationToken)
+    {
+        var subjects = new List<string>();
+        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {DaysPrefix + DayText(day)}");
+        await foreach (var entity in _table.QueryAsync<TableEntity>(filter, select: ["RowKey"], cancellationToken: cancellationToken))
+        {
+            subjects.Add(entity.RowKey);
+        }
+
+        return subjects;
+    }
+
+    /// <summary>The earliest day in the day index, or null when the journal is empty.</summary>
+    public async Task<DateOnly?> FirstDayAsync(CancellationToken cancellationToken)
+    {
+        var filter = TableClient.CreateQueryFilter($"PartitionKey gt {DaysPrefix} and PartitionKey lt {DaysPrefix + "~"}");
+        await foreach (var entity in _table.QueryAsync<TableEntity>(filter, maxPerPage: 1, select: ["PartitionKey"], cancellationToken: cancellationToken))
+        {
+            return ParseDay(entity.PartitionKey[DaysPrefix.Length..]);
+        }
+
+        return null;
+    }
+
+    /// <summary>A partition's head as stored (null when the partition has none).</summary>
+    public async Task<AuditHead?> HeadAsync(string subject, DateOnly day, CancellationToken cancellationToken)
+    {
+        var (head, etag) = await ReadHeadAsync(PartitionKey(subject, day), cancellationToken);
+        return etag == default ? null : head;
+    }
+
+    /// <summary>The stored hash of one entry, or null when it is not there.</summary>
+    public async Task<string?> EntryHashAsync(string subject, DateOnly day, long sequence, CancellationToken cancellationToken)
+    {
+        var found = await _table.GetEntityIfExistsAsync<TableEntity>(PartitionKey(subject, day), RowKey(sequence), select: ["Hash"], cancellationToken: cancellationToken);
+        return found.HasValue ? found.Value!.GetString("Hash") : null;
+    }
+
+    private static string DayText(DateOnly day) => day.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+
+    private static DateOnly? ParseDay(string? text) =>
+        DateOnly.TryParseExact(text, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var day) ? day : null;
 
     public void Dispose()
     {
@@ -167,7 +284,32 @@ public sealed partial class AuditJournal(
             }
         }
 
-        return AuditChain.Verify(entries, head);
+        // A day's first entry chains to the entry its link names; that entry must still be there, unchanged.
+        var first = entries.MinBy(e => e.Sequence);
+        string? firstPrevious = null;
+        if (first?.Link is { } link)
+        {
+            var separator = link.LastIndexOf(':');
+            var linkedDay = separator > 0 ? ParseDay(link[..separator]) : null;
+            var linked = linkedDay is { } d && long.TryParse(link[(separator + 1)..], NumberStyles.None, CultureInfo.InvariantCulture, out var s)
+                ? await _table.GetEntityIfExistsAsync<TableEntity>(PartitionKey(subject, d), RowKey(s), cancellationToken: cancellationToken)
+                : null;
+            if (linked is not { HasValue: true })
+            {
+                return AuditVerification.Broken(entries.Count, first.Sequence, AuditBreak.LinkBroken);
+            }
+
+            firstPrevious = linked.Value!.GetString("Hash");
+        }
+
+        var result = AuditChain.Verify(entries, head, firstPrevious);
+        return result with
+        {
+            Break = result.Break == AuditBreak.ChainBroken && result.BrokenAtSequence == first?.Sequence && first?.Link is not null
+                ? AuditBreak.LinkBroken
+                : result.Break,
+            Head = head,
+        };
     }
 
     private async Task<(AuditHead, ETag)> ReadHeadAsync(string partition, CancellationToken cancellationToken)
@@ -189,7 +331,11 @@ public sealed partial class AuditJournal(
         entity.GetString("CorrelationId"),
         entity.GetString("Details") ?? "{}",
         entity.GetString("PreviousHash") ?? "",
-        entity.GetString("Hash") ?? "");
+        entity.GetString("Hash") ?? "")
+    {
+        ActorName = entity.GetString("ActorName"),
+        Link = entity.GetString("Link"),
+    };
 
     private static string OutcomeText(AuditOutcome outcome) => outcome switch
     {
@@ -200,9 +346,9 @@ public sealed partial class AuditJournal(
 
     private static void ValidateRecord(AuditRecord record)
     {
-        if (string.IsNullOrWhiteSpace(record.Subject) || record.Subject.IndexOfAny(['/', '\\', '#', '?', '|']) >= 0)
+        if (string.IsNullOrWhiteSpace(record.Subject) || record.Subject.IndexOfAny(['/', '\\', '#', '?', '|']) >= 0 || record.Subject.StartsWith('~'))
         {
-            throw new ArgumentException("An audit subject must be non-empty and free of / \\ # ? |.", nameof(record));
+            throw new ArgumentException("An audit subject must be non-empty, free of / \\ # ? | and not start with ~.", nameof(record));
         }
 
         foreach (var key in record.Details?.Keys ?? [])

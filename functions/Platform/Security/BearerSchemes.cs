@@ -8,7 +8,7 @@ public sealed record BearerScheme(string SchemeName, Func<string, bool> Recognis
 /// <summary>
 /// One <c>Authorization: Bearer</c> header carries several kinds of token (client tokens, user sessions,
 /// operator keys). The default scheme forwards each request to the scheme that recognises its token, and
-/// to the operator scheme when none does.
+/// to the operator scheme when none does. Requests to <c>/api/v1/ops</c> go to staff sign-in whatever the token.
 /// </summary>
 public static class BearerSchemes
 {
@@ -43,6 +43,11 @@ public static class BearerSchemes
         authentication.AddPolicyScheme(SelectorScheme, "By the bearer token's shape", scheme =>
             scheme.ForwardDefaultSelector = context =>
             {
+                if (context.Request.Path.StartsWithSegments(PlatformExtensions.OperationsPrefix, StringComparison.OrdinalIgnoreCase))
+                {
+                    return OperatorJwt.OperatorsScheme; // bank staff only: customers' tokens are never tried here
+                }
+
                 var header = context.Request.Headers.Authorization.ToString();
                 if (header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
                 {

@@ -11,19 +11,26 @@ using Microsoft.Extensions.Options;
 namespace BusinessApi.Platform.Security;
 
 /// <summary>
-/// Bank operators call <c>/api/v1/ops/*</c> with <c>Authorization: Bearer &lt;operator key&gt;</c>. Keys come
-/// from <c>Operations:ApiKeys</c> (comma-separated) or, when Key Vault is configured, from its secret
-/// <c>operations-api-keys</c>, so keys rotate by adding the new one before removing the old.
+/// The break-glass identity: a static key from <c>Operations:ApiKeys</c> (comma-separated) or, when Key Vault
+/// is configured, its secret <c>operations-api-keys</c>. It holds every operator role but can never approve
+/// a four-eyes action, every use is journaled as break-glass, and outside Development it is refused unless
+/// <c>Operations:AllowStaticKeys=true</c>. Bank staff normally sign in with the bank's identity provider
+/// (<see cref="OperatorJwt"/>).
 /// </summary>
 public sealed partial class OperatorAuthenticationHandler(
     IOptionsMonitor<AuthenticationSchemeOptions> options,
     ILoggerFactory loggerFactory,
     UrlEncoder encoder,
     OperatorKeys keys,
+    IHostEnvironment environment,
+    IOptions<OperationsOptions> operations,
+    AuditJournal audit,
     FailedAuthenticationJournal failures) : AuthenticationHandler<AuthenticationSchemeOptions>(options, loggerFactory, encoder)
 {
     public const string SchemeName = "Operator";
     public const string PolicyName = "Operator";
+
+    private const string RefusalItem = "operator-refusal";
 
     protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
     {
@@ -35,24 +42,59 @@ public sealed partial class OperatorAuthenticationHandler(
 
         var presented = header["Bearer ".Length..].Trim();
         var match = await keys.FindAsync(presented, Context.RequestAborted);
+        var address = Context.Connection.RemoteIpAddress?.ToString() ?? "unknown";
         if (match is null)
         {
             // Every unrecognised bearer token lands here: journaled aggregated, one write per address a minute.
-            await failures.RecordAsync("operator.authentication", Context.Connection.RemoteIpAddress?.ToString() ?? "unknown",
+            await failures.RecordAsync("operator.authentication", address,
                 new Dictionary<string, string> { ["path"] = Request.Path.ToString() }, Context.TraceIdentifier, Context.RequestAborted);
             return AuthenticateResult.Fail("Unknown operator key.");
         }
 
-        var identity = new ClaimsIdentity(
-            [new Claim(ClaimTypes.NameIdentifier, "operator:" + match), new Claim(ClaimTypes.Role, "operator")],
-            SchemeName);
+        var actor = "break-glass:" + match;
+        if (!StaticKeysAllowed(environment, operations.Value))
+        {
+            Context.Items[RefusalItem] = true;
+            await audit.AppendAsync(new AuditRecord(AuditJournal.SystemSubject, actor, "operator.break_glass_refused", AuditOutcome.Denied)
+            {
+                Target = Request.Path.ToString(),
+                CorrelationId = Context.TraceIdentifier,
+                Details = new Dictionary<string, string> { ["method"] = Request.Method, ["address"] = address, ["reason"] = "static_keys_disabled" },
+            }, Context.RequestAborted);
+            return AuthenticateResult.Fail("Static operator keys are disabled outside Development (Operations:AllowStaticKeys).");
+        }
+
+        await audit.AppendAsync(new AuditRecord(AuditJournal.SystemSubject, actor, "operator.break_glass_used", AuditOutcome.Success)
+        {
+            Target = Request.Path.ToString(),
+            CorrelationId = Context.TraceIdentifier,
+            Details = new Dictionary<string, string> { ["method"] = Request.Method, ["address"] = address },
+        }, Context.RequestAborted);
+        List<Claim> claims =
+        [
+            new Claim(ClaimTypes.NameIdentifier, actor),
+            new Claim(OperatorRoles.NameClaim, "break-glass key " + match),
+            new Claim(OperatorRoles.KindClaim, OperatorRoles.BreakGlass),
+            .. OperatorRoles.All.Select(role => new Claim(OperatorRoles.RoleClaim, role)),
+        ];
+        var identity = new ClaimsIdentity(claims, SchemeName, OperatorRoles.NameClaim, OperatorRoles.RoleClaim);
         return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName));
+    }
+
+    /// <summary>Static keys work in Development, and elsewhere only when the deployment opts in.</summary>
+    public static bool StaticKeysAllowed(IHostEnvironment environment, OperationsOptions operations)
+    {
+        ArgumentNullException.ThrowIfNull(environment);
+        ArgumentNullException.ThrowIfNull(operations);
+        return environment.IsDevelopment() || operations.AllowStaticKeys;
     }
 
     protected override async Task HandleChallengeAsync(AuthenticationProperties properties)
     {
         Response.Headers.WWWAuthenticate = "Bearer realm=\"operations\"";
-        await ProblemWriter.WriteAsync(Context, new ApiProblem(PlatformProblems.Unauthorized));
+        await ProblemWriter.WriteAsync(Context, Context.Items.ContainsKey(RefusalItem)
+            ? new ApiProblem(OperatorProblems.StaticKeysDisabled)
+            : new ApiProblem(PlatformProblems.Unauthorized));
     }
 
     protected override async Task HandleForbiddenAsync(AuthenticationProperties properties) =>

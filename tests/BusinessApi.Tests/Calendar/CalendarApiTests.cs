@@ -128,7 +128,7 @@ public sealed class CalendarApiTests
         Assert.Equal(HttpStatusCode.OK, put.StatusCode);
         Assert.True(day.GetProperty("isOpen").GetBoolean());
         Assert.Equal("published by the bank", year.GetProperty("source").GetString());
-        Assert.StartsWith("operator:", year.GetProperty("updatedBy").GetString(), StringComparison.Ordinal);
+        Assert.StartsWith("break-glass:", year.GetProperty("updatedBy").GetString(), StringComparison.Ordinal);
         Assert.Equal(21, year.GetProperty("holidays").GetArrayLength()); // holidays kept when only working days change
     }
 

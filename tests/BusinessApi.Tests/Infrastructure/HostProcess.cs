@@ -39,6 +39,7 @@ public sealed class HostProcess : IDisposable
             $"--AzureWebJobsStorage={Azurite.ConnectionString}",
             $"--Storage:TablePrefix={prefix}",
             $"--Operations:ApiKeys={new string('k', 40)}",
+            "--Operations:AllowStaticKeys=true",
             "--Workflows:LeaseSeconds=2",
             "--Workflows:SweepIntervalMilliseconds=200",
             "--Logging:LogLevel:Default=Error",

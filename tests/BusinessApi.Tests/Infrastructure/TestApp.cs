@@ -59,6 +59,8 @@ public sealed class TestApp : IAsyncDisposable
             ["AzureWebJobsStorage"] = Azurite.ConnectionString,
             ["Storage:TablePrefix"] = prefix,
             ["Operations:ApiKeys"] = operatorKey,
+            ["Operations:AllowStaticKeys"] = "true", // tests run as Production; most act as the break-glass operator
+            ["Operations:FourEyes"] = "false", // four eyes has its own tests (FourEyesTests)
             ["Secrets:LocalPath"] = Path.Combine(Path.GetTempPath(), "business-api-tests", prefix, "secrets.json"),
             ["Logging:LogLevel:Default"] = "Warning",
             ["Http:RateLimiting:PermitsPerSecond"] = "100000",

@@ -113,6 +113,7 @@ public sealed class AuditJournalTests : IAsyncLifetime
             _app.Services.GetRequiredService<StorageResources>(),
             _app.Time,
             Options.Create(new PlatformOptions { LocalOffset = KazakhstanTime.Offset }),
+            new Microsoft.AspNetCore.Http.HttpContextAccessor(),
             NullLogger<AuditJournal>.Instance);
 
         await Task.WhenAll(Enumerable.Range(0, 60).Select(i => (i % 2 == 0 ? _journal : other)
@@ -184,7 +185,7 @@ public sealed class AuditJournalTests : IAsyncLifetime
 
         var page = await client.GetFromJsonAsync<JsonElement>($"/api/v1/ops/audit?subject=system&date={_day:yyyy-MM-dd}");
         var entry = Assert.Single(page.GetProperty("entries").EnumerateArray(), e => e.GetProperty("action").GetString() == "calendar.updated");
-        Assert.StartsWith("operator:", entry.GetProperty("actor").GetString(), StringComparison.Ordinal);
+        Assert.StartsWith("break-glass:", entry.GetProperty("actor").GetString(), StringComparison.Ordinal);
         Assert.Equal("calendar/2027", entry.GetProperty("target").GetString());
         Assert.False(string.IsNullOrEmpty(entry.GetProperty("correlationId").GetString()));
     }
