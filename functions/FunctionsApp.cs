@@ -6,6 +6,7 @@ using BusinessApi.Documents;
 using BusinessApi.Notifications;
 using BusinessApi.Operations;
 using BusinessApi.Platform;
+using BusinessApi.Platform.Approvals;
 using BusinessApi.Refunds;
 using BusinessApi.ServiceControl;
 using BusinessApi.Users;
@@ -46,6 +47,7 @@ public static class FunctionsApp
         api.MapRefunds(ops);
         ops.MapAuditJournal();
         ops.MapWorkflowOperations();
+        ops.MapApprovals();
         return app;
     }
 }

@@ -4,6 +4,7 @@ using BusinessApi.Platform.Http;
 using BusinessApi.Platform.Http.Idempotency;
 using BusinessApi.Platform.Storage;
 using BusinessApi.Platform.Timers;
+using BusinessApi.Platform.Approvals;
 using BusinessApi.Platform.Security;
 
 namespace BusinessApi.Accounts;
@@ -61,9 +62,10 @@ public static class AccountsExtensions
             .WithSummary("Any account's statement.");
         ops.MapPost("/accounts/{iban}/credits", CreditAccount.HandleAsync)
             .RequireOperatorRole(OperatorRoles.Payments)
+            .RequireFourEyes("account.cash_in")
             .WithIdempotency()
             .WithName("CreditAccount").WithTags("Accounts")
-            .WithSummary("Cash-in: debit the bank's cash, credit the account. Requires Idempotency-Key.")
+            .WithSummary("Cash-in: debit the bank's cash, credit the account. Requires Idempotency-Key. Four eyes.")
             .ProducesValidationProblem().ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status422UnprocessableEntity);
         ops.MapGet("/accounts/{iban}/transactions/{transactionId}", OperatorAccountViews.GetTransactionAsync)
             .WithName("GetTransaction").WithTags("Accounts")
@@ -82,8 +84,9 @@ public static class AccountsExtensions
             .WithSummary("All restrictions of the account, lifted ones included.");
         ops.MapDelete("/accounts/{iban}/restrictions/{restrictionId}", ManageRestrictions.LiftAsync)
             .RequireOperatorRole(OperatorRoles.Payments)
+            .RequireFourEyes("account.restriction_lift")
             .WithName("LiftRestriction").WithTags("Accounts")
-            .WithSummary("Lift a restriction (optional ?reference= of the revoking order); lifting again answers the same.")
+            .WithSummary("Lift a restriction (optional ?reference= of the revoking order); lifting again answers the same. Four eyes.")
             .ProducesProblem(StatusCodes.Status404NotFound);
         ops.MapGet("/ledger/accounts/{accountId}", OperatorAccountViews.GetLedgerAccountAsync)
             .WithName("GetLedgerAccount").WithTags("Ledger")

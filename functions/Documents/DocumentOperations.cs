@@ -70,6 +70,31 @@ public static class DocumentOperations
         return TypedResults.Created("/api/v1/ops/trust-anchors", response);
     }
 
+    /// <summary><c>DELETE /api/v1/ops/trust-anchors/{thumbprint}</c>: signatures chaining only to it stop verifying.</summary>
+    public static async Task<Results<Ok<TrustAnchorResponse>, ProblemResult>> RemoveTrustAnchorAsync(
+        string thumbprint, HttpContext context, TrustStore trust, AuditJournal audit, CancellationToken cancellationToken)
+    {
+        if (thumbprint.Length != 40 || !thumbprint.All(char.IsAsciiHexDigit))
+        {
+            return ProblemResult.For(PlatformProblems.NotFound);
+        }
+
+        var removed = await trust.RemoveAnchorAsync(thumbprint, cancellationToken);
+        if (removed is null)
+        {
+            return ProblemResult.For(PlatformProblems.NotFound);
+        }
+
+        var response = TrustAnchorResponse.Of(removed);
+        await audit.AppendAsync(new AuditRecord(AuditJournal.SystemSubject, Actor(context), "signatures.trust_anchor_removed", AuditOutcome.Success)
+        {
+            Target = "trust-anchors/" + response.Thumbprint,
+            CorrelationId = context.TraceIdentifier,
+            Details = new Dictionary<string, string> { ["subject"] = response.Subject, ["root"] = response.Root.ToString() },
+        }, cancellationToken);
+        return TypedResults.Ok(response);
+    }
+
     public static async Task<Ok<TrustMaterialResponse>> ListTrustAsync(TrustStore trust, CancellationToken cancellationToken)
     {
         var material = await trust.GetAsync(cancellationToken);

@@ -5,6 +5,7 @@ using BusinessApi.Platform.Storage;
 using BusinessApi.Platform.Timers;
 using BusinessApi.Platform.Workflows;
 using Microsoft.Extensions.Options;
+using BusinessApi.Platform.Approvals;
 using BusinessApi.Platform.Security;
 
 namespace BusinessApi.Documents;
@@ -105,10 +106,17 @@ public static class DocumentsExtensions
             .WithSummary("Trust anchors (NCA RK roots and intermediates) and CRLs in force for EDS checks.");
         ops.MapPost("/trust-anchors", DocumentOperations.AddTrustAnchorAsync)
             .RequireOperatorRole(OperatorRoles.Trust)
+            .RequireFourEyes("trust.anchor_add")
             .WithName("AddTrustAnchor")
-            .WithSummary("Add a root or intermediate CA certificate (PEM or base64 DER).")
+            .WithSummary("Add a root or intermediate CA certificate (PEM or base64 DER). Four eyes.")
             .ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status422UnprocessableEntity);
+        ops.MapDelete("/trust-anchors/{thumbprint}", DocumentOperations.RemoveTrustAnchorAsync)
+            .RequireOperatorRole(OperatorRoles.Trust)
+            .RequireFourEyes("trust.anchor_remove")
+            .WithName("RemoveTrustAnchor")
+            .WithSummary("Remove an anchor added through the API, by its SHA-1 thumbprint; signatures that chain only to it stop verifying. Four eyes.")
+            .ProducesProblem(StatusCodes.Status404NotFound);
         ops.MapPost("/crls", DocumentOperations.AddCrlAsync)
             .RequireOperatorRole(OperatorRoles.Trust)
             .WithName("AddCrl")

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using BusinessApi.Platform.Approvals;
 using BusinessApi.Platform.Audit;
 using BusinessApi.Platform.Configuration;
 using BusinessApi.Platform.Health;
@@ -100,6 +101,7 @@ public static class PlatformExtensions
 
         // Durable workflows (definitions are added by capabilities with AddWorkflow<T>)
         services.AddWorkflows(configuration);
+        services.AddFourEyes();
         services.AddTimers(configuration);
         services.AddScheduledJob<IdempotencyPurgeJob>();
 
@@ -178,6 +180,7 @@ public static class PlatformExtensions
             }
         });
         app.UseRouting();
+        app.UseFourEyesBuffering();
         app.UseAuthentication();
         app.UseRateLimiter();
         app.UseAuthorization();

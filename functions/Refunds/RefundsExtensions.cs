@@ -3,6 +3,7 @@ using BusinessApi.Documents;
 using BusinessApi.Platform.Http.Idempotency;
 using BusinessApi.Platform.Storage;
 using BusinessApi.Platform.Workflows;
+using BusinessApi.Platform.Approvals;
 using BusinessApi.Platform.Security;
 
 namespace BusinessApi.Refunds;
@@ -76,6 +77,7 @@ public static class RefundsExtensions
             .WithSummary("Returns of money (clause 8.2); status=pending lists those waiting for an operator: a decision on a beneficiary at this bank, or another bank's outcome.");
         ops.MapPost("/refunds/{refundId}/decision", ErrorReports.DecideAsync)
             .RequireOperatorRole(OperatorRoles.Payments)
+            .RequireFourEyes("refund.decision")
             .WithName("DecideRefund")
             .WithTags("Error reports and penalties")
             .WithSummary("The bank's decision on a return (clause 8.2.1): approve takes the money back from a beneficiary at this bank (or records that the other bank returned it) and credits the payer; reject moves nothing. Journaled; both parties are notified.")
@@ -88,6 +90,7 @@ public static class RefundsExtensions
             .WithSummary("Penalty claims (status=pending, paid, rejected).");
         ops.MapPost("/penalty-claims/{documentId}/decision", PenaltyClaims.PostDecisionAsync)
             .RequireOperatorRole(OperatorRoles.Payments)
+            .RequireFourEyes("penalty.decision")
             .WithName("DecidePenaltyClaim")
             .WithTags("Error reports and penalties")
             .WithSummary("Pay (credit from the bank's penalty expense account) or reject a claim.")

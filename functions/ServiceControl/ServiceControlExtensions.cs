@@ -2,6 +2,7 @@ using BusinessApi.Customers;
 using BusinessApi.Platform.Http.Idempotency;
 using BusinessApi.Platform.Storage;
 using BusinessApi.Platform.Workflows;
+using BusinessApi.Platform.Approvals;
 using BusinessApi.Platform.Security;
 
 namespace BusinessApi.ServiceControl;
@@ -65,6 +66,7 @@ public static class ServiceControlExtensions
             .ProducesProblem(StatusCodes.Status409Conflict);
         ops.MapDelete("/customers/{customerId}/suspension", Suspensions.DeleteAsync)
             .RequireOperatorRole(OperatorRoles.Security)
+            .RequireFourEyes("customer.resume")
             .WithName("ResumeCustomer")
             .WithTags("Service control")
             .WithSummary("Resume the services once the cause is removed (5.2.5), with a notice.")
@@ -76,6 +78,7 @@ public static class ServiceControlExtensions
             .WithSummary("Customers' reports of unauthorised access, newest first.");
         ops.MapPost("/customers/{customerId}/termination", Terminations.RequestByBankAsync)
             .RequireOperatorRole(OperatorRoles.Security)
+            .RequireFourEyes("customer.termination_by_bank")
             .WithIdempotency(required: false)
             .WithName("TerminateCustomer")
             .WithTags("Service control")

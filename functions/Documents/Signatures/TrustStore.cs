@@ -88,6 +88,28 @@ public sealed partial class TrustStore(
         return (certificate, null);
     }
 
+    /// <summary>
+    /// Removes an anchor added through the API, by its thumbprint (SHA-1 hex, as listed): null when no uploaded
+    /// anchor has it. Anchors from <see cref="SignatureOptions.TrustAnchorsPath"/> are part of the deployment and stay.
+    /// </summary>
+    public async Task<X509Certificate2?> RemoveAnchorAsync(string thumbprint, CancellationToken cancellationToken)
+    {
+        await foreach (var blob in _container.GetBlobsAsync(new GetBlobsOptions { Prefix = AnchorsPrefix }, cancellationToken))
+        {
+            var content = (await _container.GetBlobClient(blob.Name).DownloadContentAsync(cancellationToken)).Value.Content.ToArray();
+            var certificates = ParseCertificates(content);
+            var certificate = certificates.Count > 0 ? certificates[0] : null;
+            if (certificate is not null && string.Equals(certificate.Thumbprint, thumbprint, StringComparison.OrdinalIgnoreCase))
+            {
+                await _container.GetBlobClient(blob.Name).DeleteIfExistsAsync(cancellationToken: cancellationToken);
+                _current = null;
+                return certificate;
+            }
+        }
+
+        return null;
+    }
+
     /// <summary>Adds a CRL signed by a known CA; an older CRL than the one on file for that CA is refused.</summary>
     public async Task<(CrlInfo? Crl, string? Problem)> AddCrlAsync(byte[] data, CancellationToken cancellationToken)
     {

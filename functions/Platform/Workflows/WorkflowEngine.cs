@@ -49,7 +49,7 @@ public sealed class WorkflowEngine
     /// Starts an instance in the business entity's partition. <paramref name="with"/> are the caller's
     /// own writes in that same table and partition (e.g. "document accepted"): they and the instance
     /// commit as one transaction, so both exist or neither (W1). Starting an id again is a no-op
-    /// (returns false), as is a start whose writes collide with existing rows. <paramref name="startInput"/>
+    /// (returns false), as is a start whose writes collide with existing rows or with rows changed since read (ETag). <paramref name="startInput"/>
     /// is what the caller already holds for the first step (e.g. bytes it has just written): that step
     /// sees it as <see cref="StepContext{TData}.StartInput"/> when it runs in this process right after the
     /// start; anywhere else (a recovery, another process) it is null and the step reads storage.
@@ -110,7 +110,7 @@ public sealed class WorkflowEngine
                 instance.ETag = response[0].Headers.ETag ?? ETag.All;
             }
         }
-        catch (Exception ex) when (ex is RequestFailedException { Status: 409 } or TableTransactionFailedException { Status: 409 })
+        catch (Exception ex) when (ex is RequestFailedException { Status: 409 } or TableTransactionFailedException { Status: 409 or 412 })
         {
             // Nothing was started: take the intent back at once rather than leave it to the sweep's grace period.
             await _index.DeleteAsync(instanceId, instance.IndexKey, cancellationToken);
