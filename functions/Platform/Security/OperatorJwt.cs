@@ -61,6 +61,18 @@ public static class OperatorJwt
                     OnForbidden = context => ProblemWriter.WriteAsync(context.HttpContext, new ApiProblem(PlatformProblems.Forbidden)),
                 };
             });
+
+            // Token lifetimes are judged by the app's clock (TimeProvider), like every other deadline here.
+            authentication.Services.AddOptions<JwtBearerOptions>(SchemeName).Configure<TimeProvider>((options, time) =>
+            {
+                options.TimeProvider = time;
+                options.TokenValidationParameters.LifetimeValidator = (notBefore, expires, _, parameters) =>
+                {
+                    var now = time.GetUtcNow().UtcDateTime;
+                    return expires is { } end && end.ToUniversalTime() > now - parameters.ClockSkew
+                        && (notBefore is not { } start || start.ToUniversalTime() <= now + parameters.ClockSkew);
+                };
+            });
         }
 
         authentication.AddPolicyScheme(OperatorsScheme, "Bank staff: identity-provider JWT, else a break-glass key", scheme =>
@@ -101,7 +113,7 @@ public static class OperatorJwt
                 ["path"] = context.Request.Path.ToString(),
                 ["reason"] = context.Exception switch
                 {
-                    SecurityTokenExpiredException => "expired",
+                    SecurityTokenExpiredException or SecurityTokenInvalidLifetimeException => "expired",
                     SecurityTokenInvalidAudienceException => "audience",
                     SecurityTokenInvalidIssuerException => "issuer",
                     SecurityTokenSignatureKeyNotFoundException or SecurityTokenInvalidSignatureException => "signature",

@@ -4,7 +4,7 @@ using Azure.Data.Tables;
 using BusinessApi.Platform.Audit;
 using BusinessApi.Tests.Infrastructure;
 
-namespace BusinessApi.Tests.Platform;
+namespace BusinessApi.Tests.Platform.Security;
 
 public sealed class OperatorAuthenticationTests
 {
@@ -71,6 +71,38 @@ public sealed class OperatorAuthenticationTests
         client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Basic", app.OperatorKey);
 
         Assert.Equal(HttpStatusCode.Unauthorized, (await client.GetAsync("/api/v1/ops/calendar/2026")).StatusCode);
+    }
+
+    [Fact]
+    public async Task StaticKeyInProduction_IsRefused_AndJournaledAsBreakGlass()
+    {
+        await using var app = await TestApp.StartAsync(new Dictionary<string, string> { ["Operations:AllowStaticKeys"] = "false" });
+
+        var response = await GetAsync(app, app.OperatorKey);
+
+        var problem = await Problem.ReadAsync(response);
+        Assert.Equal(HttpStatusCode.Unauthorized, problem.Status);
+        Assert.Equal("static_keys_disabled", problem.Code);
+        var refused = Assert.Single(await ReadJournalTableAsync(app), e => e.GetString("Action") == "operator.break_glass_refused");
+        Assert.StartsWith("break-glass:", refused.GetString("Actor"), StringComparison.Ordinal);
+        Assert.Equal("denied", refused.GetString("Outcome"));
+    }
+
+    [Fact]
+    public async Task StaticKeyInDevelopment_IsBreakGlass_HoldingEveryRole_AndEachUseIsJournaled()
+    {
+        await using var app = await TestApp.StartAsync(new Dictionary<string, string>
+        {
+            ["environment"] = "Development",
+            ["Operations:AllowStaticKeys"] = "false",
+        });
+
+        Assert.Equal(HttpStatusCode.OK, (await GetAsync(app, app.OperatorKey)).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await GetAsync(app, app.OperatorKey)).StatusCode);
+
+        var uses = (await ReadJournalTableAsync(app)).Where(e => e.GetString("Action") == "operator.break_glass_used").ToList();
+        Assert.Equal(2, uses.Count);
+        Assert.All(uses, use => Assert.Equal("/api/v1/ops/calendar/2026", use.GetString("Target")));
     }
 
     private static async Task<HttpResponseMessage> GetAsync(TestApp app, string key)
