@@ -129,7 +129,7 @@ public static class ApprovalEndpoints
         {
             return ProblemResult.For(new ApiProblem(status == ApprovalStatus.Expired ? ApprovalProblems.Expired : ApprovalProblems.NotPending)
             {
-                Extensions = new Dictionary<string, object?> { ["status"] = status },
+                Extensions = new Dictionary<string, object?> { ["approvalStatus"] = status },
             });
         }
 
@@ -137,7 +137,7 @@ public static class ApprovalEndpoints
         if (closed is null)
         {
             var current = await approvals.GetAsync(approvalId, cancellationToken) ?? approval;
-            return ProblemResult.For(new ApiProblem(ApprovalProblems.NotPending) { Extensions = new Dictionary<string, object?> { ["status"] = current.StatusAt(now) } });
+            return ProblemResult.For(new ApiProblem(ApprovalProblems.NotPending) { Extensions = new Dictionary<string, object?> { ["approvalStatus"] = current.StatusAt(now) } });
         }
 
         await JournalAsync(audit, httpContext, approval, by, "approval.rejected", AuditOutcome.Success, closed.Reason, cancellationToken);
@@ -188,7 +188,7 @@ public static class ApprovalEndpoints
 
         return ProblemResult.For(new ApiProblem(status == ApprovalStatus.Expired ? ApprovalProblems.Expired : ApprovalProblems.NotPending)
         {
-            Extensions = new Dictionary<string, object?> { ["status"] = status },
+            Extensions = new Dictionary<string, object?> { ["approvalStatus"] = status },
         });
     }
 

@@ -68,6 +68,9 @@ public sealed class FourEyesWorkflow : WorkflowDefinition<ApprovalRun>
     }
 }
 
+/// <summary>Tells model binding whether the replayed request carries a body (a server sets this from the wire).</summary>
+internal sealed record RequestBody(bool CanHaveBody) : IHttpRequestBodyDetectionFeature;
+
 /// <summary>Marks a request as the approved replay of a four-eyes request, so the four-eyes filter lets it through.</summary>
 public sealed record ApprovedExecution(Approval Approval);
 
@@ -105,6 +108,7 @@ public sealed class ApprovedRequestExecutor(IServiceScopeFactory scopes, Endpoin
             request.RouteValues[key] = value;
         }
 
+        context.Features.Set<IHttpRequestBodyDetectionFeature>(new RequestBody(approval.Body.Length > 0));
         context.SetEndpoint(endpoint);
         context.Features.Set(new ApprovedExecution(approval));
         context.User = new ClaimsPrincipal(new ClaimsIdentity(
