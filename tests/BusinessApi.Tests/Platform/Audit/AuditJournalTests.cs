@@ -12,7 +12,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 
-namespace BusinessApi.Tests.Platform;
+namespace BusinessApi.Tests.Platform.Audit;
 
 /// <summary>The journal is append-only in effect: any change to what was written is detected.</summary>
 public sealed class AuditJournalTests : IAsyncLifetime
