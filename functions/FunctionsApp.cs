@@ -39,7 +39,7 @@ public static class FunctionsApp
         api.MapCalendar(ops);
         ops.MapCustomers();
         api.MapAccounts(ops);
-        api.MapCredentials();
+        api.MapCredentials(ops);
         api.MapUsers(ops);
         api.MapNotifications(ops);
         api.MapDocuments(ops);

@@ -31,8 +31,15 @@ public static class CredentialsExtensions
         return services;
     }
 
-    public static void MapCredentials(this RouteGroupBuilder api)
+    public static void MapCredentials(this RouteGroupBuilder api, RouteGroupBuilder ops)
     {
+        ArgumentNullException.ThrowIfNull(ops);
+        ops.MapPost("/customers/{customerId}/credentials/{clientId}/block", ManageCredentials.BlockByOperatorAsync)
+            .RequireOperatorRole(OperatorRoles.Customers)
+            .WithName("BlockCredentialByOperator")
+            .WithTags("API credentials")
+            .WithSummary("On the customer's phone call, the bank blocks one pair as compromised (R-05, R-38): tokens stop at once and documents received after it are refused.")
+            .ProducesProblem(StatusCodes.Status404NotFound);
         api.MapPost("/oauth/token", TokenEndpoint.HandleAsync)
             .AllowAnonymous()
             .DisableAntiforgery()

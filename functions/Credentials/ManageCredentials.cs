@@ -121,6 +121,21 @@ public static class ManageCredentials
         return TypedResults.Created($"/api/v1/credentials/{issued.Credential.ClientId}", Issued(issued, credentials.Today));
     }
 
+    /// <summary><c>POST /api/v1/ops/customers/{customerId}/credentials/{clientId}/block</c>: the bank blocks a pair on the customer's call.</summary>
+    public static async Task<Results<Ok<CredentialResponse>, ProblemResult>> BlockByOperatorAsync(
+        string customerId, string clientId, HttpContext context, CredentialService credentials, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var stored = await credentials.GetAsync(clientId, cancellationToken);
+        if (stored is null || !string.Equals(stored.Credential.CustomerId, customerId, StringComparison.Ordinal))
+        {
+            return NotFound();
+        }
+
+        var changed = await credentials.ChangeStatusAsync(stored, CredentialStatus.BlockedCompromised, context.User.Actor(), context.TraceIdentifier, cancellationToken);
+        return TypedResults.Ok(CredentialResponse.From((changed ?? stored).Credential, credentials.Today));
+    }
+
     public static async Task<Results<Ok<CredentialResponse>, ProblemResult>> CompromiseAsync(
         string clientId, HttpContext context, CredentialService credentials, CancellationToken cancellationToken)
     {

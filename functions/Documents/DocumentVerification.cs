@@ -19,13 +19,14 @@ public abstract record Verdict(SignatureFacts? Signer)
 
 /// <summary>
 /// The <c>verify</c> step's decision, in the order the terms set: the EDS (CMS signature, chain, validity, key
-/// usage, CRL); the signer is the signed-in user, of this customer; the Client ID was not reported
+/// usage, CRL); the signer is the signed-in user, of this customer, with a certificate the bank has not
+/// blocked; the Client ID was not reported
 /// compromised before receipt; the rules of form; the signer still holds the sign power on the
 /// payer account; and the payer's number is this order's alone. Nothing here moves money: only the number claim writes.
 /// </summary>
 public sealed class DocumentVerification(
     TrustStore trust, UserService users, CustomerStore customers, CredentialService credentials, DocumentStore store,
-    PaymentOrderValidation validation, IOptions<SignatureOptions> signatures)
+    PaymentOrderValidation validation, CertificateBlocks blocks, IOptions<SignatureOptions> signatures)
 {
     public async Task<Verdict> VerifyAsync(Document document, byte[] cms, CancellationToken cancellationToken)
     {
@@ -43,13 +44,20 @@ public sealed class DocumentVerification(
         var userRead = users.GetCachedAsync(document.UserId, cancellationToken).AsTask();
         var customerRead = customers.GetCachedAsync(document.CustomerId, cancellationToken).AsTask();
         var credentialRead = credentials.GetAsync(document.ClientId, cancellationToken);
-        await Task.WhenAll(userRead, customerRead, credentialRead);
+        var blockRead = blocks.FindAsync(check.Facts!.Issuer, check.Facts.SerialNumber, cancellationToken);
+        await Task.WhenAll(userRead, customerRead, credentialRead, blockRead);
         var user = (await userRead)?.User;
         var customer = await customerRead;
         var facts = check.Facts!;
         if (SignedInstructions.IdentityFailure(facts, user?.CustomerId == document.CustomerId ? user.Iin : null, customer?.Bin) is { } identityFailure)
         {
             return Refuse(RefusalReasons.AuthenticationFailed, identityFailure, facts);
+        }
+
+        // A certificate the bank blocked on the customer's call before receipt signs nothing.
+        if (await blockRead is { } block && block.BlockedAt <= document.ReceivedAt)
+        {
+            return Refuse(RefusalReasons.AuthenticationFailed, SignatureFailures.CertificateBlocked, facts);
         }
 
         var credential = (await credentialRead)?.Credential;

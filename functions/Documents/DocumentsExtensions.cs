@@ -25,6 +25,8 @@ public static class DocumentsExtensions
         services.AddSingleton<DocumentStore>();
         services.AddSingleton<DocumentArchive>();
         services.AddSingleton<TrustStore>();
+        services.AddStorageTable(CertificateBlocks.TableName);
+        services.AddSingleton<CertificateBlocks>();
         services.AddSingleton<SignedInstructionReader>();
         services.AddSingleton<TariffStore>();
         services.AddSingleton(sp => PurposeCodes.Load(sp.GetRequiredService<IOptions<PaymentOptions>>().Value.PurposeCodesPath));
@@ -123,6 +125,18 @@ public static class DocumentsExtensions
             .WithSummary("Add a CRL (PEM or base64 DER) signed by a known CA; it replaces an older one of that CA.")
             .ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status422UnprocessableEntity);
+        ops.MapPost("/customers/{customerId}/certificate-blocks", CertificateBlockOperations.BlockAsync)
+            .RequireOperatorRole(OperatorRoles.Trust)
+            .WithName("BlockCertificate")
+            .WithTags("Signatures")
+            .WithSummary("Stop accepting one certificate (issuer and serial number) on the customer's call: documents received after it are refused certificate_blocked (R-14, R-38).")
+            .ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status404NotFound);
+        ops.MapGet("/customers/{customerId}/certificate-blocks", CertificateBlockOperations.ListAsync)
+            .WithName("ListCertificateBlocks")
+            .WithTags("Signatures")
+            .WithSummary("The customer's blocked certificates, oldest first.")
+            .ProducesProblem(StatusCodes.Status404NotFound);
         ops.MapGet("/tariffs", DocumentOperations.GetTariffsAsync)
             .WithName("GetTariffs");
         ops.MapPut("/tariffs", DocumentOperations.PutTariffsAsync)

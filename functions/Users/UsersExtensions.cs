@@ -98,6 +98,20 @@ public static class UsersExtensions
             .ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status409Conflict);
+        ops.MapPost("/users/{userId}/block", OperatorUserActions.BlockAsync)
+            .RequireOperatorRole(OperatorRoles.Customers)
+            .WithName("BlockUserByOperator")
+            .WithTags("Users")
+            .WithSummary("On the customer's written notice (6.2.4), the bank blocks a user; their sessions end.")
+            .ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status404NotFound);
+        ops.MapPost("/users/{userId}/restriction", OperatorUserActions.RestrictAsync)
+            .RequireOperatorRole(OperatorRoles.Customers)
+            .WithName("RestrictUserByOperator")
+            .WithTags("Users")
+            .WithSummary("On the customer's written notice (6.2.4), the bank withdraws some of a user's accounts or functions; sessions follow at once.")
+            .ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status404NotFound);
         ops.MapPost("/users/{userId}/unblock", ManageUsers.UnblockByOperatorAsync)
             .RequireOperatorRole(OperatorRoles.Customers)
             .WithName("UnblockUserByOperator")

@@ -26,6 +26,7 @@ public static class SignatureFailures
     public const string OrganisationMismatch = "organisation_mismatch";
     public const string NoSigningAuthority = "no_signing_authority";
     public const string CredentialsCompromised = "credentials_compromised";
+    public const string CertificateBlocked = "certificate_blocked";
 }
 
 /// <summary>What a verified signature says: who signed, with which certificate, when, and the signed bytes.</summary>
