@@ -116,8 +116,9 @@ public static class PlatformExtensions
 
         // Health and documentation
         services.AddHealthChecks().AddCheck<StorageHealthCheck>("storage", tags: ["ready"]);
-        services.AddOpenApi(options =>
+        services.AddOpenApi(CustomerDocument, options =>
         {
+            options.ShouldInclude = description => !IsOperatorPath(description.RelativePath);
             options.AddDocumentTransformer((document, _, _) =>
             {
                 document.Info = new OpenApiInfo
@@ -127,19 +128,51 @@ public static class PlatformExtensions
                     Description = "The bank's Business API: credentials, sessions, signed payment orders, notices and the archive. " +
                         "Errors are RFC 9457 problem details with a stable `code`; texts follow `Accept-Language` (ru, kk, en).",
                 };
+                return Task.CompletedTask;
+            });
+        });
+        services.AddOpenApi(OperatorDocument, options =>
+        {
+            options.ShouldInclude = description => IsOperatorPath(description.RelativePath);
+            options.AddDocumentTransformer((document, _, _) =>
+            {
+                document.Info = new OpenApiInfo
+                {
+                    Title = "Business API: bank staff",
+                    Version = "v1",
+                    Description = "The bank's operator endpoints (/api/v1/ops), served on the internal ingress only. Staff sign in with the " +
+                        "bank's identity provider; each endpoint needs one app role (ops.read, ops.customers, ops.payments, ops.trust, " +
+                        "ops.security, ops.calendar). Four-eyes actions answer 202 with a pending approval.",
+                };
                 document.Components ??= new OpenApiComponents();
                 document.Components.SecuritySchemes ??= new Dictionary<string, IOpenApiSecurityScheme>();
+                document.Components.SecuritySchemes[OperatorJwt.SchemeName] = new OpenApiSecurityScheme
+                {
+                    Type = SecuritySchemeType.Http,
+                    Scheme = "bearer",
+                    BearerFormat = "JWT",
+                    Description = "A staff token from the bank's identity provider (Entra ID): audience Operators:Audience, roles in `roles`.",
+                };
                 document.Components.SecuritySchemes[OperatorAuthenticationHandler.SchemeName] = new OpenApiSecurityScheme
                 {
                     Type = SecuritySchemeType.Http,
                     Scheme = "bearer",
-                    Description = "Operator key (bank side, /api/v1/ops/*).",
+                    Description = "Break-glass static key (Operations:ApiKeys): Development, or with Operations:AllowStaticKeys; never approves.",
                 };
                 return Task.CompletedTask;
             });
         });
         return builder;
     }
+
+    /// <summary>The OpenAPI document of customer endpoints (<c>/openapi/v1.json</c>, shown at <c>/docs</c>).</summary>
+    public const string CustomerDocument = "v1";
+
+    /// <summary>The OpenAPI document of operator endpoints (<c>/openapi/ops.json</c>).</summary>
+    public const string OperatorDocument = "ops";
+
+    private static bool IsOperatorPath(string? relativePath) =>
+        relativePath is not null && (relativePath == "api/v1/ops" || relativePath.StartsWith("api/v1/ops/", StringComparison.OrdinalIgnoreCase));
 
     /// <summary>The API's JSON conventions, for code that serialises outside the HTTP pipeline (stored documents, data files).</summary>
     public static readonly JsonSerializerOptions JsonOptions = CreateJsonOptions();
@@ -179,6 +212,22 @@ public static class PlatformExtensions
                 await ProblemWriter.WriteAsync(context.HttpContext, new ApiProblem(PlatformProblems.ForStatus(response.StatusCode)));
             }
         });
+        if (!app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<OperationsOptions>>().Value.Endpoints)
+        {
+            // The public ingress: operator paths do not exist here (they are served by the internal app).
+            app.Use((context, next) =>
+            {
+                if (context.Request.Path.StartsWithSegments(OperationsPrefix, StringComparison.OrdinalIgnoreCase)
+                    || context.Request.Path.StartsWithSegments($"/openapi/{OperatorDocument}.json", StringComparison.OrdinalIgnoreCase))
+                {
+                    context.Response.StatusCode = StatusCodes.Status404NotFound;
+                    return Task.CompletedTask;
+                }
+
+                return next(context);
+            });
+        }
+
         app.UseRouting();
         app.UseFourEyesBuffering();
         app.UseAuthentication();

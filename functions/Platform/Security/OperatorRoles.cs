@@ -81,6 +81,12 @@ public sealed class OperationsOptions
 {
     public const string Section = "Operations";
 
+    /// <summary>
+    /// Whether this instance serves <c>/api/v1/ops</c> at all. The public app in Azure sets false (those paths answer
+    /// 404 before authentication); a second, internal-ingress app of the same image serves bank staff.
+    /// </summary>
+    public bool Endpoints { get; set; } = true;
+
     /// <summary>Static keys (<c>Operations:ApiKeys</c>) outside Development: break-glass only, off unless set.</summary>
     public bool AllowStaticKeys { get; set; }
 
