@@ -56,6 +56,15 @@ param trustAnchorsPath string = ''
 @description('Signatures:CrlPath inside the container; empty uses the CRLs uploaded through the operations API.')
 param crlPath string = ''
 
+@description('Operators:Authority: the OpenID Connect issuer of bank staff tokens, e.g. https://login.microsoftonline.com/{tenant-id}/v2.0.')
+param operatorsAuthority string
+
+@description('Operators:Audience: the Application ID URI of the Entra app registration carrying the ops.* app roles (entra-app-roles.json).')
+param operatorsAudience string
+
+@description('Address space of the private network (prod): a /23 for the Container Apps environment and a /24 for private endpoints are cut from it.')
+param networkAddressPrefix string = '10.40.0.0/16'
+
 @description('Tags applied to every resource.')
 param tags object = {}
 
@@ -70,6 +79,7 @@ var settings = {
     softDeleteDays: 7
     logRetentionDays: 30
     aspNetCoreEnvironment: 'Staging'
+    privateNetworking: false
   }
   prod: {
     minReplicas: 1
@@ -80,6 +90,7 @@ var settings = {
     softDeleteDays: 30
     logRetentionDays: 365
     aspNetCoreEnvironment: 'Production'
+    privateNetworking: true
   }
 }
 var config = settings[environmentName]
@@ -92,8 +103,10 @@ var allTags = union(tags, {
 // Physical names of what the app uses (Storage:TablePrefix is empty in Azure). A test compares these
 // lists with the resources the app registers, so a new table cannot be forgotten here.
 var tables = [
+  'Approvals'
   'AuditJournal'
   'BankCalendar'
+  'CertificateBlocks'
   'Credentials'
   'CredentialsDue'
   'CustomerAccounts'
@@ -130,6 +143,7 @@ var operationalContainers = [
 ]
 var archiveContainer = 'archive'
 var identityName = 'id-${namePrefix}-${environmentName}'
+var publicNetworkAccess = config.privateNetworking ? 'Disabled' : 'Enabled'
 var workspaceName = 'log-${namePrefix}-${environmentName}'
 var appInsightsName = 'appi-${namePrefix}-${environmentName}'
 
@@ -153,6 +167,60 @@ module monitoring 'modules/monitoring.bicep' = {
   }
 }
 
+// prod: storage and Key Vault are closed to the public network; the apps reach them through private endpoints.
+module network 'modules/network.bicep' = if (config.privateNetworking) {
+  name: 'network'
+  params: {
+    location: location
+    name: 'vnet-${namePrefix}-${environmentName}'
+    addressPrefix: networkAddressPrefix
+    appsSubnetPrefix: cidrSubnet(networkAddressPrefix, 23, 0)
+    endpointsSubnetPrefix: cidrSubnet(networkAddressPrefix, 24, 2)
+    tags: allTags
+  }
+}
+
+module storageEndpoints 'modules/privateendpoint.bicep' = [
+  for service in ['blob', 'table', 'queue']: if (config.privateNetworking) {
+    name: 'pe-storage-${service}'
+    params: {
+      location: location
+      name: 'pe-${namePrefix}-${environmentName}-storage-${service}'
+      targetId: storage.outputs.id
+      groupId: service
+      subnetId: network.?outputs.endpointsSubnetId ?? ''
+      zoneId: network.?outputs.zoneIds[service] ?? ''
+      tags: allTags
+    }
+  }
+]
+
+module archiveEndpoint 'modules/privateendpoint.bicep' = if (config.privateNetworking) {
+  name: 'pe-archive-blob'
+  params: {
+    location: location
+    name: 'pe-${namePrefix}-${environmentName}-archive-blob'
+    targetId: archive.outputs.id
+    groupId: 'blob'
+    subnetId: network.?outputs.endpointsSubnetId ?? ''
+    zoneId: network.?outputs.zoneIds.blob ?? ''
+    tags: allTags
+  }
+}
+
+module vaultEndpoint 'modules/privateendpoint.bicep' = if (config.privateNetworking) {
+  name: 'pe-vault'
+  params: {
+    location: location
+    name: 'pe-${namePrefix}-${environmentName}-vault'
+    targetId: keyVault.outputs.id
+    groupId: 'vault'
+    subnetId: network.?outputs.endpointsSubnetId ?? ''
+    zoneId: network.?outputs.zoneIds.vault ?? ''
+    tags: allTags
+  }
+}
+
 module storage 'modules/storage.bicep' = {
   name: 'storage'
   dependsOn: [
@@ -170,6 +238,7 @@ module storage 'modules/storage.bicep' = {
     containers: operationalContainers
     softDeleteDays: config.softDeleteDays
     identityName: identityName
+    publicNetworkAccess: publicNetworkAccess
     tags: allTags
   }
 }
@@ -189,6 +258,7 @@ module archive 'modules/archive.bicep' = {
     policyState: archivePolicyState
     softDeleteDays: config.softDeleteDays
     identityName: identityName
+    publicNetworkAccess: publicNetworkAccess
     tags: allTags
   }
 }
@@ -204,6 +274,7 @@ module keyVault 'modules/keyvault.bicep' = {
     name: take('kv-${namePrefix}-${environmentName}-${suffix}', 24)
     identityName: identityName
     appInsightsName: appInsightsName
+    publicNetworkAccess: publicNetworkAccess
     tags: allTags
   }
 }
@@ -232,12 +303,21 @@ module app 'modules/containerapp.bicep' = if (deployApp) {
     crlPath: crlPath
     minReplicas: minReplicas ?? config.minReplicas
     maxReplicas: maxReplicas ?? config.maxReplicas
+    infrastructureSubnetId: network.?outputs.appsSubnetId ?? ''
+    operatorsAuthority: operatorsAuthority
+    operatorsAudience: operatorsAudience
     tags: allTags
   }
 }
 
 @description('Public HTTPS address of the API (empty while deployApp is false).')
 output apiUrl string = app.?outputs.?url ?? ''
+
+@description('Internal address of the operations app, for bank staff inside the network (empty while deployApp is false).')
+output opsUrl string = app.?outputs.?opsUrl ?? ''
+
+@description('The app roles to give the Entra app registration of the API (Operators:Audience); its manifest\'s appRoles.')
+output operatorAppRoles array = loadJsonContent('entra-app-roles.json')
 
 @description('Key Vault to put the app\'s secrets in (infra/README.md lists them).')
 output keyVaultName string = keyVault.outputs.name

@@ -49,6 +49,13 @@ param softDeleteDays int
 @description('Name of the app\'s user-assigned identity that gets the Blob data role.')
 param identityName string
 
+@description('Enabled in dev; Disabled in prod, where the app reaches it through private endpoints.')
+@allowed([
+  'Enabled'
+  'Disabled'
+])
+param publicNetworkAccess string
+
 @description('Tags applied to every resource.')
 param tags object
 
@@ -74,7 +81,7 @@ resource account 'Microsoft.Storage/storageAccounts@2025-01-01' = {
     allowSharedKeyAccess: allowSharedKeyAccess
     defaultToOAuthAuthentication: true
     allowCrossTenantReplication: false
-    publicNetworkAccess: 'Enabled'
+    publicNetworkAccess: publicNetworkAccess
     immutableStorageWithVersioning: {
       enabled: true
       immutabilityPolicy: {
@@ -155,3 +162,6 @@ output name string = account.name
 
 @description('Blob endpoint (ArchiveStorage__blobServiceUri).')
 output blobEndpoint string = account.properties.primaryEndpoints.blob
+
+@description('Archive account resource id.')
+output id string = account.id

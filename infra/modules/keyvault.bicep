@@ -21,6 +21,13 @@ param identityName string
 @description('Application Insights component whose connection string the vault keeps for the Container App.')
 param appInsightsName string
 
+@description('Enabled in dev; Disabled in prod, where the app reaches it through private endpoints.')
+@allowed([
+  'Enabled'
+  'Disabled'
+])
+param publicNetworkAccess string
+
 @description('Tags applied to every resource.')
 param tags object
 
@@ -47,10 +54,10 @@ resource vault 'Microsoft.KeyVault/vaults@2025-05-01' = {
     enabledForDeployment: false
     enabledForDiskEncryption: false
     enabledForTemplateDeployment: false
-    publicNetworkAccess: 'Enabled'
+    publicNetworkAccess: publicNetworkAccess
     networkAcls: {
       bypass: 'AzureServices'
-      defaultAction: 'Allow'
+      defaultAction: publicNetworkAccess == 'Enabled' ? 'Allow' : 'Deny'
     }
   }
 }
@@ -84,6 +91,9 @@ output uri string = vault.properties.vaultUri
 
 @description('Vault name.')
 output name string = vault.name
+
+@description('Vault resource id.')
+output id string = vault.id
 
 @description('Key Vault reference of the Application Insights connection string.')
 output telemetrySecretUri string = '${vault.properties.vaultUri}secrets/${telemetryConnection.name}'

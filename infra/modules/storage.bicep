@@ -38,6 +38,13 @@ param softDeleteDays int
 @description('Name of the app\'s user-assigned identity that gets the Table, Queue and Blob data roles.')
 param identityName string
 
+@description('Enabled in dev; Disabled in prod, where the app reaches it through private endpoints.')
+@allowed([
+  'Enabled'
+  'Disabled'
+])
+param publicNetworkAccess string
+
 @description('Tags applied to every resource.')
 param tags object
 
@@ -67,7 +74,7 @@ resource account 'Microsoft.Storage/storageAccounts@2025-01-01' = {
     allowSharedKeyAccess: allowSharedKeyAccess
     defaultToOAuthAuthentication: true
     allowCrossTenantReplication: false
-    publicNetworkAccess: 'Enabled'
+    publicNetworkAccess: publicNetworkAccess
     encryption: {
       keySource: 'Microsoft.Storage'
       requireInfrastructureEncryption: true

@@ -16,6 +16,8 @@ internal static class BicepCli
     {
         ["BUSINESS_API_IMAGE"] = "contoso.azurecr.io/business-api:1.0.0",
         ["BUSINESS_API_REGISTRY"] = "contoso.azurecr.io",
+        ["OPERATORS_AUTHORITY"] = "https://login.microsoftonline.com/00000000-0000-0000-0000-000000000000/v2.0",
+        ["OPERATORS_AUDIENCE"] = "api://business-api",
     };
 
     public static string ExecutablePath

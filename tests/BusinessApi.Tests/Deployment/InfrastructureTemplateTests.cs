@@ -178,9 +178,16 @@ public sealed class InfrastructureTemplateTests
         var main = await CompileAsync(environment);
         Assert.True(Bool(main.Evaluate(main.DeploymentNamed("containerapp")["condition"])), "the parameter files deploy the app");
         var apps = main.ModuleNamed("containerapp");
-        var app = Single(apps, "Microsoft.App/containerApps");
+        var (app, opsApp) = PublicAndOperationsApps(apps);
 
+        // Customers reach the public app, where operator paths do not exist; staff reach the internal one.
         Assert.True(Bool(apps.Get(app, "properties.configuration.ingress.external")));
+        Assert.False(Bool(apps.Get(opsApp, "properties.configuration.ingress.external")));
+        string? Setting(JsonObject resource, string name) =>
+            Text(apps.Get(resource, "properties.template.containers[0].env")!.AsArray().Single(e => Text(e!["name"]) == name)!["value"]);
+        Assert.Equal(("false", "true"), (Setting(app, "Operations__Endpoints"), Setting(opsApp, "Operations__Endpoints")));
+        Assert.All(new[] { app, opsApp }, a => Assert.Equal(("true", "false"), (Setting(a, "Operations__FourEyes"), Setting(a, "Operations__AllowStaticKeys"))));
+        Assert.Equal("api://business-api", Setting(opsApp, "Operators__Audience"));
         Assert.False(Bool(apps.Get(app, "properties.configuration.ingress.allowInsecure")));
         Assert.Equal("UserAssigned", Text(apps.Get(app, "identity.type")));
 
@@ -208,7 +215,7 @@ public sealed class InfrastructureTemplateTests
     {
         var main = await CompileAsync("prod");
         var apps = main.ModuleNamed("containerapp");
-        var app = Single(apps, "Microsoft.App/containerApps");
+        var (app, _) = PublicAndOperationsApps(apps);
         var env = apps.Get(app, "properties.template.containers[0].env")!.AsArray()
             .ToDictionary(e => Text(e!["name"])!, e => e!.AsObject(), StringComparer.Ordinal);
 
@@ -244,6 +251,42 @@ public sealed class InfrastructureTemplateTests
         Assert.True(DeploymentTimeValue.IsOne(secret["keyVaultUrl"]));
         Assert.True(DeploymentTimeValue.IsOne(secret["identity"]));
         Assert.Null(secret["value"]);
+    }
+
+    [Theory]
+    [InlineData("dev", false)]
+    [InlineData("prod", true)]
+    public async Task In_prod_storage_and_Key_Vault_are_closed_to_the_public_network_and_reached_through_private_endpoints(string environment, bool closed)
+    {
+        var main = await CompileAsync(environment);
+        var resources = main.AllResources().ToList();
+        var accounts = resources.Where(r => Type(r.Resource) == "Microsoft.Storage/storageAccounts").ToList();
+        var vault = resources.Single(r => Type(r.Resource) == "Microsoft.KeyVault/vaults");
+
+        Assert.Equal(2, accounts.Count);
+        Assert.All(accounts.Append(vault), r => Assert.Equal(closed ? "Disabled" : "Enabled", Text(r.Template.Get(r.Resource, "properties.publicNetworkAccess"))));
+        Assert.Equal(closed ? "Deny" : "Allow", Text(vault.Template.Get(vault.Resource, "properties.networkAcls.defaultAction")));
+        foreach (var name in new[] { "network", "pe-archive-blob", "pe-vault" })
+        {
+            Assert.Equal(closed, Bool(main.Evaluate(main.DeploymentNamed(name)["condition"])));
+        }
+
+        // The environment joins the network's apps subnet (known only at deployment, so checked as written).
+        var subnet = main.DeploymentNamed("containerapp")["properties"]!["parameters"]!["infrastructureSubnetId"]!["value"]!.ToJsonString();
+        Assert.Contains("appsSubnetId", subnet, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task The_Entra_app_registration_roles_are_the_operator_roles_the_app_checks()
+    {
+        var main = await CompileAsync("prod");
+
+        var roles = main.Evaluate(main.Definition["outputs"]!["operatorAppRoles"]!["value"])!;
+        var values = roles.AsArray().Select(r => Text(r!["value"])!).ToList();
+
+        Assert.Equal(BusinessApi.Platform.Security.OperatorRoles.All.Order(StringComparer.Ordinal), values.Order(StringComparer.Ordinal));
+        Assert.All(roles.AsArray(), r => Assert.Equal("User", Text(r!["allowedMemberTypes"]![0])));
+        Assert.Equal(roles.AsArray().Count, roles.AsArray().Select(r => Text(r!["id"])).Distinct().Count());
     }
 
     [Fact]
@@ -321,6 +364,15 @@ public sealed class InfrastructureTemplateTests
         var byId = System.Text.RegularExpressions.Regex.Match(principal, @"^\[reference\((resourceId\('Microsoft\.ManagedIdentity/userAssignedIdentities', (?:[^()]|\([^()]*\))*\)), '[^']*'\)\.principalId\]$");
         Assert.True(byId.Success, $"{template.DeploymentName}: the principal is not a user-assigned identity: {principal}");
         return Text(template.Evaluate(JsonValue.Create("[" + byId.Groups[1].Value + "]")))!.Split('/')[^1];
+    }
+
+    /// <summary>The customers' app and the bank staff's operations app (named like it, with -ops).</summary>
+    private static (JsonObject Public, JsonObject Operations) PublicAndOperationsApps(ArmTemplate apps)
+    {
+        var all = apps.Resources.Select(r => r.Resource).Where(r => Type(r) == "Microsoft.App/containerApps").ToList();
+        Assert.Equal(2, all.Count);
+        var operations = Assert.Single(all, a => Text(apps.Evaluate(a["name"]))!.EndsWith("-ops", StringComparison.Ordinal));
+        return (all.Single(a => a != operations), operations);
     }
 
     private static JsonObject Single(ArmTemplate template, string type) =>
