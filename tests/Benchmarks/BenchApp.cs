@@ -20,6 +20,8 @@ internal static class BenchApp
                 $"--Secrets:LocalPath={Path.Combine(Path.GetTempPath(), "business-api-bench", prefix, "secrets.json")}",
                 "--Logging:LogLevel:Default=Warning",
                 $"--Operations:ApiKeys={operatorKey}",
+                "--Operations:AllowStaticKeys=true", // the benchmarks act as the break-glass operator
+                "--Operations:FourEyes=false",
                 "--Http:RateLimiting:PermitsPerSecond=1000000",
                 "--Http:RateLimiting:Burst=1000000",
                 .. extra ?? [],

@@ -25,6 +25,8 @@ public sealed class LedgerThroughput(string connectionString, int accounts, Time
                 $"--Storage:TablePrefix={prefix}",
                 "--Logging:LogLevel:Default=Warning",
                 $"--Operations:ApiKeys={new string('b', 40)}",
+                "--Operations:AllowStaticKeys=true", // the benchmarks act as the break-glass operator
+                "--Operations:FourEyes=false",
                 "--Timers:ledger-outbox:Schedule=",
             ],
             includeLocalSettings: false);

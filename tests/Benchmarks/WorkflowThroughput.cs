@@ -26,6 +26,8 @@ public sealed class WorkflowThroughput(string connectionString, int concurrency,
                 $"--Storage:TablePrefix={prefix}",
                 "--Logging:LogLevel:Default=Warning",
                 $"--Operations:ApiKeys={new string('b', 40)}",
+                "--Operations:AllowStaticKeys=true", // the benchmarks act as the break-glass operator
+                "--Operations:FourEyes=false",
             ],
             builder =>
             {

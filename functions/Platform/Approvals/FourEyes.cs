@@ -157,7 +157,8 @@ public sealed class FourEyesFilter(IOptions<OperationsOptions> operations, Appro
     }
 }
 
-/// <summary>An approval as operators see it.</summary>
+/// <summary>An approval as operators see it: what exactly is asked (the request's body and query), by whom, and what became of it.</summary>
+/// <param name="Request">The request's JSON body as it was made: what the second person approves.</param>
 /// <param name="Result">The endpoint's answer once carried out: its status and body (JSON).</param>
 public sealed record ApprovalBody(
     string ApprovalId,
@@ -170,6 +171,8 @@ public sealed record ApprovalBody(
     DateTimeOffset ExpiresAt,
     string Method,
     string Path,
+    string? Query,
+    System.Text.Json.JsonElement? Request,
     string? DecidedBy,
     string? DecidedByName,
     DateTimeOffset? DecidedAt,
@@ -180,7 +183,8 @@ public sealed record ApprovalBody(
     {
         ArgumentNullException.ThrowIfNull(approval);
         return new ApprovalBody(approval.ApprovalId, approval.StatusAt(now), approval.Action, approval.Role, approval.RequestedBy,
-            approval.RequestedByName, approval.RequestedAt, approval.ExpiresAt, approval.Method, approval.Path, approval.DecidedBy,
+            approval.RequestedByName, approval.RequestedAt, approval.ExpiresAt, approval.Method, approval.Path, approval.Query,
+            ParseJson(approval.Body.Length == 0 ? null : System.Text.Encoding.UTF8.GetString(approval.Body)), approval.DecidedBy,
             approval.DecidedByName, approval.DecidedAt, approval.Reason,
             approval.ResultStatus is { } status ? new ApprovalResultBody(status, ParseJson(approval.ResultBody)) : null);
     }

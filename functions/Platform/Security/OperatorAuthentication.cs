@@ -51,6 +51,12 @@ public sealed partial class OperatorAuthenticationHandler(
             return AuthenticateResult.Fail("Unknown operator key.");
         }
 
+        if (!Request.Path.StartsWithSegments(PlatformExtensions.OperationsPrefix, StringComparison.OrdinalIgnoreCase))
+        {
+            // A key is an identity on /ops only; elsewhere (health, customer paths) it names nobody and is not journaled.
+            return AuthenticateResult.NoResult();
+        }
+
         var actor = "break-glass:" + match;
         if (!StaticKeysAllowed(environment, operations.Value))
         {

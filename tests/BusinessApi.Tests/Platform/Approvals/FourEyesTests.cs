@@ -62,6 +62,7 @@ public sealed class FourEyesTests : IAsyncLifetime
         Assert.Equal(("pending", "account.cash_in", "staff:oid-maker"),
             (pending.GetProperty("status").GetString(), pending.GetProperty("action").GetString(), pending.GetProperty("requestedBy").GetString()));
         Assert.Equal($"/api/v1/ops/approvals/{approvalId}", requested.Headers.Location!.OriginalString);
+        Assert.Equal(2500m, pending.GetProperty("request").GetProperty("amount").GetDecimal()); // the checker sees what they approve
         Assert.Equal("0.00", await BalanceAsync(iban));
         var listed = await reader.GetFromJsonAsync<JsonElement>("/api/v1/ops/approvals?status=pending");
         Assert.Contains(listed.GetProperty("items").EnumerateArray(), a => a.GetProperty("approvalId").GetString() == approvalId);
@@ -186,6 +187,33 @@ public sealed class FourEyesTests : IAsyncLifetime
 
         Assert.Equal(HttpStatusCode.OK, withdrawn.StatusCode);
         Assert.Equal("staff:oid-maker", (await withdrawn.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("decidedBy").GetString());
+    }
+
+    [Fact]
+    public async Task TrustAnchors_AreAddedAndRemoved_OnlyWithASecondPerson()
+    {
+        using var pki = new TestPki();
+        using var maker = Person("oid-trust-maker", "Trust Maker", OperatorRoles.Trust, OperatorRoles.Read);
+        using var checker = Person("oid-trust-checker", "Trust Checker", OperatorRoles.Trust, OperatorRoles.Read);
+        using var payments = Person("oid-payments", "Payments", OperatorRoles.Payments, OperatorRoles.Read);
+        async Task<bool> TrustedAsync() => (await checker.GetFromJsonAsync<JsonElement>("/api/v1/ops/trust-anchors"))
+            .GetProperty("certificates").EnumerateArray().Any(a => a.GetProperty("thumbprint").GetString() == pki.Root.Thumbprint);
+
+        var add = await maker.PostAsJsonAsync("/api/v1/ops/trust-anchors", new { certificate = pki.Root.ExportCertificatePem() });
+        var addId = (await add.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("approvalId").GetString()!;
+        Assert.False(await TrustedAsync());
+        Assert.Equal("role_required", (await ProblemOf(payments.PostAsync($"/api/v1/ops/approvals/{addId}/approve", null))).Code);
+        await checker.PostAsync($"/api/v1/ops/approvals/{addId}/approve", null);
+        Assert.Equal(201, (await ExecutedAsync(checker, addId)).GetProperty("result").GetProperty("status").GetInt32());
+        Assert.True(await TrustedAsync());
+
+        var remove = await checker.DeleteAsync($"/api/v1/ops/trust-anchors/{pki.Root.Thumbprint}");
+        Assert.Equal(HttpStatusCode.Accepted, remove.StatusCode);
+        var removeId = (await remove.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("approvalId").GetString()!;
+        Assert.True(await TrustedAsync());
+        await maker.PostAsync($"/api/v1/ops/approvals/{removeId}/approve", null);
+        Assert.Equal(200, (await ExecutedAsync(maker, removeId)).GetProperty("result").GetProperty("status").GetInt32());
+        Assert.False(await TrustedAsync());
     }
 
     private HttpClient Person(string oid, string name, params string[] roles) => _idp.Client(_app, oid, name, roles);

@@ -56,7 +56,7 @@ public sealed class WorkflowDefinitionTests
         // The runner validates them as the app starts; this names each one.
         await using var app = await TestApp.StartAsync();
         var definitions = app.Services.GetServices<IWorkflowDefinition>().ToList();
-        Assert.Equal(["maintenance-broadcast", "notice-delivery", "payment-document", "refund-notice", "service-termination"],
+        Assert.Equal(["four-eyes", "maintenance-broadcast", "notice-delivery", "payment-document", "refund-notice", "service-termination"],
             definitions.Select(d => d.Name).Order(StringComparer.Ordinal));
         Assert.All(definitions, d => d.Validate());
     }
