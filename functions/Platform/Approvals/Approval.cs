@@ -93,7 +93,10 @@ public sealed record Approval
 
     /// <summary><c>apr_yyyyMM_</c> and 20 random hex digits: the month is the table partition.</summary>
     public static string NewId(DateTimeOffset now) =>
-        string.Create(CultureInfo.InvariantCulture, $"apr_{now.UtcDateTime:yyyyMM}_{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(10))}");
+        $"apr_{MonthPartition(now)}_{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(10))}";
+
+    /// <summary>The partition of approvals requested in the UTC month of <paramref name="instant"/> (<c>yyyyMM</c>).</summary>
+    public static string MonthPartition(DateTimeOffset instant) => instant.UtcDateTime.ToString("yyyyMM", CultureInfo.InvariantCulture);
 
     /// <summary>The partition of an id, or null when the id is not one of ours.</summary>
     public static string? PartitionOf(string approvalId) =>

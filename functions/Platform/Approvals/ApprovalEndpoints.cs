@@ -127,17 +127,14 @@ public static class ApprovalEndpoints
         var status = approval.StatusAt(now);
         if (status != ApprovalStatus.Pending)
         {
-            return ProblemResult.For(new ApiProblem(status == ApprovalStatus.Expired ? ApprovalProblems.Expired : ApprovalProblems.NotPending)
-            {
-                Extensions = new Dictionary<string, object?> { ["approvalStatus"] = status },
-            });
+            return NotPending(status);
         }
 
         var closed = await approvals.CloseAsync(approval, ApprovalStatus.Rejected, by, user.DisplayName(), request?.Reason?.Trim(), cancellationToken);
         if (closed is null)
         {
             var current = await approvals.GetAsync(approvalId, cancellationToken) ?? approval;
-            return ProblemResult.For(new ApiProblem(ApprovalProblems.NotPending) { Extensions = new Dictionary<string, object?> { ["approvalStatus"] = current.StatusAt(now) } });
+            return NotPending(current.StatusAt(now));
         }
 
         await JournalAsync(audit, httpContext, approval, by, "approval.rejected", AuditOutcome.Success, closed.Reason, cancellationToken);
@@ -186,11 +183,15 @@ public static class ApprovalEndpoints
             await JournalAsync(audit, httpContext, approval, "system", "approval.expired", AuditOutcome.Success, null, cancellationToken);
         }
 
-        return ProblemResult.For(new ApiProblem(status == ApprovalStatus.Expired ? ApprovalProblems.Expired : ApprovalProblems.NotPending)
+        return NotPending(status);
+    }
+
+    /// <summary>409: expired, or already decided (the current status is in <c>approvalStatus</c>).</summary>
+    private static ProblemResult NotPending(ApprovalStatus status) =>
+        ProblemResult.For(new ApiProblem(status == ApprovalStatus.Expired ? ApprovalProblems.Expired : ApprovalProblems.NotPending)
         {
             Extensions = new Dictionary<string, object?> { ["approvalStatus"] = status },
         });
-    }
 
     private static async Task JournalAsync(
         AuditJournal audit, HttpContext httpContext, Approval approval, string actor, string action, AuditOutcome outcome, string? note, CancellationToken cancellationToken)

@@ -1,16 +1,19 @@
 using Azure;
 using Azure.Data.Tables;
+using BusinessApi.Platform.Security;
 using BusinessApi.Platform.Storage;
 using BusinessApi.Platform.Workflows;
+using Microsoft.Extensions.Options;
 
 namespace BusinessApi.Platform.Approvals;
 
 /// <summary>
 /// Four-eyes requests in the <c>Approvals</c> table, one partition per month of request (the id carries it), so
-/// the pending ones are found in two partitions: none lives longer than <c>Operations:ApprovalHours</c> (≤ 30 days).
+/// the pending ones are found in two or three partitions: none lives longer than <c>Operations:ApprovalHours</c> (≤ 30 days).
 /// The approval and the start of the workflow that carries it out commit as one transaction.
 /// </summary>
-public sealed class ApprovalStore(StorageResources storage, WorkflowEngine engine, FourEyesWorkflow workflow, TimeProvider time)
+public sealed class ApprovalStore(
+    StorageResources storage, WorkflowEngine engine, FourEyesWorkflow workflow, TimeProvider time, IOptions<OperationsOptions> operations)
 {
     public const string TableName = "Approvals";
 
@@ -64,11 +67,20 @@ public sealed class ApprovalStore(StorageResources storage, WorkflowEngine engin
         }
     }
 
-    /// <summary>Approvals requested this month and last month, optionally of one status (as of now), newest first.</summary>
+    /// <summary>
+    /// Approvals requested this month and last month, and every one still within its lifetime, optionally of one
+    /// status (as of now), newest first: the month partitions from the older of a month ago and one lifetime ago.
+    /// </summary>
     public async Task<IReadOnlyList<Approval>> ListRecentAsync(ApprovalStatus? status, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
-        var months = new[] { Approval.PartitionOf(Approval.NewId(now))!, Approval.PartitionOf(Approval.NewId(now.AddMonths(-1)))! };
+        var oldest = new[] { now.AddMonths(-1), now - operations.Value.ApprovalLifetime }.Min();
+        var months = new List<string>();
+        for (var month = new DateTimeOffset(oldest.UtcDateTime.Year, oldest.UtcDateTime.Month, 1, 0, 0, 0, TimeSpan.Zero); month <= now; month = month.AddMonths(1))
+        {
+            months.Add(Approval.MonthPartition(month));
+        }
+
         var found = new List<Approval>();
         foreach (var month in months)
         {

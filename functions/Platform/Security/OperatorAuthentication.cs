@@ -51,31 +51,35 @@ public sealed partial class OperatorAuthenticationHandler(
             return AuthenticateResult.Fail("Unknown operator key.");
         }
 
-        if (!Request.Path.StartsWithSegments(PlatformExtensions.OperationsPrefix, StringComparison.OrdinalIgnoreCase))
-        {
-            // A key is an identity on /ops only; elsewhere (health, customer paths) it names nobody and is not journaled.
-            return AuthenticateResult.NoResult();
-        }
-
+        // Uses on /ops are journaled; elsewhere (health checks, customer paths) the key grants nothing, so its use is not.
+        var journaled = Request.Path.StartsWithSegments(PlatformExtensions.OperationsPrefix, StringComparison.OrdinalIgnoreCase);
         var actor = "break-glass:" + match;
         if (!StaticKeysAllowed(environment, operations.Value))
         {
             Context.Items[RefusalItem] = true;
-            await audit.AppendAsync(new AuditRecord(AuditJournal.SystemSubject, actor, "operator.break_glass_refused", AuditOutcome.Denied)
+            if (journaled)
             {
-                Target = Request.Path.ToString(),
-                CorrelationId = Context.TraceIdentifier,
-                Details = new Dictionary<string, string> { ["method"] = Request.Method, ["address"] = address, ["reason"] = "static_keys_disabled" },
-            }, Context.RequestAborted);
+                await audit.AppendAsync(new AuditRecord(AuditJournal.SystemSubject, actor, "operator.break_glass_refused", AuditOutcome.Denied)
+                {
+                    Target = Request.Path.ToString(),
+                    CorrelationId = Context.TraceIdentifier,
+                    Details = new Dictionary<string, string> { ["method"] = Request.Method, ["address"] = address, ["reason"] = "static_keys_disabled" },
+                }, Context.RequestAborted);
+            }
+
             return AuthenticateResult.Fail("Static operator keys are disabled outside Development (Operations:AllowStaticKeys).");
         }
 
-        await audit.AppendAsync(new AuditRecord(AuditJournal.SystemSubject, actor, "operator.break_glass_used", AuditOutcome.Success)
+        if (journaled)
         {
-            Target = Request.Path.ToString(),
-            CorrelationId = Context.TraceIdentifier,
-            Details = new Dictionary<string, string> { ["method"] = Request.Method, ["address"] = address },
-        }, Context.RequestAborted);
+            await audit.AppendAsync(new AuditRecord(AuditJournal.SystemSubject, actor, "operator.break_glass_used", AuditOutcome.Success)
+            {
+                Target = Request.Path.ToString(),
+                CorrelationId = Context.TraceIdentifier,
+                Details = new Dictionary<string, string> { ["method"] = Request.Method, ["address"] = address },
+            }, Context.RequestAborted);
+        }
+
         List<Claim> claims =
         [
             new Claim(ClaimTypes.NameIdentifier, actor),
