@@ -53,23 +53,25 @@ public sealed partial class OperatorAuthenticationHandler(
 
         // Uses on /ops are journaled; elsewhere (health checks, customer paths) the key grants nothing, so its use is not.
         var journaled = Request.Path.StartsWithSegments(PlatformExtensions.OperationsPrefix, StringComparison.OrdinalIgnoreCase);
-        var actor = "break-glass:" + match;
         if (!StaticKeysAllowed(environment, operations.Value))
         {
             Context.Items[RefusalItem] = true;
             if (journaled)
             {
-                await audit.AppendAsync(new AuditRecord(AuditJournal.SystemSubject, actor, "operator.break_glass_refused", AuditOutcome.Denied)
+                // Aggregated like every failed authentication (the first per address a minute, then a count): a leaked
+                // key cannot be used to flood the journal.
+                await failures.RecordAsync("operator.break_glass_refused", address, new Dictionary<string, string>
                 {
-                    Target = Request.Path.ToString(),
-                    CorrelationId = Context.TraceIdentifier,
-                    Details = new Dictionary<string, string> { ["method"] = Request.Method, ["address"] = address, ["reason"] = "static_keys_disabled" },
-                }, Context.RequestAborted);
+                    ["key"] = match,
+                    ["path"] = Request.Path.ToString(),
+                    ["reason"] = "static_keys_disabled",
+                }, Context.TraceIdentifier, Context.RequestAborted);
             }
 
             return AuthenticateResult.Fail("Static operator keys are disabled outside Development (Operations:AllowStaticKeys).");
         }
 
+        var actor = "break-glass:" + match;
         if (journaled)
         {
             await audit.AppendAsync(new AuditRecord(AuditJournal.SystemSubject, actor, "operator.break_glass_used", AuditOutcome.Success)

@@ -83,9 +83,11 @@ public sealed class OperatorAuthenticationTests
         var problem = await Problem.ReadAsync(response);
         Assert.Equal(HttpStatusCode.Unauthorized, problem.Status);
         Assert.Equal("static_keys_disabled", problem.Code);
-        var refused = Assert.Single(await ReadJournalTableAsync(app), e => e.GetString("Action") == "operator.break_glass_refused");
-        Assert.StartsWith("break-glass:", refused.GetString("Actor"), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await GetAsync(app, app.OperatorKey)).StatusCode);
+        var refused = Assert.Single(await ReadJournalTableAsync(app), e => e.GetString("Action") == "operator.break_glass_refused"); // aggregated: one a minute
         Assert.Equal("denied", refused.GetString("Outcome"));
+        Assert.Contains("\"key\":", refused.GetString("Details"), StringComparison.Ordinal); // the key's fingerprint, never the key
+        Assert.DoesNotContain(app.OperatorKey, refused.GetString("Details"), StringComparison.Ordinal);
     }
 
     [Fact]
