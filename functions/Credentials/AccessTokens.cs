@@ -5,6 +5,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using BusinessApi.Platform.Secrets;
+using BusinessApi.Platform.Security;
 using Microsoft.Extensions.Options;
 
 namespace BusinessApi.Credentials;
@@ -105,8 +106,7 @@ public sealed class AccessTokens(ISecretStore secrets, TimeProvider time, IOptio
     }
 
     /// <summary>Three base64url segments, the first a JSON object: how a client token differs from an operator key.</summary>
-    public static bool LooksLikeOurs(string token) =>
-        token.StartsWith("eyJ", StringComparison.Ordinal) && token.Count(c => c == '.') == 2;
+    public static bool LooksLikeOurs(string token) => BearerSchemes.LooksLikeJwt(token);
 
     private async ValueTask<SecretValue?> KeyAsync(string kid, CancellationToken cancellationToken)
     {

@@ -74,12 +74,12 @@ public static class AuditAnchorEndpoints
         }
 
         var anchor = await anchors.ReadAsync(day, cancellationToken);
-        var verification = anchor is null ? null : await anchors.VerifyDayAsync(day, cancellationToken);
-        if (anchor is null || verification is null)
+        if (anchor is null)
         {
             return ProblemResult.For(new ApiProblem(PlatformProblems.NotFound));
         }
 
+        var verification = await anchors.VerifyDayAsync(anchor, cancellationToken);
         return TypedResults.Ok(new AuditAnchorBody(anchor, verification.Intact, verification.AnchorHashValid, verification.LinkedToPrevious,
             [.. verification.Partitions.Select(p => new AuditPartitionFindingBody(p.Subject, p.Intact, p.Entries, p.AnchoredSequence, p.BrokenAtSequence, p.Break, AuditFindings.Of(p.Break)))]));
     }

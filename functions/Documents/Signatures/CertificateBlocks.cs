@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
@@ -101,6 +100,4 @@ public sealed class CertificateBlocks(StorageResources storage)
         entity.GetDateTimeOffset("BlockedAt") ?? default,
         entity.GetString("BlockedBy") ?? "",
         entity.GetString("Reference"));
-
-    public static string Format(DateTimeOffset at) => at.ToString("O", CultureInfo.InvariantCulture);
 }

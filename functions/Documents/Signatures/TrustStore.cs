@@ -82,8 +82,7 @@ public sealed partial class TrustStore(
             return (null, "not_a_ca_certificate");
         }
 
-        var name = AnchorsPrefix + Convert.ToHexStringLower(certificate.GetCertHash(HashAlgorithmName.SHA256)) + ".cer";
-        await UploadAsync(name, certificate.RawData, overwrite: false, cancellationToken);
+        await UploadAsync(AnchorBlobName(certificate), certificate.RawData, overwrite: false, cancellationToken);
         _current = null;
         return (certificate, null);
     }
@@ -91,23 +90,21 @@ public sealed partial class TrustStore(
     /// <summary>
     /// Removes an anchor added through the API, by its thumbprint (SHA-1 hex, as listed): null when no uploaded
     /// anchor has it. Anchors from <see cref="SignatureOptions.TrustAnchorsPath"/> are part of the deployment and stay.
+    /// The anchor is found in the material in force (an upload on another instance shows within
+    /// <see cref="SignatureOptions.RefreshSeconds"/>), and its blob by the name it was uploaded under.
     /// </summary>
     public async Task<X509Certificate2?> RemoveAnchorAsync(string thumbprint, CancellationToken cancellationToken)
     {
-        await foreach (var blob in _container.GetBlobsAsync(new GetBlobsOptions { Prefix = AnchorsPrefix }, cancellationToken))
+        var material = await GetAsync(cancellationToken);
+        var certificate = material.Roots.Concat(material.Intermediates)
+            .FirstOrDefault(c => string.Equals(c.Thumbprint, thumbprint, StringComparison.OrdinalIgnoreCase));
+        if (certificate is null || !(await _container.GetBlobClient(AnchorBlobName(certificate)).DeleteIfExistsAsync(cancellationToken: cancellationToken)).Value)
         {
-            var content = (await _container.GetBlobClient(blob.Name).DownloadContentAsync(cancellationToken)).Value.Content.ToArray();
-            var certificates = ParseCertificates(content);
-            var certificate = certificates.Count > 0 ? certificates[0] : null;
-            if (certificate is not null && string.Equals(certificate.Thumbprint, thumbprint, StringComparison.OrdinalIgnoreCase))
-            {
-                await _container.GetBlobClient(blob.Name).DeleteIfExistsAsync(cancellationToken: cancellationToken);
-                _current = null;
-                return certificate;
-            }
+            return null; // unknown, or configured from a file (part of the deployment)
         }
 
-        return null;
+        _current = null;
+        return certificate;
     }
 
     /// <summary>Adds a CRL signed by a known CA; an older CRL than the one on file for that CA is refused.</summary>
@@ -130,6 +127,10 @@ public sealed partial class TrustStore(
     }
 
     public void Dispose() => _gate.Dispose();
+
+    /// <summary>An uploaded anchor's blob: named by its SHA-256, so the same certificate is one blob.</summary>
+    private static string AnchorBlobName(X509Certificate2 certificate) =>
+        AnchorsPrefix + Convert.ToHexStringLower(certificate.GetCertHash(HashAlgorithmName.SHA256)) + ".cer";
 
     /// <summary>Certificates in PEM (one or more) or DER.</summary>
     public static IReadOnlyList<X509Certificate2> ParseCertificates(byte[] data)

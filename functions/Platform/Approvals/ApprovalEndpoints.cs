@@ -94,7 +94,8 @@ public static class ApprovalEndpoints
             return await NotPendingAsync(approval, approver, approvals, audit, httpContext, now, cancellationToken);
         }
 
-        if (!await approvals.ApproveAsync(approval, approver, user.DisplayName(), cancellationToken))
+        var approved = await approvals.ApproveAsync(approval, approver, user.DisplayName(), cancellationToken);
+        if (approved is null)
         {
             // Another decision committed first (a racing approver, a rejection): answer as for a retry.
             var current = await approvals.GetAsync(approvalId, cancellationToken) ?? approval;
@@ -102,7 +103,6 @@ public static class ApprovalEndpoints
         }
 
         await JournalAsync(audit, httpContext, approval, approver, "approval.approved", AuditOutcome.Success, null, cancellationToken);
-        var approved = await approvals.GetAsync(approvalId, cancellationToken) ?? approval;
         return TypedResults.Accepted($"/api/v1/ops/approvals/{approvalId}", ApprovalBody.From(approved, now));
     }
 

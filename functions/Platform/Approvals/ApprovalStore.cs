@@ -39,16 +39,16 @@ public sealed class ApprovalStore(
     }
 
     /// <summary>
-    /// Approves and starts carrying out in one transaction, if the approval is still the version read: false
-    /// when another decision (a racing approver) got there first.
+    /// Approves and starts carrying out in one transaction, if the approval is still the version read: the approved
+    /// approval, or null when another decision (a racing approver) got there first.
     /// </summary>
-    public async Task<bool> ApproveAsync(Approval read, string approver, string? approverName, CancellationToken cancellationToken)
+    public async Task<Approval?> ApproveAsync(Approval read, string approver, string? approverName, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(read);
         var approved = read with { Status = ApprovalStatus.Approved, DecidedBy = approver, DecidedByName = approverName, DecidedAt = time.GetUtcNow() };
         return await engine.StartAsync(workflow, Location(read.ApprovalId), read.ApprovalId, new ApprovalRun(read.ApprovalId),
             with: [new TableTransactionAction(TableTransactionActionType.UpdateReplace, approved.ToEntity(), read.ETag)],
-            cancellationToken: cancellationToken);
+            cancellationToken: cancellationToken) ? approved : null;
     }
 
     /// <summary>Moves a pending approval to <paramref name="status"/> (rejected or expired) if still the version read.</summary>

@@ -110,10 +110,12 @@ public sealed partial class AuditAnchors(StorageResources storage, AuditJournal 
     /// One subject's day: its chain and link (<see cref="AuditJournal.VerifyAsync"/>), then its anchor when the day
     /// has one. Entries after the anchored head (written after the anchor) are reported, not counted as tampering.
     /// </summary>
-    public async Task<AnchoredVerification> VerifyAsync(string subject, DateOnly day, CancellationToken cancellationToken)
+    public async Task<AnchoredVerification> VerifyAsync(string subject, DateOnly day, CancellationToken cancellationToken) =>
+        await VerifyAsync(subject, day, await ReadAsync(day, cancellationToken), cancellationToken);
+
+    private async Task<AnchoredVerification> VerifyAsync(string subject, DateOnly day, AuditAnchor? anchor, CancellationToken cancellationToken)
     {
         var chain = await journal.VerifyAsync(subject, day, cancellationToken);
-        var anchor = await ReadAsync(day, cancellationToken);
         var anchored = anchor?.Partitions.FirstOrDefault(p => string.Equals(p.Subject, subject, StringComparison.Ordinal));
         if (anchor is not null && !anchor.HashIsValid())
         {
@@ -130,7 +132,11 @@ public sealed partial class AuditAnchors(StorageResources storage, AuditJournal 
             return new AnchoredVerification(AuditVerification.Broken(0, 1, AuditBreak.DayMissing), AnchorState.Mismatch, anchored);
         }
 
-        var stored = await journal.EntryHashAsync(subject, day, anchored.Sequence, cancellationToken);
+        // An intact chain numbers its entries 1..Entries and its head holds the last hash: only entries written after
+        // the anchor make the anchored entry's hash a read of its own.
+        var stored = anchored.Sequence > chain.Entries ? null
+            : chain.Head is { } head && head.Sequence == anchored.Sequence ? head.Hash
+            : await journal.EntryHashAsync(subject, day, anchored.Sequence, cancellationToken);
         if (stored is null)
         {
             return new AnchoredVerification(AuditVerification.Broken(chain.Entries, chain.Entries + 1L, AuditBreak.EntriesMissing), AnchorState.Mismatch, anchored);
@@ -145,17 +151,13 @@ public sealed partial class AuditAnchors(StorageResources storage, AuditJournal 
     }
 
     /// <summary>
-    /// A whole day: the anchor's own hash and its link to the previous anchor, and every partition it lists
+    /// A whole anchored day: the anchor's own hash and its link to the previous anchor, and every partition it lists
     /// against the table — so a day deleted from the table (entries, head and index) is still found.
     /// </summary>
-    public async Task<DayVerification?> VerifyDayAsync(DateOnly day, CancellationToken cancellationToken)
+    public async Task<DayVerification> VerifyDayAsync(AuditAnchor anchor, CancellationToken cancellationToken)
     {
-        var anchor = await ReadAsync(day, cancellationToken);
-        if (anchor is null)
-        {
-            return null;
-        }
-
+        ArgumentNullException.ThrowIfNull(anchor);
+        var day = anchor.Day;
         var previous = await LatestAsync(day, cancellationToken);
         var linked = previous is null
             ? anchor.PreviousHash == AuditChain.GenesisHash
@@ -163,7 +165,7 @@ public sealed partial class AuditAnchors(StorageResources storage, AuditJournal 
         var partitions = new List<PartitionFinding>();
         foreach (var head in anchor.Partitions)
         {
-            var result = await VerifyAsync(head.Subject, day, cancellationToken);
+            var result = await VerifyAsync(head.Subject, day, anchor, cancellationToken);
             partitions.Add(new PartitionFinding(head.Subject, result.Chain.Intact && result.Anchor == AnchorState.Matches, result.Chain.Entries,
                 head.Sequence, result.Chain.BrokenAtSequence, result.Chain.Break));
         }

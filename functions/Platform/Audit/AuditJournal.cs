@@ -133,7 +133,7 @@ public sealed partial class AuditJournal(
     {
         var user = httpContext.HttpContext?.User;
         return user is not null && string.Equals(user.FindFirstValue(ClaimTypes.NameIdentifier), actor, StringComparison.Ordinal)
-            ? user.FindFirstValue("name")
+            ? user.FindFirstValue(Security.OperatorRoles.NameClaim)
             : null;
     }
 

@@ -39,6 +39,13 @@ public static class BearerSchemes
             return Task.CompletedTask;
         }));
 
+    /// <summary>Three dot-separated parts, the first a base64url JSON object (<c>eyJ</c>): a JWT's shape, whoever issued it.</summary>
+    public static bool LooksLikeJwt(string token)
+    {
+        ArgumentNullException.ThrowIfNull(token);
+        return token.StartsWith("eyJ", StringComparison.Ordinal) && token.Count(c => c == '.') == 2;
+    }
+
     internal static void AddSelector(AuthenticationBuilder authentication) =>
         authentication.AddPolicyScheme(SelectorScheme, "By the bearer token's shape", scheme =>
             scheme.ForwardDefaultSelector = context =>

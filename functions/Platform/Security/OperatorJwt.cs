@@ -80,13 +80,9 @@ public static class OperatorJwt
             {
                 var header = context.Request.Headers.Authorization.ToString();
                 var token = header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? header["Bearer ".Length..].Trim() : "";
-                return configured && LooksLikeJwt(token) ? SchemeName : OperatorAuthenticationHandler.SchemeName;
+                return configured && BearerSchemes.LooksLikeJwt(token) ? SchemeName : OperatorAuthenticationHandler.SchemeName;
             });
     }
-
-    /// <summary>Three dot-separated parts, the first a base64url JSON object (<c>eyJ</c>).</summary>
-    public static bool LooksLikeJwt(string token) =>
-        token.StartsWith("eyJ", StringComparison.Ordinal) && token.Count(c => c == '.') == 2;
 
     private static Task IdentifyPerson(TokenValidatedContext context)
     {

@@ -1,9 +1,9 @@
 using System.Net;
-using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
 using BusinessApi.Accounts;
 using BusinessApi.Accounts.Ledger;
+using BusinessApi.Calendar;
 using BusinessApi.Platform.Security;
 using BusinessApi.Tests.Documents;
 using BusinessApi.Tests.Infrastructure;
@@ -86,23 +86,16 @@ public sealed class FourEyesCrashTests
         using var another = Staff(healthy.BaseAddress, idp, "oid-other", "Other", OperatorRoles.Payments, OperatorRoles.Read);
         Assert.Equal(HttpStatusCode.Conflict, (await another.PostAsync($"/api/v1/ops/approvals/{approvalId}/approve", null)).StatusCode);
         using var ops = setup.OperatorClient();
-        var today = DateOnly.FromDateTime(DateTimeOffset.UtcNow.ToOffset(TimeSpan.FromHours(5)).DateTime);
+        var today = KazakhstanTime.LocalDate(DateTimeOffset.UtcNow);
         var statement = await ops.GetFromJsonAsync<JsonElement>(string.Create(System.Globalization.CultureInfo.InvariantCulture,
             $"/api/v1/ops/accounts/{iban}/statement?from={today.AddDays(-1):yyyy-MM-dd}&to={today:yyyy-MM-dd}")); // around midnight too
         Assert.Single(statement.GetProperty("entries").EnumerateArray());
         Assert.Equal("4200.00", await BalanceAsync(setup, iban));
     }
 
-    private static HttpClient Staff(Uri address, TestIdentityProvider idp, string oid, string name, params string[] roles)
-    {
-        var client = new HttpClient { BaseAddress = address, Timeout = TimeSpan.FromSeconds(30) };
-        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", idp.Token(oid, name, roles, DateTimeOffset.UtcNow));
-        return client;
-    }
+    // The processes run on the real clock, so their tokens are minted on it.
+    private static HttpClient Staff(Uri address, TestIdentityProvider idp, string oid, string name, params string[] roles) =>
+        idp.Client(address, DateTimeOffset.UtcNow, oid, name, roles);
 
-    private static async Task<string> BalanceAsync(TestApp app, string iban)
-    {
-        using var ops = app.OperatorClient();
-        return (await ops.GetFromJsonAsync<JsonElement>($"/api/v1/ops/accounts/{iban}")).GetProperty("account").GetProperty("balance").GetString()!;
-    }
+    private static async Task<string> BalanceAsync(TestApp app, string iban) => (await app.AccountAsync(iban)).GetProperty("balance").GetString()!;
 }

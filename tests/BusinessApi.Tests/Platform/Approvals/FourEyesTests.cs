@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using BusinessApi.Calendar;
 using BusinessApi.Platform.Approvals;
 using BusinessApi.Platform.Security;
 using BusinessApi.Tests.Documents;
@@ -231,11 +232,7 @@ public sealed class FourEyesTests : IAsyncLifetime
         return client.SendAsync(request);
     }
 
-    private async Task<string> BalanceAsync(string iban)
-    {
-        using var ops = _app.OperatorClient();
-        return (await ops.GetFromJsonAsync<JsonElement>($"/api/v1/ops/accounts/{iban}")).GetProperty("account").GetProperty("balance").GetString()!;
-    }
+    private async Task<string> BalanceAsync(string iban) => (await _app.AccountAsync(iban)).GetProperty("balance").GetString()!;
 
     private static Task<JsonElement> ExecutedAsync(HttpClient client, string approvalId) =>
         Eventually.GetAsync(() => client.GetFromJsonAsync<JsonElement>($"/api/v1/ops/approvals/{approvalId}"),
@@ -245,8 +242,8 @@ public sealed class FourEyesTests : IAsyncLifetime
 
     private async Task<IReadOnlyList<(string Action, string Actor, string? ActorName)>> JournalAsync(HttpClient client, string subject)
     {
-        var day = DateOnly.FromDateTime(_app.Time.GetUtcNow().ToOffset(TimeSpan.FromHours(5)).DateTime).ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture);
-        var page = await client.GetFromJsonAsync<JsonElement>($"/api/v1/ops/audit?subject={subject}&date={day}&pageSize=500");
+        var day = KazakhstanTime.LocalDate(_app.Time.GetUtcNow());
+        var page = await client.GetFromJsonAsync<JsonElement>(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"/api/v1/ops/audit?subject={subject}&date={day:yyyy-MM-dd}&pageSize=500"));
         return [.. page.GetProperty("entries").EnumerateArray().Select(e => (e.GetProperty("action").GetString()!, e.GetProperty("actor").GetString()!,
             e.TryGetProperty("actorName", out var n) ? n.GetString() : null))];
     }

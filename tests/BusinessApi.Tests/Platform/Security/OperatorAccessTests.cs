@@ -4,6 +4,7 @@ using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using BusinessApi.Calendar;
 using BusinessApi.Platform;
 using BusinessApi.Platform.Security;
 using BusinessApi.Tests.Accounts;
@@ -45,8 +46,8 @@ public sealed partial class OperatorAccessTests : IAsyncLifetime
 
         Assert.Equal(HttpStatusCode.Created, created.StatusCode);
         var customerId = (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("customerId").GetString()!;
-        var day = DateOnly.FromDateTime(_app.Time.GetUtcNow().ToOffset(TimeSpan.FromHours(5)).DateTime).ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture);
-        var journal = await staff.GetFromJsonAsync<JsonElement>($"/api/v1/ops/audit?subject={customerId}&date={day}");
+        var day = KazakhstanTime.LocalDate(_app.Time.GetUtcNow());
+        var journal = await staff.GetFromJsonAsync<JsonElement>(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"/api/v1/ops/audit?subject={customerId}&date={day:yyyy-MM-dd}"));
         var entry = journal.GetProperty("entries").EnumerateArray().First(e => e.GetProperty("action").GetString() == "customer.created");
         Assert.Equal("staff:oid-aliya", entry.GetProperty("actor").GetString());
         Assert.Equal("Aliya Nurlanovna", entry.GetProperty("actorName").GetString());
