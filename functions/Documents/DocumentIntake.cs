@@ -6,7 +6,7 @@ using BusinessApi.Platform.Workflows;
 namespace BusinessApi.Documents;
 
 /// <summary>What intake was given: a signed envelope from one caller under one Idempotency-Key.</summary>
-public sealed record IntakeRequest(string CustomerId, string UserId, string ClientId, string IdempotencyKey, byte[] Cms, System.Security.Cryptography.Pkcs.SignedCms Envelope);
+public sealed record IntakeRequest(string CustomerId, string UserId, string ClientId, string IdempotencyKey, byte[] Cms, SignedMessage Envelope);
 
 /// <summary>How intake ended: a document (new, or the first answer replayed), or why none.</summary>
 public abstract record IntakeResult

@@ -18,21 +18,20 @@ public abstract record Verdict(SignatureFacts? Signer)
 }
 
 /// <summary>
-/// The <c>verify</c> step's decision, in the order the terms set: the EDS (CMS signature, chain, validity, key
-/// usage, CRL); the signer is the signed-in user, of this customer, with a certificate the bank has not
-/// blocked; the Client ID was not reported
+/// The <c>verify</c> step's decision, in the order the terms set: the EDS (CMS signature, time-stamp, chain,
+/// validity, a signing key, OCSP or CRL); the signer is the signed-in user, of this customer, with a role that may
+/// sign payments, with a certificate neither the bank nor the customer has blocked; the Client ID was not reported
 /// compromised before receipt; the rules of form; the signer still holds the sign power on the
 /// payer account; and the payer's number is this order's alone. Nothing here moves money: only the number claim writes.
 /// </summary>
 public sealed class DocumentVerification(
-    TrustStore trust, UserService users, CustomerStore customers, CredentialService credentials, DocumentStore store,
+    SignatureService signatureService, UserService users, CustomerStore customers, CredentialService credentials, DocumentStore store,
     PaymentOrderValidation validation, CertificateBlocks blocks, IOptions<SignatureOptions> signatures)
 {
     public async Task<Verdict> VerifyAsync(Document document, byte[] cms, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(document);
-        var material = await trust.GetAsync(cancellationToken);
-        var check = SignatureVerifier.Verify(cms, material, document.ReceivedAt, signatures.Value);
+        var check = await signatureService.VerifyAsync(SignedMessage.TryParse(cms), document.ReceivedAt, cancellationToken);
         if (!check.IsValid)
         {
             return Refuse(RefusalReasons.AuthenticationFailed, check.Failure, check.Facts);
@@ -49,7 +48,8 @@ public sealed class DocumentVerification(
         var user = (await userRead)?.User;
         var customer = await customerRead;
         var facts = check.Facts!;
-        if (SignedInstructions.IdentityFailure(facts, user?.CustomerId == document.CustomerId ? user.Iin : null, customer?.Bin) is { } identityFailure)
+        if ((SignedInstructions.IdentityFailure(facts, user?.CustomerId == document.CustomerId ? user.Iin : null, customer, signatures.Value)
+            ?? SignedInstructions.RoleFailure(facts, customer, signatures.Value)) is { } identityFailure)
         {
             return Refuse(RefusalReasons.AuthenticationFailed, identityFailure, facts);
         }

@@ -25,6 +25,9 @@ public static class DocumentsExtensions
         services.AddSingleton<DocumentStore>();
         services.AddSingleton<DocumentArchive>();
         services.AddSingleton<TrustStore>();
+        services.AddSingleton<PkiHttp>();
+        services.AddSingleton<RevocationChecker>();
+        services.AddSingleton<SignatureService>();
         services.AddStorageTable(CertificateBlocks.TableName);
         services.AddSingleton<CertificateBlocks>();
         services.AddSingleton<SignedInstructionReader>();

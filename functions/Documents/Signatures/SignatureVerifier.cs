@@ -1,6 +1,5 @@
 using System.ComponentModel.DataAnnotations;
 using System.Security.Cryptography;
-using System.Security.Cryptography.Pkcs;
 using System.Security.Cryptography.X509Certificates;
 
 namespace BusinessApi.Documents.Signatures;
@@ -27,6 +26,13 @@ public static class SignatureFailures
     public const string NoSigningAuthority = "no_signing_authority";
     public const string CredentialsCompromised = "credentials_compromised";
     public const string CertificateBlocked = "certificate_blocked";
+    public const string ContentTypeInvalid = "content_type_invalid";
+    public const string SigningKeyRequired = "signing_key_required";
+    public const string OrganisationBinMissing = "organisation_bin_missing";
+    public const string SigningRoleMissing = "signing_role_missing";
+    public const string TimestampInvalid = "timestamp_invalid";
+    public const string TimestampMissing = "timestamp_missing";
+    public const string TimestampUntrusted = "timestamp_untrusted";
 }
 
 /// <summary>What a verified signature says: who signed, with which certificate, when, and the signed bytes.</summary>
@@ -39,12 +45,41 @@ public sealed record SignatureFacts(
     string Thumbprint,
     string Algorithm,
     DateTimeOffset? SigningTime,
-    DateTimeOffset CertificateNotAfter);
+    DateTimeOffset CertificateNotAfter)
+{
+    /// <summary>NCA RK roles the certificate carries (extended key usage OIDs under 1.2.398.3.3.4), by name.</summary>
+    public IReadOnlyList<string>? Roles { get; init; }
 
-/// <summary>The outcome of <see cref="SignatureVerifier.Verify"/>: facts and content when good, a failure code otherwise.</summary>
+    /// <summary>The time of a valid RFC 3161 time-stamp in the signature: the signing time the bank relies on.</summary>
+    public DateTimeOffset? TimestampedAt { get; init; }
+}
+
+/// <summary>One check the verifier made, in order, and its failure code when it did not pass.</summary>
+public sealed record SignatureCheckStep(string Check, bool Passed, string? Failure = null, string? Detail = null);
+
+/// <summary>An RFC 3161 time-stamp found in a signature, whether or not it verified.</summary>
+public sealed record TimestampFacts(DateTimeOffset? Time, string? Authority, string? Failure);
+
+/// <summary>Where a revocation answer came from and what it said.</summary>
+public sealed record RevocationFacts(string Source, string Status, DateTimeOffset? RevokedAt, DateTimeOffset? ProducedAt, string? Detail = null);
+
+/// <summary>The outcome of <see cref="SignatureVerifier"/>: facts and content when good, a failure code otherwise, and every check made.</summary>
 public sealed record SignatureCheck(string? Failure, SignatureFacts? Facts, byte[]? Content)
 {
     public bool IsValid => Failure is null;
+
+    public NcaCertificate? Certificate { get; init; }
+
+    public ChainResult? Chain { get; init; }
+
+    /// <summary>The instant validity and revocation were judged at: the time-stamp's, else the receipt's.</summary>
+    public DateTimeOffset EvaluatedAt { get; init; }
+
+    public TimestampFacts? Timestamp { get; init; }
+
+    public RevocationFacts? Revocation { get; init; }
+
+    public IReadOnlyList<SignatureCheckStep> Checks { get; init; } = [];
 
     public static SignatureCheck Fail(string failure, SignatureFacts? facts = null) => new(failure, facts, null);
 }
@@ -70,140 +105,170 @@ public sealed class SignatureOptions
     [Range(1, 3600)]
     public int RefreshSeconds { get; set; } = 30;
 
+    /// <summary>A signing key only: key usage nonRepudiation, and EKU emailProtection or an NCA RK signing policy (an authentication key is refused).</summary>
+    public bool RequireSigningKey { get; set; } = true;
+
+    /// <summary>A legal entity's documents are signed with a certificate carrying <c>OU=BIN</c> equal to the customer's BIN.</summary>
+    public bool RequireOrganisationBin { get; set; } = true;
+
+    /// <summary>A legal entity's payment documents are signed by a first head, or with the right of (financial) signature.</summary>
+    public bool RequireSigningRole { get; set; } = true;
+
+    /// <summary>Refuse a signature without a valid RFC 3161 time-stamp token.</summary>
+    public bool RequireTimestamp { get; set; }
+
+    /// <summary>CRLs to keep current (base and delta), fetched by the <c>crl-refresh</c> job on their next-update cadence.</summary>
+    public IList<string> CrlUrls { get; } = [];
+
+    /// <summary>An OCSP responder asked first, before the CRLs; empty for none.</summary>
+    public string? OcspUrl { get; set; }
+
+    /// <summary>How long an OCSP request may take before the check falls back to the CRLs.</summary>
+    [Range(100, 30_000)]
+    public int OcspTimeoutMilliseconds { get; set; } = 2000;
+
+    /// <summary>How long an OCSP answer without a next update is reused.</summary>
+    [Range(0, 86_400)]
+    public int OcspCacheSeconds { get; set; } = 300;
+
+    /// <summary>Fetch a CRL again when less than this share of its validity (thisUpdate → nextUpdate) is left.</summary>
+    [Range(0.01, 0.99)]
+    public double CrlRefreshAt { get; set; } = 0.5;
+
+    /// <summary>Alert operators when a CRL in force has less than this many hours left before its next update.</summary>
+    [Range(1, 720)]
+    public int CrlStaleWarningHours { get; set; } = 6;
+
     /// <summary>Largest CMS accepted by POST /documents, in bytes after base64 decoding.</summary>
     [Range(1024, 60_000)]
     public int MaxCmsBytes { get; set; } = 60_000;
 }
 
 /// <summary>
-/// Verifies a CMS SignedData (as made by <c>openssl cms -sign</c> or an NCA RK signing tool) with the
-/// document inside: one signer, RSA or ECDSA with SHA-2, the signature over the content, the signer's
-/// certificate valid at signing and at receipt, fit for signing, chained to a configured trust anchor
-/// and not revoked by the CRL of its issuer at receipt. Pure apart from CPU: the trust material is
-/// handed in, time too.
+/// Verifies a CMS SignedData as NCA RK's tools (NCALayer, Kalkan) and <c>openssl cms -sign</c> make it: RSA,
+/// ECDSA and both Kazakh GOST schemes; attached content, or detached over <c>data</c> the caller holds. In order:
+/// the structure, content type <c>id-data</c>, one SignerInfo whose certificate is found in the bag by its
+/// SignerIdentifier, the algorithm, the signed attributes (content type, message digest) and the signature,
+/// an RFC 3161 time-stamp when present (its time then counts as the signing time), the signing time against
+/// receipt, the certificate's validity, its key usage (a signing key, not an authentication key), its chain to
+/// a configured root through configured CAs, and the CRLs on file. Pure apart from CPU: trust material and time
+/// are handed in. Every check is recorded; the first failure is the answer.
 /// </summary>
 public static class SignatureVerifier
 {
-    // Signature and key algorithms of KZ GOST 34.310-2004 (NCA RK's GOST keys) and of Russian GOST R 34.10.
-    private static readonly string[] GostPrefixes = ["1.2.398.3.10.1.1", "1.2.643."];
+    public static SignatureCheck Verify(ReadOnlySpan<byte> cmsBytes, TrustMaterial trust, DateTimeOffset receivedAt, SignatureOptions options) =>
+        Verify(SignedMessage.TryParse(cmsBytes), null, trust, receivedAt, options, checkRevocation: true);
 
-    private static readonly HashSet<string> RsaSignatureAlgorithms = new(StringComparer.Ordinal)
-    {
-        "1.2.840.113549.1.1.1",  // rsaEncryption (digest named separately)
-        "1.2.840.113549.1.1.11", // sha256WithRSAEncryption
-        "1.2.840.113549.1.1.12", // sha384WithRSAEncryption
-        "1.2.840.113549.1.1.13", // sha512WithRSAEncryption
-        "1.2.840.113549.1.1.10", // RSASSA-PSS
-    };
-
-    private static readonly HashSet<string> EcdsaSignatureAlgorithms = new(StringComparer.Ordinal)
-    {
-        "1.2.840.10045.2.1",   // id-ecPublicKey (digest named separately)
-        "1.2.840.10045.4.3.2", // ecdsa-with-SHA256
-        "1.2.840.10045.4.3.3", // ecdsa-with-SHA384
-        "1.2.840.10045.4.3.4", // ecdsa-with-SHA512
-    };
-
-    private static readonly HashSet<string> Sha2Digests = new(StringComparer.Ordinal)
-    {
-        "2.16.840.1.101.3.4.2.1", "2.16.840.1.101.3.4.2.2", "2.16.840.1.101.3.4.2.3",
-    };
-
-    public static SignatureCheck Verify(ReadOnlySpan<byte> cmsBytes, TrustMaterial trust, DateTimeOffset receivedAt, SignatureOptions options)
+    /// <summary>
+    /// Verifies <paramref name="message"/> (null: it was unreadable); <paramref name="data"/> is the content of a
+    /// detached signature. Revocation by the CRLs on file only when <paramref name="checkRevocation"/>; a caller
+    /// that asks OCSP first does it after (<see cref="RevocationChecker"/>).
+    /// </summary>
+    public static SignatureCheck Verify(SignedMessage? message, byte[]? data, TrustMaterial trust, DateTimeOffset receivedAt, SignatureOptions options, bool checkRevocation)
     {
         ArgumentNullException.ThrowIfNull(trust);
         ArgumentNullException.ThrowIfNull(options);
-        var cms = new SignedCms();
-        try
+        var run = new Run(receivedAt);
+        if (!run.Check("structure", message is null ? SignatureFailures.Malformed : null))
         {
-            cms.Decode(cmsBytes);
-        }
-        catch (CryptographicException)
-        {
-            return SignatureCheck.Fail(SignatureFailures.Malformed);
+            return run.Result(null, null);
         }
 
-        if (cms.Detached || cms.ContentInfo.Content.Length == 0)
+        run.Check("contentType", message!.ContentType == CmsOids.Data ? null : SignatureFailures.ContentTypeInvalid, message.ContentType);
+        var content = message.Content ?? data;
+        if (message.Content is not null && data is not null && !message.Content.AsSpan().SequenceEqual(data))
         {
-            return SignatureCheck.Fail(SignatureFailures.Detached);
+            content = null;
         }
 
-        switch (cms.SignerInfos.Count)
+        run.Check("content", content is null ? SignatureFailures.Detached : null, message.Detached ? "detached" : "attached");
+        if (!run.Check("signerCount", message.Signers.Count switch { 0 => SignatureFailures.NoSigner, > 1 => SignatureFailures.MultipleSigners, _ => null },
+            message.Signers.Count.ToString(System.Globalization.CultureInfo.InvariantCulture)))
         {
-            case 0:
-                return SignatureCheck.Fail(SignatureFailures.NoSigner);
-            case > 1:
-                return SignatureCheck.Fail(SignatureFailures.MultipleSigners);
+            return run.Result(null, null);
         }
 
-        var signer = cms.SignerInfos[0];
-        if (signer.Certificate is not { } certificate)
+        return VerifySigner(run, message, message.Signers[0], content, trust, receivedAt, options, checkRevocation);
+    }
+
+    /// <summary>
+    /// Each SignerInfo of <paramref name="message"/> verified on its own, as support staff inspect a CMS (NCANode's
+    /// way): a document accepts exactly one, but a CMS several people signed reports each.
+    /// </summary>
+    public static IReadOnlyList<SignatureCheck> VerifyEach(SignedMessage message, byte[]? data, TrustMaterial trust, DateTimeOffset at, SignatureOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        var content = message.Content ?? data;
+        return [.. message.Signers.Select(signer =>
         {
-            return SignatureCheck.Fail(SignatureFailures.SignerCertificateMissing);
+            var run = new Run(at);
+            run.Check("structure", null);
+            run.Check("contentType", message.ContentType == CmsOids.Data ? null : SignatureFailures.ContentTypeInvalid, message.ContentType);
+            run.Check("content", content is null ? SignatureFailures.Detached : null, message.Detached ? "detached" : "attached");
+            return VerifySigner(run, message, signer, content, trust, at, options, checkRevocation: false);
+        })];
+    }
+
+    private static SignatureCheck VerifySigner(
+        Run run, SignedMessage message, CmsSignerInfo signer, byte[]? content, TrustMaterial trust, DateTimeOffset receivedAt, SignatureOptions options, bool checkRevocation)
+    {
+        var certificate = message.Certificates.Select(raw => NcaCertificate.TryRead(raw)).FirstOrDefault(c => c is not null && c.Matches(signer));
+        if (!run.Check("signerCertificate", certificate is null ? SignatureFailures.SignerCertificateMissing : null))
+        {
+            return run.Result(null, null);
         }
 
-        var facts = FactsOf(certificate, signer);
-        if (!IsSupported(signer, certificate))
+        var scheme = certificate!.Key is { } key ? SignatureAlgorithms.ForSignerInfo(key.Family, signer.DigestAlgorithm, new Org.BouncyCastle.Asn1.X509.AlgorithmIdentifier(new Org.BouncyCastle.Asn1.DerObjectIdentifier(signer.SignatureAlgorithm))) : null;
+        var facts = FactsOf(certificate, signer, scheme);
+        if (run.Check("algorithm", scheme is null ? SignatureFailures.UnsupportedAlgorithm : null, facts.Algorithm) && content is not null)
         {
-            return SignatureCheck.Fail(SignatureFailures.UnsupportedAlgorithm, facts);
+            run.Check("signature", SignatureFailure(signer, scheme!, certificate.Key!, content), SignatureAlgorithms.DigestName(scheme!.DigestOid));
         }
 
-        try
+        // A time-stamp over this signature value is the signing time the bank relies on; the signer's own clock is not.
+        TimestampFacts? timestamp = null;
+        if (signer.TimeStampToken is { } token)
         {
-            signer.CheckSignature(verifySignatureOnly: true);
+            timestamp = Timestamps.Verify(token, signer.Signature, trust);
+            var ignored = timestamp.Failure == SignatureFailures.TimestampUntrusted && !options.RequireTimestamp;
+            run.Check("timestamp", ignored ? null : timestamp.Failure,
+                (ignored ? "ignored, the TSA is not trusted: " : "") + timestamp.Time?.ToString("O", System.Globalization.CultureInfo.InvariantCulture));
         }
-        catch (CryptographicException)
+        else if (options.RequireTimestamp)
         {
-            return SignatureCheck.Fail(SignatureFailures.Invalid, facts);
+            run.Check("timestamp", SignatureFailures.TimestampMissing);
         }
 
+        var signedAt = timestamp is { Failure: null, Time: { } stamped } ? stamped : (DateTimeOffset?)null;
+        facts = facts with { TimestampedAt = signedAt };
         var skew = TimeSpan.FromSeconds(options.ClockSkewSeconds);
-        if (facts.SigningTime is { } signedAt && signedAt > receivedAt + skew)
-        {
-            return SignatureCheck.Fail(SignatureFailures.SigningTimeInvalid, facts);
-        }
+        run.Check("signingTime", (signedAt ?? facts.SigningTime) is { } claimed && claimed > receivedAt + skew ? SignatureFailures.SigningTimeInvalid : null,
+            facts.SigningTime?.ToString("O", System.Globalization.CultureInfo.InvariantCulture));
 
-        // Validity at signing (as the signer states it) and at receipt (what the bank can prove without a time-stamp).
-        foreach (var instant in facts.SigningTime is { } at ? new[] { at, receivedAt } : [receivedAt])
+        // Validity at signing and at receipt; with a time-stamp, at the time-stamp (R-38's "at the time of signing").
+        var evaluatedAt = signedAt ?? receivedAt;
+        var instants = signedAt is { } proven ? [proven] : facts.SigningTime is { } at ? new[] { at, receivedAt } : [receivedAt];
+        run.Check("validity", ValidityFailure(certificate.NotBefore, certificate.NotAfter, instants),
+            $"{certificate.NotBefore:O} .. {certificate.NotAfter:O}");
+        run.Check("keyUsage", KeyUsageFailure(certificate, options));
+
+        var chain = trust.Chain(certificate);
+        if (run.Check("chain", chain.Failure, string.Join(" <- ", chain.Elements.Select(e => e.Subject).Reverse())))
         {
-            if (instant < certificate.NotBefore.ToUniversalTime())
+            run.Check("chainValidity", ValidityFailure(chain.ValidFrom, chain.ValidUntil, instants));
+            if (checkRevocation)
             {
-                return SignatureCheck.Fail(SignatureFailures.CertificateNotYetValid, facts);
-            }
-
-            if (instant > certificate.NotAfter.ToUniversalTime())
-            {
-                return SignatureCheck.Fail(SignatureFailures.CertificateExpired, facts);
+                run.Check("revocation", trust.RevocationFailure(chain, evaluatedAt, options.RequireCrl), "crl");
             }
         }
 
-        if (!FitForSigning(certificate))
+        return run.Result(facts, content) with
         {
-            return SignatureCheck.Fail(SignatureFailures.KeyUsage, facts);
-        }
-
-        var chain = trust.Chain(certificate, cms.Certificates);
-        if (chain.Failure is { } chainFailure)
-        {
-            return SignatureCheck.Fail(chainFailure, facts);
-        }
-
-        if (receivedAt < chain.ValidFrom)
-        {
-            return SignatureCheck.Fail(SignatureFailures.CertificateNotYetValid, facts);
-        }
-
-        if (receivedAt > chain.ValidUntil)
-        {
-            return SignatureCheck.Fail(SignatureFailures.CertificateExpired, facts);
-        }
-
-        if (trust.RevocationFailure(chain, receivedAt, options.RequireCrl) is { } revocation)
-        {
-            return SignatureCheck.Fail(revocation, facts);
-        }
-
-        return new SignatureCheck(null, facts, cms.ContentInfo.Content);
+            Certificate = certificate,
+            Chain = chain.Failure is null ? chain : null,
+            EvaluatedAt = evaluatedAt,
+            Timestamp = timestamp,
+        };
     }
 
     /// <summary>The signer's IIN (subject SERIALNUMBER <c>IIN…</c>) and the organisation's BIN (OU <c>BIN…</c>), as NCA RK writes them.</summary>
@@ -233,55 +298,83 @@ public static class SignatureVerifier
         return (iin, bin);
     }
 
-    private static SignatureFacts FactsOf(X509Certificate2 certificate, SignerInfo signer)
+    /// <summary>Why the signature value does not hold over <paramref name="content"/>, or null when it does.</summary>
+    internal static string? SignatureFailure(CmsSignerInfo signer, SignatureScheme scheme, VerificationKey key, byte[] content, string expectedContentType = CmsOids.Data)
     {
-        var (iin, bin) = Identity(certificate.SubjectName);
-        DateTimeOffset? signingTime = null;
-        foreach (var attribute in signer.SignedAttributes)
+        var contentDigest = SignatureAlgorithms.Digest(scheme.DigestOid, content)!;
+        byte[] signed;
+        if (signer.SignedAttributes is { } attributes)
         {
-            if (attribute.Oid.Value == "1.2.840.113549.1.9.5" && attribute.Values.Count == 1)
+            // With signed attributes, they must name the content type and carry the content's digest (RFC 5652 §5.3).
+            if (signer.ContentTypeAttribute != expectedContentType)
             {
-                signingTime = new DateTimeOffset(new Pkcs9SigningTime(attribute.Values[0].RawData).SigningTime.ToUniversalTime(), TimeSpan.Zero);
+                return SignatureFailures.ContentTypeInvalid;
             }
+
+            if (signer.MessageDigestAttribute is not { } stated || !CryptographicOperations.FixedTimeEquals(stated, contentDigest))
+            {
+                return SignatureFailures.Invalid;
+            }
+
+            signed = SignatureAlgorithms.Digest(scheme.DigestOid, attributes)!;
+        }
+        else
+        {
+            signed = contentDigest;
         }
 
-        return new SignatureFacts(iin, bin, certificate.Subject, certificate.Issuer, certificate.SerialNumber, certificate.Thumbprint,
-            signer.SignatureAlgorithm.FriendlyName ?? signer.SignatureAlgorithm.Value ?? "unknown",
-            signingTime, new DateTimeOffset(certificate.NotAfter.ToUniversalTime(), TimeSpan.Zero));
+        return key.VerifyHash(scheme, signed, signer.Signature) ? null : SignatureFailures.Invalid;
     }
 
-    private static bool IsSupported(SignerInfo signer, X509Certificate2 certificate)
+    private static string? ValidityFailure(DateTimeOffset from, DateTimeOffset until, IEnumerable<DateTimeOffset> instants) =>
+        instants.Any(i => i < from) ? SignatureFailures.CertificateNotYetValid
+        : instants.Any(i => i > until) ? SignatureFailures.CertificateExpired
+        : null;
+
+    /// <summary>
+    /// An end-entity certificate whose key usage (when stated) allows signing; with <see cref="SignatureOptions.RequireSigningKey"/>,
+    /// NCA RK's signing key: nonRepudiation, and EKU emailProtection or a signing policy — never an authentication key.
+    /// </summary>
+    private static string? KeyUsageFailure(NcaCertificate certificate, SignatureOptions options)
     {
-        var signature = signer.SignatureAlgorithm.Value ?? "";
-        var key = certificate.PublicKey.Oid.Value ?? "";
-        if (GostPrefixes.Any(p => signature.StartsWith(p, StringComparison.Ordinal) || key.StartsWith(p, StringComparison.Ordinal)))
+        if (certificate.IsCertificateAuthority
+            || certificate.KeyUsage is { } usage && (usage & (X509KeyUsageFlags.DigitalSignature | X509KeyUsageFlags.NonRepudiation)) == 0)
         {
-            return false;
+            return SignatureFailures.KeyUsage;
         }
 
-        var family = key switch
+        if (!options.RequireSigningKey)
         {
-            "1.2.840.113549.1.1.1" => RsaSignatureAlgorithms,
-            "1.2.840.10045.2.1" => EcdsaSignatureAlgorithms,
-            _ => null,
+            return null;
+        }
+
+        var nonRepudiation = certificate.KeyUsage is { } bits && (bits & X509KeyUsageFlags.NonRepudiation) != 0;
+        var signingPurpose = certificate.ExtendedKeyUsages.Contains(NcaOids.EmailProtection)
+            || certificate.Policies.Contains(NcaOids.PolicyLegalEntitySigning) || certificate.Policies.Contains(NcaOids.PolicyIndividualSigning);
+        return nonRepudiation && signingPurpose ? null : SignatureFailures.SigningKeyRequired;
+    }
+
+    private static SignatureFacts FactsOf(NcaCertificate certificate, CmsSignerInfo signer, SignatureScheme? scheme) =>
+        new(certificate.Iin, certificate.Bin, certificate.Subject, certificate.Issuer, certificate.SerialNumber, certificate.Thumbprint,
+            scheme?.Name ?? signer.SignatureAlgorithm, signer.SigningTime, certificate.NotAfter)
+        {
+            Roles = [.. certificate.Roles.Select(NcaOids.RoleName)],
         };
-        return family is not null && family.Contains(signature) && Sha2Digests.Contains(signer.DigestAlgorithm.Value ?? "");
-    }
 
-    /// <summary>An end-entity certificate whose key usage (when stated) allows signing documents.</summary>
-    private static bool FitForSigning(X509Certificate2 certificate)
+    /// <summary>The checks of one verification as they are made; the first failure is the verdict.</summary>
+    private sealed class Run(DateTimeOffset receivedAt)
     {
-        foreach (var extension in certificate.Extensions)
+        private readonly List<SignatureCheckStep> _steps = [];
+        private string? _failure;
+
+        public bool Check(string name, string? failure, string? detail = null)
         {
-            switch (extension)
-            {
-                case X509BasicConstraintsExtension { CertificateAuthority: true }:
-                    return false;
-                case X509KeyUsageExtension usage when (usage.KeyUsages & (X509KeyUsageFlags.DigitalSignature | X509KeyUsageFlags.NonRepudiation)) == 0:
-                    return false;
-            }
+            _steps.Add(new SignatureCheckStep(name, failure is null, failure, detail));
+            _failure ??= failure;
+            return failure is null;
         }
 
-        return true;
+        public SignatureCheck Result(SignatureFacts? facts, byte[]? content) =>
+            new(_failure, facts, _failure is null ? content : null) { Checks = _steps, EvaluatedAt = receivedAt };
     }
 }

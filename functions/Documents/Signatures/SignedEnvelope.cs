@@ -1,6 +1,4 @@
 using System.Buffers;
-using System.Security.Cryptography;
-using System.Security.Cryptography.Pkcs;
 using System.Text.Json;
 using BusinessApi.Platform.Http;
 
@@ -13,7 +11,7 @@ namespace BusinessApi.Documents.Signatures;
 public static class SignedEnvelope
 {
     /// <summary>The decoded CMS, or the 400/413 to answer; <paramref name="missing"/> answers a body without <c>cms</c>.</summary>
-    public static async Task<(byte[] Cms, SignedCms? Decoded, ProblemResult? Problem)> ReadAsync(
+    public static async Task<(byte[] Cms, SignedMessage? Decoded, ProblemResult? Problem)> ReadAsync(
         HttpRequest request, int maxCms, Func<ProblemResult> missing, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
@@ -57,17 +55,7 @@ public static class SignedEnvelope
         }
 
         var cmsBytes = bytes.AsSpan(0, length).ToArray();
-        var decoded = new SignedCms();
-        try
-        {
-            decoded.Decode(cmsBytes);
-        }
-        catch (CryptographicException)
-        {
-            return ([], null, Invalid("cms", "cms_malformed"));
-        }
-
-        return (cmsBytes, decoded, null);
+        return SignedMessage.TryParse(cmsBytes) is { } decoded ? (cmsBytes, decoded, null) : ([], null, Invalid("cms", "cms_malformed"));
     }
 
     public static ProblemResult Invalid(string field, string code) =>

@@ -19,7 +19,7 @@ public sealed record SignedInstruction<T>(T Request, byte[] Cms, SignatureFacts 
 /// revocation; the signer is the signed-in user (and, for an organisation certificate, of this customer);
 /// the user holds the power the instruction needs. A plain JSON body is 400 <c>signature_required</c>.
 /// </summary>
-public sealed class SignedInstructionReader(TrustStore trust, CustomerStore customers, IOptions<SignatureOptions> options, TimeProvider time)
+public sealed class SignedInstructionReader(SignatureService signatures, CustomerStore customers, IOptions<SignatureOptions> options, TimeProvider time)
 {
     public static readonly ProblemType SignatureRequired = new("signature_required", StatusCodes.Status400BadRequest);
     public static readonly ProblemType SignatureRejected = new("signature_rejected", StatusCodes.Status422UnprocessableEntity);
@@ -42,14 +42,13 @@ public sealed class SignedInstructionReader(TrustStore trust, CustomerStore cust
         }
 
         // No cms: the former plain JSON body, or nothing. An instruction must be signed.
-        var (cms, _, envelopeProblem) = await SignedEnvelope.ReadAsync(context.Request, options.Value.MaxCmsBytes, () => ProblemResult.For(SignatureRequired), cancellationToken);
+        var (cms, message, envelopeProblem) = await SignedEnvelope.ReadAsync(context.Request, options.Value.MaxCmsBytes, () => ProblemResult.For(SignatureRequired), cancellationToken);
         if (envelopeProblem is not null)
         {
             return (null, envelopeProblem);
         }
 
-        var material = await trust.GetAsync(cancellationToken);
-        var check = SignatureVerifier.Verify(cms, material, time.GetUtcNow(), options.Value);
+        var check = await signatures.VerifyAsync(message, time.GetUtcNow(), cancellationToken);
         if (!check.IsValid)
         {
             return (null, Rejected(check.Failure!));
@@ -57,8 +56,8 @@ public sealed class SignedInstructionReader(TrustStore trust, CustomerStore cust
 
         var user = session.User;
         var facts = check.Facts!;
-        var customerBin = facts.SignerBin is null ? null : (await customers.GetCachedAsync(user.CustomerId, cancellationToken))?.Bin;
-        if (SignedInstructions.IdentityFailure(facts, user.Iin, customerBin) is { } identityFailure)
+        var customer = await customers.GetCachedAsync(user.CustomerId, cancellationToken);
+        if (SignedInstructions.IdentityFailure(facts, user.Iin, customer, options.Value) is { } identityFailure)
         {
             return (null, Rejected(identityFailure));
         }

@@ -107,7 +107,14 @@ public sealed partial class TrustStore(
         return certificate;
     }
 
-    /// <summary>Adds a CRL signed by a known CA; an older CRL than the one on file for that CA is refused.</summary>
+    /// <summary>The blob of an issuer's base CRL, or of its delta: one of each per CA.</summary>
+    public static string CrlBlobName(CrlInfo crl)
+    {
+        ArgumentNullException.ThrowIfNull(crl);
+        return CrlsPrefix + crl.IssuerThumbprint.ToLowerInvariant() + (crl.IsDelta ? "-delta" : "") + ".crl";
+    }
+
+    /// <summary>Adds a CRL (base or delta) signed by a known CA; one older than the same kind on file for that CA is refused.</summary>
     public async Task<(CrlInfo? Crl, string? Problem)> AddCrlAsync(byte[] data, CancellationToken cancellationToken)
     {
         var material = await GetAsync(cancellationToken);
@@ -116,12 +123,14 @@ public sealed partial class TrustStore(
             return (null, "crl_unverifiable");
         }
 
-        if (material.Crls.FirstOrDefault(c => c.IssuerThumbprint == info.IssuerThumbprint) is { } known && known.ThisUpdate > info.ThisUpdate)
+        // A base replaces an older base, a delta an older delta: a delta never replaces its base.
+        var (knownBase, knownDelta) = material.CrlsOf(info.IssuerThumbprint);
+        if ((info.IsDelta ? knownDelta : knownBase) is { } known && known.ThisUpdate > info.ThisUpdate)
         {
             return (null, "crl_outdated");
         }
 
-        await UploadAsync(CrlsPrefix + info.IssuerThumbprint.ToLowerInvariant() + ".crl", info.Raw, overwrite: true, cancellationToken);
+        await UploadAsync(CrlBlobName(info), info.Raw, overwrite: true, cancellationToken);
         _current = null;
         return (info, null);
     }
@@ -132,7 +141,7 @@ public sealed partial class TrustStore(
     private static string AnchorBlobName(X509Certificate2 certificate) =>
         AnchorsPrefix + Convert.ToHexStringLower(certificate.GetCertHash(HashAlgorithmName.SHA256)) + ".cer";
 
-    /// <summary>Certificates in PEM (one or more) or DER.</summary>
+    /// <summary>Certificates in PEM (one or more), DER, or bare base64 of DER (as NCA RK publishes some).</summary>
     public static IReadOnlyList<X509Certificate2> ParseCertificates(byte[] data)
     {
         ArgumentNullException.ThrowIfNull(data);
@@ -144,6 +153,12 @@ public sealed partial class TrustStore(
                 var collection = new X509Certificate2Collection();
                 collection.ImportFromPem(text);
                 return [.. collection];
+            }
+
+            var decoded = new byte[data.Length];
+            if (data.Length > 0 && data[0] != 0x30 && Convert.TryFromBase64String(string.Concat(text.Where(c => !char.IsWhiteSpace(c))), decoded, out var length))
+            {
+                return [X509CertificateLoader.LoadCertificate(decoded.AsSpan(0, length))];
             }
 
             return [X509CertificateLoader.LoadCertificate(data)];

@@ -133,7 +133,7 @@ public sealed class SignatureVerifierTests : IClassFixture<SignatureVerifierTest
     }
 
     [Fact]
-    public void GostSignatureAlgorithm_IsNotSupportedYet()
+    public void GostAlgorithmNamedOverAnRsaKey_IsUnsupported()
     {
         using var user = Pki.IssueUser(BankData.NewIin());
         var cms = TestPki.Sign(Json, Now, user);

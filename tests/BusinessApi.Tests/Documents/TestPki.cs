@@ -15,6 +15,11 @@ public sealed class TestPki : IDisposable
 {
     public static readonly DateTimeOffset Epoch = new(2024, 1, 1, 0, 0, 0, TimeSpan.Zero);
 
+    public const string RoleIndividual = "1.2.398.3.3.4.1.1";
+    public const string RoleEmployee = "1.2.398.3.3.4.1.2";
+    public const string RoleFirstHead = "1.2.398.3.3.4.1.2.1";
+    public const string RoleWithoutSigningRights = "1.2.398.3.3.4.1.2.5";
+
     private long _serial = 1000;
 
     public TestPki(string name = "ҰЛТТЫҚ КУӘЛАНДЫРУШЫ ОРТАЛЫҚ (TEST)")
@@ -46,8 +51,20 @@ public sealed class TestPki : IDisposable
         DateTimeOffset? notAfter = null,
         X509KeyUsageFlags usage = X509KeyUsageFlags.DigitalSignature | X509KeyUsageFlags.NonRepudiation,
         bool ecdsa = false,
-        X509Certificate2? issuer = null)
+        X509Certificate2? issuer = null,
+        string[]? roles = null,
+        bool authentication = false)
     {
+        // NCA RK's profile: a signing key (emailProtection, the signing policy) or an authentication key (clientAuth),
+        // roles as extra EKUs: an organisation's certificate is its first head's unless told otherwise.
+        roles ??= bin is null ? [RoleIndividual] : [RoleEmployee, RoleFirstHead];
+        var purposes = (authentication ? new[] { "1.3.6.1.5.5.7.3.2" } : ["1.3.6.1.5.5.7.3.4"]).Concat(roles).ToArray();
+        var policy = (bin is null, authentication) switch { (false, false) => "1.2.398.3.3.2.1", (false, true) => "1.2.398.3.3.2.2", (true, false) => "1.2.398.3.3.2.3", _ => "1.2.398.3.3.2.4" };
+        if (authentication && usage == (X509KeyUsageFlags.DigitalSignature | X509KeyUsageFlags.NonRepudiation))
+        {
+            usage = X509KeyUsageFlags.DigitalSignature | X509KeyUsageFlags.KeyEncipherment;
+        }
+
         var subject = $"CN=ТЕСТОВ ТЕСТ, SN=ТЕСТОВ, SERIALNUMBER=IIN{iin}, C=KZ, G=ТЕСТОВИЧ"
             + (bin is null ? "" : $", O=ТОО Тест, OU=BIN{bin}");
         var from = notBefore ?? Epoch;
@@ -57,7 +74,7 @@ public sealed class TestPki : IDisposable
         {
             using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
             var request = new CertificateRequest(subject, key, HashAlgorithmName.SHA256);
-            AddUserExtensions(request, usage, issuer);
+            AddUserExtensions(request, usage, issuer, purposes, policy);
             // An RSA CA signs an EC key: the issuer's RSA key signs through an explicit generator.
             using var issuerKey = issuer.GetRSAPrivateKey()!;
             using var certificate = request.Create(issuer.SubjectName, X509SignatureGenerator.CreateForRSA(issuerKey, RSASignaturePadding.Pkcs1), from, until, NextSerial());
@@ -67,7 +84,7 @@ public sealed class TestPki : IDisposable
         {
             using var key = RSA.Create(2048);
             var request = new CertificateRequest(subject, key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
-            AddUserExtensions(request, usage, issuer);
+            AddUserExtensions(request, usage, issuer, purposes, policy);
             using var certificate = request.Create(issuer, from, until, NextSerial());
             return certificate.CopyWithPrivateKey(key);
         }
@@ -122,8 +139,17 @@ public sealed class TestPki : IDisposable
         request.CertificateExtensions.Add(new X509SubjectKeyIdentifierExtension(request.PublicKey, false));
     }
 
-    private static void AddUserExtensions(CertificateRequest request, X509KeyUsageFlags usage, X509Certificate2 issuer)
+    private static void AddUserExtensions(CertificateRequest request, X509KeyUsageFlags usage, X509Certificate2 issuer, string[] purposes, string policy)
     {
+        var usages = new OidCollection();
+        foreach (var purpose in purposes)
+        {
+            usages.Add(new Oid(purpose));
+        }
+
+        request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension(usages, false));
+        request.CertificateExtensions.Add(new X509Extension("2.5.29.32", new Org.BouncyCastle.Asn1.X509.CertificatePolicies(
+            new Org.BouncyCastle.Asn1.X509.PolicyInformation(new Org.BouncyCastle.Asn1.DerObjectIdentifier(policy))).GetEncoded(), false));
         request.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, true));
         request.CertificateExtensions.Add(new X509KeyUsageExtension(usage, true));
         request.CertificateExtensions.Add(new X509SubjectKeyIdentifierExtension(request.PublicKey, false));
