@@ -112,7 +112,10 @@ SESSION=$(call POST /api/v1/sessions "$(json login="$LOGIN" password="$PASSWORD"
 say "5. The signer's certificate: SERIALNUMBER=IIN$IIN, OU=BIN$BIN, issued by the test CA"
 openssl req -new -newkey rsa:2048 -nodes -keyout user.key -out user.csr -utf8 \
   -subj "/CN=ДЕМОВ ДЕМО/SN=ДЕМОВ/serialNumber=IIN$IIN/C=KZ/O=ТОО Демо/OU=BIN$BIN" 2>/dev/null
-printf 'basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature,nonRepudiation\n' > user.ext
+# NCA RK's profile of a signing key: nonRepudiation, EKU emailProtection plus the roles (legal entity employee,
+# first head), and the legal-entity signing policy. An authentication key (clientAuth) would be refused.
+printf '%s\n' 'basicConstraints=critical,CA:FALSE' 'keyUsage=critical,digitalSignature,nonRepudiation' \
+  'extendedKeyUsage=emailProtection,1.2.398.3.3.4.1.2,1.2.398.3.3.4.1.2.1' 'certificatePolicies=1.2.398.3.3.2.1' > user.ext
 openssl x509 -req -in user.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 365 -sha256 -extfile user.ext -out user.pem 2>/dev/null
 
 say "6. A payment order, signed with openssl cms -sign (the content inside the signature)"

@@ -8,6 +8,7 @@ using BusinessApi.Platform.Audit;
 using BusinessApi.Platform.Http;
 using BusinessApi.Platform.Workflows;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
 
 namespace BusinessApi.Documents;
 
@@ -95,16 +96,17 @@ public static class DocumentOperations
         return TypedResults.Ok(response);
     }
 
-    public static async Task<Ok<TrustMaterialResponse>> ListTrustAsync(TrustStore trust, CancellationToken cancellationToken)
+    public static async Task<Ok<TrustMaterialResponse>> ListTrustAsync(TrustStore trust, IOptions<SignatureOptions> options, TimeProvider time, CancellationToken cancellationToken)
     {
         var material = await trust.GetAsync(cancellationToken);
+        var now = time.GetUtcNow();
         return TypedResults.Ok(new TrustMaterialResponse(
             [.. material.Roots.Concat(material.Intermediates).Select(TrustAnchorResponse.Of)],
-            [.. material.Crls.Select(CrlResponse.Of)]));
+            [.. material.Crls.Select(c => CrlResponse.Of(c, now, options.Value.CrlStaleWarningHours))]));
     }
 
     public static async Task<Results<Created<CrlResponse>, ProblemResult>> AddCrlAsync(
-        CrlRequest request, HttpContext context, TrustStore trust, AuditJournal audit, CancellationToken cancellationToken)
+        CrlRequest request, HttpContext context, TrustStore trust, AuditJournal audit, IOptions<SignatureOptions> options, TimeProvider time, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
         var (crl, problem) = await trust.AddCrlAsync(Decode(request.Crl!), cancellationToken);
@@ -113,7 +115,7 @@ public static class DocumentOperations
             return ProblemResult.For(DocumentProblems.TrustMaterialRejected, problem!);
         }
 
-        var response = CrlResponse.Of(crl);
+        var response = CrlResponse.Of(crl, time.GetUtcNow(), options.Value.CrlStaleWarningHours);
         await audit.AppendAsync(new AuditRecord(AuditJournal.SystemSubject, Actor(context), "signatures.crl_added", AuditOutcome.Success)
         {
             Target = "crls/" + crl.IssuerThumbprint,
@@ -251,12 +253,15 @@ public sealed record TrustAnchorResponse(string Subject, string Issuer, string T
     }
 }
 
-public sealed record CrlResponse(string Issuer, string IssuerThumbprint, DateTimeOffset ThisUpdate, DateTimeOffset? NextUpdate, int Revoked, string? Number)
+/// <param name="Delta">A delta CRL, kept beside its issuer's base.</param>
+/// <param name="Status"><c>current</c>; <c>expiring</c> (its next update is within Signatures:CrlStaleWarningHours); <c>stale</c> (past it).</param>
+public sealed record CrlResponse(string Issuer, string IssuerThumbprint, DateTimeOffset ThisUpdate, DateTimeOffset? NextUpdate, int Revoked, string? Number, bool Delta, string Status)
 {
-    public static CrlResponse Of(CrlInfo crl)
+    public static CrlResponse Of(CrlInfo crl, DateTimeOffset now, int warningHours)
     {
         ArgumentNullException.ThrowIfNull(crl);
-        return new(crl.Issuer, crl.IssuerThumbprint, crl.ThisUpdate, crl.NextUpdate, crl.Revoked.Count, crl.Number);
+        var status = crl.NextUpdate is not { } next ? "current" : next < now ? "stale" : next - now < TimeSpan.FromHours(warningHours) ? "expiring" : "current";
+        return new(crl.Issuer, crl.IssuerThumbprint, crl.ThisUpdate, crl.NextUpdate, crl.Revoked.Count, crl.Number, crl.IsDelta, status);
     }
 }
 

@@ -41,6 +41,7 @@ public static class DocumentsExtensions
         services.AddWorkflow<DocumentWorkflow>();
         services.AddSingleton<IWorkflowObserver, DocumentMetrics>();
         services.AddScheduledJob<DocumentDeadlineJob>();
+        services.AddScheduledJob<CrlRefreshJob>();
         services.AddSingleton(new ProblemTextResources(new System.Resources.ResourceManager(
             "BusinessApi.Documents.Resources.DocumentTexts", typeof(DocumentsExtensions).Assembly)));
         return services;
@@ -128,6 +129,12 @@ public static class DocumentsExtensions
             .WithSummary("Add a CRL (PEM or base64 DER) signed by a known CA; it replaces an older one of that CA.")
             .ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status422UnprocessableEntity);
+        ops.MapPost("/signatures/verify", SignatureInspection.VerifyAsync)
+            .RequireOperatorRole(OperatorRoles.Read)
+            .WithName("VerifySignature")
+            .WithTags("Signatures")
+            .WithSummary("What the verifier concludes of a CMS, per SignerInfo: algorithm, signer (IIN, BIN, roles, policies), chain, time-stamp, revocation source and answer, every check with its failure code. With at: judged at that past instant, revocation by the CRLs on file.")
+            .ProducesValidationProblem();
         ops.MapPost("/customers/{customerId}/certificate-blocks", CertificateBlockOperations.BlockAsync)
             .RequireOperatorRole(OperatorRoles.Trust)
             .WithName("BlockCertificate")

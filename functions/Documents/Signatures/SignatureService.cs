@@ -22,4 +22,17 @@ public sealed class SignatureService(TrustStore trust, RevocationChecker revocat
         var check = SignatureVerifier.Verify(message, data, material, at, options.Value, checkRevocation: false);
         return await revocation.CompleteAsync(check, material, live && at <= time.GetUtcNow(), cancellationToken);
     }
+
+    /// <summary>Each SignerInfo of <paramref name="message"/> verified on its own and completed with its revocation answer (support staff's view).</summary>
+    public async Task<IReadOnlyList<SignatureCheck>> InspectAsync(SignedMessage message, byte[]? data, DateTimeOffset at, bool live, CancellationToken cancellationToken)
+    {
+        var material = await trust.GetAsync(cancellationToken);
+        var completed = new List<SignatureCheck>();
+        foreach (var check in SignatureVerifier.VerifyEach(message, data, material, at, options.Value))
+        {
+            completed.Add(await revocation.CompleteAsync(check, material, live && at <= time.GetUtcNow(), cancellationToken));
+        }
+
+        return completed;
+    }
 }

@@ -261,11 +261,15 @@ public sealed class DocumentsTests : IClassFixture<DocumentsTests.Fixture>
     }
 
     [Fact]
-    public async Task PersonalCertificate_WithoutBin_IsAccepted()
+    public async Task PersonalCertificate_SignsForAnEntrepreneur_NotForACompany()
     {
-        using var payer = await App.PayerAsync(Pki, organisationCertificate: false);
-        var document = await payer.FinishedAsync(await payer.SubmitOrderAsync(payer.Order(10m)));
-        Assert.Equal("executed", document.GetProperty("status").GetString());
+        using var company = await App.PayerAsync(Pki, organisationCertificate: false);
+        var refused = await company.FinishedAsync(await company.SubmitOrderAsync(company.Order(10m)));
+        Assert.Equal("organisation_bin_missing", refused.GetProperty("failure").GetString());
+
+        using var entrepreneur = await App.PayerAsync(Pki, organisationCertificate: false, entrepreneur: true);
+        var executed = await entrepreneur.FinishedAsync(await entrepreneur.SubmitOrderAsync(entrepreneur.Order(10m)));
+        Assert.Equal("executed", executed.GetProperty("status").GetString());
     }
 
     [Fact]

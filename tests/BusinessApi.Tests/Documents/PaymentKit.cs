@@ -79,9 +79,9 @@ public static class PaymentKit
         return iban;
     }
 
-    public static async Task<Payer> PayerAsync(this TestApp app, TestPki pki, decimal funds = 1_000_000m, string[]? functions = null, string[]? accounts = null, bool organisationCertificate = true)
+    public static async Task<Payer> PayerAsync(this TestApp app, TestPki pki, decimal funds = 1_000_000m, string[]? functions = null, string[]? accounts = null, bool organisationCertificate = true, bool entrepreneur = false)
     {
-        var customerId = await app.CreateCustomerAsync();
+        var customerId = await app.CreateCustomerAsync(bin: entrepreneur ? BankData.NewIin() : null);
         using var ops = app.OperatorClient();
         var bin = (await ops.GetFromJsonAsync<JsonElement>($"/api/v1/ops/customers/{customerId}")).GetProperty("bin").GetString()!;
         var iban = await app.OpenAccountAsync(customerId, funds);
@@ -146,6 +146,13 @@ public static class PaymentKit
     /// <summary>Submits and answers the document id (202 asserted).</summary>
     public static Task<string> SubmitOrderAsync(this Payer payer, JsonObject order, X509Certificate2? signer = null) =>
         payer.SubmitSignedAsync(payer.SignOrder(order, signer));
+
+    /// <summary>Signs the payer in again (a fresh token and session), after a test moved the clock past their lifetime.</summary>
+    public static async Task RenewSessionAsync(this Payer payer)
+    {
+        var session = await payer.App.SignInAsync(payer.Login, CustomerKit.AdminPassword, await payer.App.TokenAsync(payer.ClientId, payer.Secret));
+        payer.Software.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", session);
+    }
 
     /// <summary>Submits signed bytes under a new key and answers the document id (202 asserted).</summary>
     public static async Task<string> SubmitSignedAsync(this Payer payer, byte[] cms)

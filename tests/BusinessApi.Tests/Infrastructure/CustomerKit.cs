@@ -11,10 +11,11 @@ public static class CustomerKit
 {
     public static readonly string[] AllScopes = [.. CustomerAccess.AllScopes];
 
-    public static async Task<string> CreateCustomerAsync(this TestApp app, string name = "ТОО Тест")
+    /// <summary>A customer: a legal entity (a new BIN), or an individual entrepreneur known by <paramref name="bin"/> = their IIN.</summary>
+    public static async Task<string> CreateCustomerAsync(this TestApp app, string name = "ТОО Тест", string? bin = null)
     {
         using var ops = app.OperatorClient();
-        var response = await ops.PostAsJsonAsync("/api/v1/ops/customers", new { name, bin = BankData.NewBin() });
+        var response = await ops.PostAsJsonAsync("/api/v1/ops/customers", new { name, bin = bin ?? BankData.NewBin() });
         response.EnsureSuccessStatusCode();
         return (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("customerId").GetString()!;
     }
