@@ -229,3 +229,22 @@ public sealed class GostSignatureTests : IClassFixture<GostSignatureTests.Pkis>
         }
     }
 }
+
+/// <summary>Every signature failure code reads in Russian, Kazakh and English (the document's refusal text).</summary>
+public sealed class SignatureFailureTextsTests
+{
+    [Fact]
+    public void EveryFailureCode_HasTextsInRuKkAndEn()
+    {
+        var codes = typeof(SignatureFailures).GetFields().Where(f => f.IsLiteral).Select(f => (string)f.GetRawConstantValue()!).ToList();
+        Assert.Contains(SignatureFailures.SigningRoleMissing, codes);
+        var resources = new System.Resources.ResourceManager("BusinessApi.Documents.Resources.DocumentTexts", typeof(SignatureFailures).Assembly);
+        // Russian is the neutral resource; Kazakh and English are satellites, read without falling back to Russian.
+        var sets = new[] { System.Globalization.CultureInfo.InvariantCulture, new System.Globalization.CultureInfo("kk"), new System.Globalization.CultureInfo("en") }
+            .Select(c => (Culture: c.Name, Set: resources.GetResourceSet(c, true, false)!));
+        foreach (var (culture, set) in sets)
+        {
+            Assert.All(codes, code => Assert.False(string.IsNullOrWhiteSpace(set.GetString("failure." + code)), $"'{culture}': failure.{code}"));
+        }
+    }
+}
