@@ -87,12 +87,14 @@ public sealed record CertificateBlockRequest(string? Issuer, string? SerialNumbe
     }
 }
 
-public sealed record CertificateBlockResponse(string Issuer, string SerialNumber, string CustomerId, DateTimeOffset BlockedAt, string BlockedBy, string? Reference)
+/// <param name="Kind"><c>blocked</c> (by the bank, on the customer's call) or <c>compromised</c> (reported by the holder or their admin).</param>
+/// <param name="Iin">For a compromise reported by serial alone: the holder whose certificates with that serial it reaches.</param>
+public sealed record CertificateBlockResponse(string Issuer, string SerialNumber, string CustomerId, DateTimeOffset BlockedAt, string BlockedBy, string? Reference, string Kind, string? Iin)
 {
     public static CertificateBlockResponse From(CertificateBlock block)
     {
         ArgumentNullException.ThrowIfNull(block);
-        return new(block.Issuer, block.SerialNumber, block.CustomerId, block.BlockedAt, block.BlockedBy, block.Reference);
+        return new(block.Issuer, block.SerialNumber, block.CustomerId, block.BlockedAt, block.BlockedBy, block.Reference, block.Kind, block.Iin);
     }
 }
 

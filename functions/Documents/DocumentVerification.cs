@@ -43,7 +43,7 @@ public sealed class DocumentVerification(
         var userRead = users.GetCachedAsync(document.UserId, cancellationToken).AsTask();
         var customerRead = customers.GetCachedAsync(document.CustomerId, cancellationToken).AsTask();
         var credentialRead = credentials.GetAsync(document.ClientId, cancellationToken);
-        var blockRead = blocks.FindAsync(check.Facts!.Issuer, check.Facts.SerialNumber, cancellationToken);
+        var blockRead = blocks.FindAsync(check.Facts!.Issuer, check.Facts.SerialNumber, check.Facts.SignerIin, cancellationToken);
         await Task.WhenAll(userRead, customerRead, credentialRead, blockRead);
         var user = (await userRead)?.User;
         var customer = await customerRead;
@@ -54,8 +54,15 @@ public sealed class DocumentVerification(
             return Refuse(RefusalReasons.AuthenticationFailed, identityFailure, facts);
         }
 
-        // A certificate the bank blocked on the customer's call before receipt signs nothing.
-        if (await blockRead is { } block && block.BlockedAt <= document.ReceivedAt)
+        // A certificate reported compromised signs nothing not yet executed; one the bank blocked on the customer's
+        // call signs nothing received after the block.
+        var found = await blockRead;
+        if (found.Any(b => b.IsCompromise))
+        {
+            return Refuse(RefusalReasons.CredentialsCompromised, SignatureFailures.CredentialsCompromised, facts);
+        }
+
+        if (found.Any(b => !b.IsCompromise && b.BlockedAt <= document.ReceivedAt))
         {
             return Refuse(RefusalReasons.AuthenticationFailed, SignatureFailures.CertificateBlocked, facts);
         }

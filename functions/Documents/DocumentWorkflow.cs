@@ -3,6 +3,7 @@ using BusinessApi.Accounts;
 using BusinessApi.Accounts.Ledger;
 using BusinessApi.Calendar;
 using BusinessApi.Customers;
+using BusinessApi.Documents.Signatures;
 using BusinessApi.Platform;
 using BusinessApi.Platform.Audit;
 using BusinessApi.Platform.Workflows;
@@ -48,16 +49,18 @@ public sealed class DocumentWorkflow : WorkflowDefinition<Document>
     private readonly AuditJournal _audit;
     private readonly IOptions<PaymentOptions> _payments;
     private readonly IOptions<BankOptions> _bank;
+    private readonly CertificateBlocks _blocks;
 
     public DocumentWorkflow(
         DocumentVerification verification, DocumentPosting posting, DocumentCompletion completion, DocumentStore store, DocumentArchive archive,
-        CalendarProvider calendars, CustomerStore customers, Ledger ledger, AuditJournal audit, IOptions<PaymentOptions> payments, IOptions<BankOptions> bank)
+        CalendarProvider calendars, CustomerStore customers, Ledger ledger, AuditJournal audit, IOptions<PaymentOptions> payments, IOptions<BankOptions> bank,
+        CertificateBlocks blocks)
         : base(WorkflowName)
     {
         (_verification, _posting, _completion, _store, _archive) = (verification, posting, completion, store, archive);
-        (_calendars, _customers, _ledger, _audit, _payments, _bank) = (calendars, customers, ledger, audit, payments, bank);
+        (_calendars, _customers, _ledger, _audit, _payments, _bank, _blocks) = (calendars, customers, ledger, audit, payments, bank, blocks);
         Step("verify", next: ["execute", "aml-decided", "aml-expired", "executed", "refused"], VerifyAsync);
-        Step("execute", next: ["aml-decided", "aml-expired", "executed", "refused"], ExecuteAsync);
+        Step("execute", next: ["aml-decided", "aml-expired", "executed", "refused"], ExecuteAfterWaitAsync);
         Step("aml-decided", next: ["executed", "refused"], AmlDecidedAsync);
         Step("aml-expired", next: ["executed", "refused"], (context, cancellationToken) =>
             _completion.FinishAsync(context, DocumentStatus.Refused, RefusalReasons.Aml, failure: "aml_review_expired", cancellationToken: cancellationToken));
@@ -99,6 +102,23 @@ public sealed class DocumentWorkflow : WorkflowDefinition<Document>
         context.Data = document = await _completion.WaitingAsync(document, cancellationToken);
         context.Write(DocumentStore.Update(document));
         return context.WaitUntil(calendar.NextOpening(context.Now), "execute");
+    }
+
+    /// <summary>
+    /// A document that waited (for the operational day, or an AML decision) is executed only if its signer's
+    /// certificate has not been reported compromised meanwhile (R-38: not yet executed, so refused).
+    /// </summary>
+    private async Task<Transition> ExecuteAfterWaitAsync(StepContext<Document> context, CancellationToken cancellationToken)
+    {
+        if (context.Data.Signer is { } signer
+            && (await _blocks.FindAsync(signer.Issuer, signer.SerialNumber, signer.SignerIin, cancellationToken)).Any(b => b.IsCompromise))
+        {
+            context.Data = context.Data with { WaitingFor = null };
+            return await _completion.FinishAsync(context, DocumentStatus.Refused, RefusalReasons.CredentialsCompromised, SignatureFailures.CredentialsCompromised,
+                cancellationToken: cancellationToken);
+        }
+
+        return await ExecuteAsync(context, cancellationToken);
     }
 
     /// <summary>
@@ -151,7 +171,7 @@ public sealed class DocumentWorkflow : WorkflowDefinition<Document>
         }
 
         context.Data = context.Data with { AmlReleased = true, WaitingFor = null };
-        return await ExecuteAsync(context, cancellationToken);
+        return await ExecuteAfterWaitAsync(context, cancellationToken);
     }
 
     private async Task<Transition> PostAsync(StepContext<Document> context, CancellationToken cancellationToken)

@@ -129,6 +129,15 @@ public static class DocumentsExtensions
             .WithSummary("Add a CRL (PEM or base64 DER) signed by a known CA; it replaces an older one of that CA.")
             .ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status422UnprocessableEntity);
+        api.MapPost("/users/{userId}/certificates/compromise", CertificateCompromise.ReportAsync)
+            .RequireAuthorization(Users.UsersExtensions.SessionPolicy)
+            .WithMetadata(AllowedWhileSuspended.Instance)
+            .WithName("ReportCertificateCompromised")
+            .WithTags("Users")
+            .WithSummary("The user or their admin reports one of the user's signing certificates compromised (the certificate, or its serial): documents signed with it and not yet executed are refused credentials_compromised (R-38).")
+            .ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status422UnprocessableEntity);
         ops.MapPost("/signatures/verify", SignatureInspection.VerifyAsync)
             .RequireOperatorRole(OperatorRoles.Read)
             .WithName("VerifySignature")

@@ -24,11 +24,13 @@ public static class NoticeKinds
     public const string RefundRequested = "refund_requested";
     public const string RefundDecided = "refund_decided";
     public const string PenaltyClaimDecided = "penalty_claim_decided";
+    public const string CertificateCompromised = "certificate_compromised";
 
     public static readonly IReadOnlyList<string> All =
     [
         DocumentExecuted, DocumentRefused, CredentialBlockedInactive, PasswordExpiresSoon, UserBlockedInactive, ServiceSuspended,
         ServiceResumed, SecurityIncidentReceived, MaintenancePlanned, MaintenanceEmergency, TerminationScheduled, TerminationCancelled,
         ServiceTerminated, ErrorReportReceived, ErrorReportUpdated, RefundRequested, RefundDecided, PenaltyClaimDecided,
+        CertificateCompromised,
     ];
 }

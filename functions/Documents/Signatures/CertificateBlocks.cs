@@ -7,15 +7,31 @@ using BusinessApi.Platform.Workflows;
 
 namespace BusinessApi.Documents.Signatures;
 
-/// <summary>One certificate the bank stopped accepting, on the customer's call .</summary>
+/// <summary>
+/// One certificate no longer accepted: blocked by the bank's operators on the customer's call, or reported
+/// compromised by its holder or their admin. A block names the certificate by issuer and serial; a
+/// compromise report made by serial alone names it by serial and the holder's IIN (it reaches no one else's).
+/// </summary>
 public sealed record CertificateBlock(
-    string Issuer, string SerialNumber, string CustomerId, DateTimeOffset BlockedAt, string BlockedBy, string? Reference);
+    string Issuer, string SerialNumber, string CustomerId, DateTimeOffset BlockedAt, string BlockedBy, string? Reference)
+{
+    public const string BankBlock = "blocked";
+    public const string Compromise = "compromised";
+
+    /// <summary><see cref="BankBlock"/> or <see cref="Compromise"/>.</summary>
+    public string Kind { get; init; } = BankBlock;
+
+    /// <summary>The holder's IIN, when the block names the certificate by serial and holder instead of by issuer.</summary>
+    public string? Iin { get; init; }
+
+    public bool IsCompromise => Kind == Compromise;
+}
 
 /// <summary>
-/// Certificates blocked by the bank's operators, found by issuer and serial number (table <c>CertificateBlocks</c>,
-/// partition: a hash of the issuer's canonical name, row: the serial in upper-case hex without leading zeros). Every
-/// verification reads it afresh (one point read, in parallel with the signer's other reads), so a block registered
-/// a moment ago on another instance refuses the next document.
+/// Certificates the bank no longer accepts (table <c>CertificateBlocks</c>): partition the serial in upper-case hex
+/// without leading zeros, row <c>i-{hash of the issuer's canonical name}</c> or <c>h-{holder's IIN}</c>. Every
+/// verification reads the serial's partition afresh (one query, in parallel with the signer's other reads), so a
+/// block or report registered a moment ago on another instance refuses the next document.
 /// </summary>
 public sealed class CertificateBlocks(StorageResources storage)
 {
@@ -44,44 +60,61 @@ public sealed class CertificateBlocks(StorageResources storage)
         return digits.Length is > 0 and <= 64 && digits.All(char.IsAsciiHexDigit) ? digits : null;
     }
 
-    private static string Partition(string canonicalIssuer) =>
-        Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(canonicalIssuer)))[..32];
+    private static string IssuerRow(string canonicalIssuer) =>
+        "i-" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(canonicalIssuer)))[..32];
 
-    /// <summary>Registers the block; an existing block of the same certificate stands (its first time counts).</summary>
+    /// <summary>Registers the block; an existing block of the same certificate and kind stands (its first time counts).</summary>
     public async Task<(CertificateBlock Block, bool Created)> BlockAsync(CertificateBlock block, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(block);
-        var issuer = CanonicalIssuer(block.Issuer)!;
         var serial = CanonicalSerial(block.SerialNumber)!;
-        var entity = new TableEntity(Partition(issuer), serial)
+        var issuer = block.Iin is null ? CanonicalIssuer(block.Issuer)! : block.Issuer;
+        var row = (block.Iin is null ? IssuerRow(issuer) : "h-" + block.Iin) + (block.IsCompromise ? "-c" : "");
+        var entity = new TableEntity(serial, row)
         {
             ["Issuer"] = issuer,
             ["CustomerId"] = block.CustomerId,
             ["BlockedAt"] = block.BlockedAt,
             ["BlockedBy"] = block.BlockedBy,
             ["Reference"] = block.Reference,
+            ["Kind"] = block.Kind,
+            ["Iin"] = block.Iin,
         };
         if (await _table.InsertIfAbsentAsync(entity, cancellationToken))
         {
             return (block with { Issuer = issuer, SerialNumber = serial }, true);
         }
 
-        return (await FindAsync(issuer, serial, cancellationToken) ?? block, false);
+        var existing = await _table.GetEntityIfExistsAsync<TableEntity>(serial, row, cancellationToken: cancellationToken);
+        return (existing.HasValue ? From(existing.Value!) : block, false);
     }
 
-    /// <summary>The block of the certificate with this issuer and serial, if any.</summary>
-    public async Task<CertificateBlock?> FindAsync(string issuer, string serialNumber, CancellationToken cancellationToken)
+    /// <summary>
+    /// The blocks and compromise reports that reach the certificate with this issuer and serial held by
+    /// <paramref name="iin"/>: by issuer, or by serial and holder. Empty when none.
+    /// </summary>
+    public async Task<IReadOnlyList<CertificateBlock>> FindAsync(string issuer, string serialNumber, string? iin, CancellationToken cancellationToken)
     {
-        if (CanonicalIssuer(issuer) is not { } canonicalIssuer || CanonicalSerial(serialNumber) is not { } serial)
+        if (CanonicalSerial(serialNumber) is not { } serial)
         {
-            return null;
+            return [];
         }
 
-        var found = await _table.GetEntityIfExistsAsync<TableEntity>(Partition(canonicalIssuer), serial, cancellationToken: cancellationToken);
-        return found.HasValue ? From(found.Value!) : null;
+        var issuerRow = CanonicalIssuer(issuer) is { } canonical ? IssuerRow(canonical) : null;
+        var found = new List<CertificateBlock>();
+        await foreach (var entity in _table.QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"PartitionKey eq {serial}"), cancellationToken: cancellationToken))
+        {
+            var row = entity.RowKey.EndsWith("-c", StringComparison.Ordinal) ? entity.RowKey[..^2] : entity.RowKey;
+            if (row == issuerRow || iin is not null && row == "h-" + iin)
+            {
+                found.Add(From(entity));
+            }
+        }
+
+        return found;
     }
 
-    /// <summary>The customer's blocked certificates (operators' view; the table is small).</summary>
+    /// <summary>The customer's blocked and compromised certificates (operators' view; the table is small).</summary>
     public async Task<IReadOnlyList<CertificateBlock>> ListAsync(string customerId, CancellationToken cancellationToken)
     {
         var blocks = new List<CertificateBlock>();
@@ -95,9 +128,13 @@ public sealed class CertificateBlocks(StorageResources storage)
 
     private static CertificateBlock From(TableEntity entity) => new(
         entity.GetString("Issuer") ?? "",
-        entity.RowKey,
+        entity.PartitionKey,
         entity.GetString("CustomerId") ?? "",
         entity.GetDateTimeOffset("BlockedAt") ?? default,
         entity.GetString("BlockedBy") ?? "",
-        entity.GetString("Reference"));
+        entity.GetString("Reference"))
+    {
+        Kind = entity.GetString("Kind") ?? CertificateBlock.BankBlock,
+        Iin = entity.GetString("Iin"),
+    };
 }

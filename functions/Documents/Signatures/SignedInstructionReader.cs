@@ -19,7 +19,7 @@ public sealed record SignedInstruction<T>(T Request, byte[] Cms, SignatureFacts 
 /// revocation; the signer is the signed-in user (and, for an organisation certificate, of this customer);
 /// the user holds the power the instruction needs. A plain JSON body is 400 <c>signature_required</c>.
 /// </summary>
-public sealed class SignedInstructionReader(SignatureService signatures, CustomerStore customers, IOptions<SignatureOptions> options, TimeProvider time)
+public sealed class SignedInstructionReader(SignatureService signatures, CustomerStore customers, CertificateBlocks blocks, IOptions<SignatureOptions> options, TimeProvider time)
 {
     public static readonly ProblemType SignatureRequired = new("signature_required", StatusCodes.Status400BadRequest);
     public static readonly ProblemType SignatureRejected = new("signature_rejected", StatusCodes.Status422UnprocessableEntity);
@@ -60,6 +60,13 @@ public sealed class SignedInstructionReader(SignatureService signatures, Custome
         if (SignedInstructions.IdentityFailure(facts, user.Iin, customer, options.Value) is { } identityFailure)
         {
             return (null, Rejected(identityFailure));
+        }
+
+        // A certificate reported compromised, or blocked by the bank, instructs nothing from now on.
+        var found = await blocks.FindAsync(facts.Issuer, facts.SerialNumber, facts.SignerIin, cancellationToken);
+        if (found.Count > 0)
+        {
+            return (null, Rejected(found.Any(b => b.IsCompromise) ? SignatureFailures.CredentialsCompromised : SignatureFailures.CertificateBlocked));
         }
 
         if (!mayInstruct(user))
