@@ -20,7 +20,7 @@ public static class CreateCustomer
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(httpContext);
-        var entrepreneur = !Bin.TryParse(request.Bin, out _);
+        var entrepreneur = !Bin.TryParse(request.Bin, out _) && Iin.TryParse(request.Bin, out _); // a sandbox's test identifier is a legal entity's
         var candidate = new Customer(Customer.NewId(), request.Name!.Trim(), request.Bin!.Trim(), CustomerStatus.Active, time.GetUtcNow())
         {
             IsIndividualEntrepreneur = entrepreneur,
@@ -56,7 +56,8 @@ public sealed record CreateCustomerRequest(string? Name, string? Bin) : IValidat
             errors.Add("name", "too_long", CreateCustomer.MaxNameLength);
         }
 
-        if (errors.Required("bin", Bin) && !Customers.Bin.TryParse(Bin!.Trim(), out _) && !Iin.TryParse(Bin.Trim(), out _))
+        if (errors.Required("bin", Bin) && !Customers.Bin.TryParse(Bin!.Trim(), out _) && !Iin.TryParse(Bin.Trim(), out _)
+            && !(errors.AcceptTestIdentifiers && TaxIdentifierCheck.IsTestIdentifier(Bin.Trim())))
         {
             errors.Add("bin", "invalid_bin");
         }

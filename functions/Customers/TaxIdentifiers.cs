@@ -33,6 +33,9 @@ public static class TaxIdentifierCheck
     public static bool IsValid(ReadOnlySpan<char> twelveDigits) =>
         twelveDigits.Length == 12 && IsDigits(twelveDigits) && ControlDigit(twelveDigits[..11]) == twelveDigits[11] - '0';
 
+    /// <summary>Twelve digits whatever their control digit: what a sandbox accepts of NCA RK's test identifiers.</summary>
+    public static bool IsTestIdentifier(ReadOnlySpan<char> text) => text.Length == 12 && IsDigits(text);
+
     internal static bool IsDigits(ReadOnlySpan<char> text)
     {
         foreach (var c in text)

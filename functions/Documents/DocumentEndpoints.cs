@@ -218,7 +218,12 @@ public sealed record StatusChangeResponse(DocumentStatus Status, DateTimeOffset 
 
 public sealed record FieldErrorResponse(string Field, string Code, string Message);
 
-public sealed record SignerResponse(string? Iin, string? Bin, string Subject, string Issuer, string SerialNumber, string Algorithm, DateTimeOffset? SigningTime);
+/// <param name="SigningTime">The time the signer's software stated (signed attribute signingTime).</param>
+/// <param name="TimestampedAt">The time of a valid RFC 3161 time-stamp from a trusted TSA: the signing time the bank relied on.</param>
+/// <param name="Roles">NCA RK roles of the certificate (firstHead, rightOfSignature, rightOfFinancialSignature, individual, …).</param>
+public sealed record SignerResponse(
+    string? Iin, string? Bin, string Subject, string Issuer, string SerialNumber, string Algorithm, DateTimeOffset? SigningTime,
+    DateTimeOffset? TimestampedAt, IReadOnlyList<string> Roles);
 
 /// <summary>A document as customers read it: status with its history, the reason in the caller's language, and what was paid.</summary>
 public sealed record DocumentResponse(
@@ -257,7 +262,7 @@ public sealed record DocumentResponse(
             [.. document.Errors.Select(e => new FieldErrorResponse(e.Field, e.Code, texts.Format("field." + e.Code, culture, [.. e.Arguments], e.Code)!))],
             document.WaitingFor, !document.IsTerminal && document.OverdueSince is not null, document.OverdueSince,
             document.Summary,
-            document.Signer is { } s ? new SignerResponse(s.SignerIin, s.SignerBin, s.Subject, s.Issuer, s.SerialNumber, s.Algorithm, s.SigningTime) : null,
+            document.Signer is { } s ? new SignerResponse(s.SignerIin, s.SignerBin, s.Subject, s.Issuer, s.SerialNumber, s.Algorithm, s.SigningTime, s.TimestampedAt, s.Roles ?? []) : null,
             document.TransactionId, document.CmsSha256, document.ArchiveSha256, document.ReceiptSha256, document.UserId, document.ClientId);
     }
 

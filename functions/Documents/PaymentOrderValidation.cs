@@ -12,7 +12,8 @@ namespace BusinessApi.Documents;
 /// The rules of form of a payment order with what only the bank knows: the payer account is the
 /// customer's and its currency, and a beneficiary at this bank holds an open account in the order's currency.
 /// </summary>
-public sealed class PaymentOrderValidation(Ledger ledger, PurposeCodes purposeCodes, IOptions<PaymentOptions> payments, IOptions<BankOptions> options, TimeProvider time)
+public sealed class PaymentOrderValidation(
+    Ledger ledger, PurposeCodes purposeCodes, IOptions<PaymentOptions> payments, IOptions<BankOptions> options, IOptions<Platform.Sandbox.SandboxOptions> sandbox, TimeProvider time)
 {
     // What never changes about an account once opened: its owner, currency and kind. Safe across instances:
     // each reads it from the ledger once; an account not found is not remembered (it may be opened later).
@@ -33,6 +34,7 @@ public sealed class PaymentOrderValidation(Ledger ledger, PurposeCodes purposeCo
             accounts, purposeCodes, payments.Value.MaxDocumentAgeDays)
         {
             PayerIdn = ownerBin,
+            AcceptTestIdentifiers = sandbox.Value.AcceptTestIdentifiers,
         };
         var (order, errors) = PaymentOrderRules.Validate(content, context);
         if (order is null || order.BeneficiaryIban.BankCode != bank.IbanCode)

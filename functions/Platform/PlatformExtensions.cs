@@ -115,7 +115,11 @@ public static class PlatformExtensions
         services.AddScheduledJob<AuditAnchorJob>();
 
         // Health and documentation
-        services.AddHealthChecks().AddCheck<StorageHealthCheck>("storage", tags: ["ready"]);
+        services.AddOptions<Sandbox.SandboxOptions>().BindConfiguration(Sandbox.SandboxOptions.Section).ValidateOnStart();
+        services.AddSingleton<Microsoft.Extensions.Options.IValidateOptions<Sandbox.SandboxOptions>, Sandbox.SandboxOptionsValidation>();
+        services.AddHealthChecks()
+            .AddCheck<StorageHealthCheck>("storage", tags: ["ready"])
+            .AddCheck<Sandbox.SandboxHealthCheck>("sandbox", tags: ["ready"]);
         services.AddOpenApi(CustomerDocument, options =>
         {
             options.ShouldInclude = description => !IsOperatorPath(description.RelativePath);

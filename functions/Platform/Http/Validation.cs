@@ -1,4 +1,5 @@
 using System.Collections;
+using Microsoft.Extensions.Options;
 
 namespace BusinessApi.Platform.Http;
 
@@ -23,6 +24,9 @@ public sealed class ValidationErrors : IEnumerable<FieldError>
     private readonly List<FieldError> _errors = [];
 
     public int Count => _errors.Count;
+
+    /// <summary>A sandbox accepts 12-digit identifiers that fail the control digit (Sandbox:AcceptTestIdentifiers).</summary>
+    public bool AcceptTestIdentifiers { get; init; }
 
     public void Add(string field, string code, params object[] arguments) => _errors.Add(new FieldError(field, code, arguments));
 
@@ -54,7 +58,10 @@ public sealed class ValidationFilter : IEndpointFilter
         {
             if (argument is IValidatable validatable)
             {
-                errors ??= [];
+                errors ??= new ValidationErrors
+                {
+                    AcceptTestIdentifiers = context.HttpContext.RequestServices.GetService<IOptions<Sandbox.SandboxOptions>>()?.Value.AcceptTestIdentifiers ?? false,
+                };
                 validatable.Validate(errors);
             }
         }

@@ -167,6 +167,36 @@ public sealed class NcaSignaturesApiTests
     }
 
     [Fact]
+    public async Task Sandbox_RunsARealNcaTestKey_EndToEnd_AndIsRefusedInProduction()
+    {
+        var refused = await Assert.ThrowsAnyAsync<Exception>(() => TestApp.StartAsync(new Dictionary<string, string> { ["Sandbox:AcceptTestIdentifiers"] = "true" }));
+        Assert.Contains("Sandbox:AcceptTestIdentifiers", refused.ToString(), StringComparison.Ordinal);
+
+        // NCA RK's test key of a legal entity's employee with the right of signature (GOST 2015-512, valid
+        // 2026-06-16 .. 2027-06-16; the app's clock is 2026-11-25). Its IIN and BIN fail the control digit.
+        await using var app = await TestApp.StartAsync(new Dictionary<string, string>
+        {
+            ["environment"] = "Sandbox",
+            ["Sandbox:AcceptTestIdentifiers"] = "true",
+            ["Signatures:RequireCrl"] = "false", // the test CRL on file (2025) is stale; a sandbox points Signatures:CrlUrls at NCA's test CRLs
+        });
+        using var ops = app.OperatorClient();
+        foreach (var file in new[] { "ca/root_test_gost_2022.cer", "ca/nca_gost2022_test.cer" })
+        {
+            Assert.Equal(HttpStatusCode.Created, (await ops.PostAsJsonAsync("/api/v1/ops/trust-anchors", new { certificate = Convert.ToBase64String(NcaMaterialTests.Certificate(file).RawData) })).StatusCode);
+        }
+
+        var key = NcaKeyStore.Open(NcaMaterialTests.Read("keys/gost2015_legal_employee_signright.p12"), "Qwerty12");
+        using var payer = await app.PayerAsync(new TestPki(), customerBin: "123456789021", iin: "123456789012");
+        var document = await payer.FinishedAsync(await SubmitGostAsync(payer, key));
+        Assert.Equal("executed", document.GetProperty("status").GetString());
+        Assert.Contains("rightOfSignature", document.GetProperty("signer").GetProperty("roles").EnumerateArray().Select(r => r.GetString()));
+
+        var ready = await app.NewClient().GetFromJsonAsync<JsonElement>("/readyz");
+        Assert.Contains("test identifiers", ready.GetProperty("checks").GetProperty("sandbox").GetProperty("description").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task SupportStaff_VerifyNcaSamples_AtTheirSigningTime_AndSeeWhy()
     {
         await using var app = await TestApp.StartAsync(new Dictionary<string, string> { ["Signatures:RequireCrl"] = "false" });

@@ -79,13 +79,13 @@ public static class PaymentKit
         return iban;
     }
 
-    public static async Task<Payer> PayerAsync(this TestApp app, TestPki pki, decimal funds = 1_000_000m, string[]? functions = null, string[]? accounts = null, bool organisationCertificate = true, bool entrepreneur = false)
+    public static async Task<Payer> PayerAsync(this TestApp app, TestPki pki, decimal funds = 1_000_000m, string[]? functions = null, string[]? accounts = null, bool organisationCertificate = true, bool entrepreneur = false, string? customerBin = null, string? iin = null)
     {
-        var customerId = await app.CreateCustomerAsync(bin: entrepreneur ? BankData.NewIin() : null);
+        var customerId = await app.CreateCustomerAsync(bin: customerBin ?? (entrepreneur ? BankData.NewIin() : null));
         using var ops = app.OperatorClient();
         var bin = (await ops.GetFromJsonAsync<JsonElement>($"/api/v1/ops/customers/{customerId}")).GetProperty("bin").GetString()!;
         var iban = await app.OpenAccountAsync(customerId, funds);
-        var iin = BankData.NewIin();
+        iin ??= BankData.NewIin();
         var (login, userId) = await app.CreateUserAsync(customerId, functions: functions ?? ["view", "create", "sign"], accounts: accounts, iin: iin);
         var (clientId, secret) = await app.GenerateCredentialAsync(customerId);
         var session = await app.SignInAsync(login, CustomerKit.AdminPassword, await app.TokenAsync(clientId, secret));
