@@ -13,7 +13,7 @@ var documents = (int)ArgValue("--documents", 1000);
 var subscribers = (int)ArgValue("--subscribers", 1000);
 var rounds = (int)ArgValue("--rounds", 3);
 var onlyIndex = Array.IndexOf(args, "--only");
-var only = onlyIndex >= 0 && onlyIndex + 1 < args.Length ? args[onlyIndex + 1].Split(',') : ["workflows", "ledger", "credentials", "documents", "notices"];
+var only = onlyIndex >= 0 && onlyIndex + 1 < args.Length ? args[onlyIndex + 1].Split(',') : ["signatures", "workflows", "ledger", "credentials", "documents", "notices"];
 var telemetry = args.Contains("--telemetry");
 if (telemetry)
 {
@@ -28,6 +28,8 @@ Console.WriteLine($"Business API benchmarks — {Environment.ProcessorCount} cor
 Console.WriteLine("(our figures are measured first and the raw Azurite rates last: after the raw run deletes its ~100,000");
 Console.WriteLine(" entities and ~9,000 messages, Azurite stops answering for 40 s or more a little later, on its own)");
 
+// CPU only, before the storage figures load the machine.
+var signatures = only.Contains("signatures") ? await new SignatureThroughput(TimeSpan.FromSeconds(seconds)).MeasureAsync() : null;
 var workflows = only.Contains("workflows") ? await new WorkflowThroughput(connection, concurrency, instances).MeasureAsync() : null;
 var ledger = only.Contains("ledger") ? await new LedgerThroughput(connection, accounts, TimeSpan.FromSeconds(seconds)).MeasureAsync(concurrency, hotCallers) : null;
 var credentials = only.Contains("credentials") ? await new CredentialThroughput(connection, TimeSpan.FromSeconds(seconds)).MeasureAsync(concurrency, pairs, duePairs) : null;
@@ -45,6 +47,16 @@ foreach (var measurement in baseline.All)
 }
 
 var insert = baseline.SingleInsert.PerSecond;
+if (signatures is not null)
+{
+    Console.WriteLine();
+    Console.WriteLine("Signature checks on one core (the whole CMS verification of a payment order, chain cached as in the app):");
+    Console.WriteLine($"| GOST 34.310-2015-512 CMS checks    | {signatures.GostCms,8:N0} /s | {signatures.GostCms / signatures.RawGost,5:F2} x BouncyCastle's raw GOST verify ({signatures.RawGost:N0}/s) |");
+    Console.WriteLine($"| RSA-2048 CMS checks                | {signatures.RsaCms,8:N0} /s | {signatures.RsaCms / signatures.RawRsa,5:F2} x the platform's raw RSA verify ({signatures.RawRsa:N0}/s) |");
+    Console.WriteLine(signatures.OpenSslRsa is { } openssl
+        ? $"| openssl speed rsa2048 (verify/s)   | {openssl,8:N0} /s | ours {signatures.RsaCms / openssl,5:F2} x openssl |"
+        : "| openssl speed rsa2048              | (openssl not installed) |");
+}
 if (workflows is not null)
 {
     Console.WriteLine();

@@ -160,13 +160,47 @@ public sealed class NcaCertificate
 
     public bool IsSelfSigned => Certificate.SubjectName.RawData.AsSpan().SequenceEqual(Certificate.IssuerName.RawData);
 
-    /// <summary>The certificate in DER, or null when it is not one (any key algorithm is read).</summary>
+    /// <summary>SHA-256 of the DER, upper-case hex: the certificate's key in caches.</summary>
+    public string Sha256 { get; private init; } = "";
+
+    /// <summary>
+    /// The certificate in DER, or null when it is not one (any key algorithm is read). Read once per process and
+    /// kept (a signer's certificate comes with every document they sign; reading one costs far more than hashing it).
+    /// </summary>
     public static NcaCertificate? TryRead(ReadOnlySpan<byte> der)
+    {
+        var hash = Convert.ToHexString(SHA256.HashData(der));
+        if (Parsed.TryGetValue(hash, out var known))
+        {
+            return known;
+        }
+
+        var read = Parse(der);
+        if (read is not null)
+        {
+            if (Parsed.Count >= MaxParsed)
+            {
+                Parsed.Clear();
+            }
+
+            Parsed[hash] = read;
+        }
+
+        return read;
+    }
+
+    private const int MaxParsed = 50_000;
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, NcaCertificate> Parsed = new(StringComparer.Ordinal);
+
+    private static NcaCertificate? Parse(ReadOnlySpan<byte> der)
     {
         try
         {
             var certificate = X509CertificateLoader.LoadCertificate(der);
-            return new NcaCertificate(certificate, X509CertificateStructure.GetInstance(Asn1Object.FromByteArray(certificate.RawData)));
+            return new NcaCertificate(certificate, X509CertificateStructure.GetInstance(Asn1Object.FromByteArray(certificate.RawData)))
+            {
+                Sha256 = Convert.ToHexString(SHA256.HashData(certificate.RawData)),
+            };
         }
         catch (Exception ex) when (ex is CryptographicException or ArgumentException or IOException or InvalidCastException or Asn1Exception or FormatException)
         {

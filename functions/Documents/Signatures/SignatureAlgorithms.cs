@@ -28,8 +28,13 @@ public sealed record SignatureScheme(KeyFamily Family, string DigestOid, string 
 /// <summary>A public key read from a SubjectPublicKeyInfo, ready to verify with (immutable, safe to share).</summary>
 public sealed class VerificationKey
 {
+    private const int Pooled = 8;
+
     private readonly byte[] _spki;
     private readonly ECPublicKeyParameters? _gost;
+    // Imported platform keys, reused: importing costs several times the verification. An instance is used by one
+    // thread at a time (taken from the bag, put back after).
+    private readonly System.Collections.Concurrent.ConcurrentBag<AsymmetricAlgorithm> _platformKeys = [];
 
     private VerificationKey(KeyFamily family, byte[] spki, ECPublicKeyParameters? gost) => (Family, _spki, _gost) = (family, spki, gost);
 
@@ -71,18 +76,19 @@ public sealed class VerificationKey
         {
             switch (Family)
             {
-                case KeyFamily.Rsa:
+                case KeyFamily.Rsa or KeyFamily.Ecdsa:
                 {
-                    using var rsa = RSA.Create();
-                    rsa.ImportSubjectPublicKeyInfo(_spki, out _);
-                    return rsa.VerifyHash(hash, signature, SignatureAlgorithms.HashName(scheme.DigestOid), scheme.Pss ? RSASignaturePadding.Pss : RSASignaturePadding.Pkcs1);
-                }
-
-                case KeyFamily.Ecdsa:
-                {
-                    using var ecdsa = ECDsa.Create();
-                    ecdsa.ImportSubjectPublicKeyInfo(_spki, out _);
-                    return ecdsa.VerifyHash(hash, signature, DSASignatureFormat.Rfc3279DerSequence);
+                    var key = Rent();
+                    try
+                    {
+                        return key is RSA rsa
+                            ? rsa.VerifyHash(hash, signature, SignatureAlgorithms.HashName(scheme.DigestOid), scheme.Pss ? RSASignaturePadding.Pss : RSASignaturePadding.Pkcs1)
+                            : ((ECDsa)key).VerifyHash(hash, signature, DSASignatureFormat.Rfc3279DerSequence);
+                    }
+                    finally
+                    {
+                        Return(key);
+                    }
                 }
 
                 default:
@@ -103,6 +109,30 @@ public sealed class VerificationKey
         catch (CryptographicException)
         {
             return false;
+        }
+    }
+
+    private AsymmetricAlgorithm Rent()
+    {
+        if (_platformKeys.TryTake(out var key))
+        {
+            return key;
+        }
+
+        AsymmetricAlgorithm created = Family == KeyFamily.Rsa ? RSA.Create() : ECDsa.Create();
+        created.ImportSubjectPublicKeyInfo(_spki, out _);
+        return created;
+    }
+
+    private void Return(AsymmetricAlgorithm key)
+    {
+        if (_platformKeys.Count < Pooled)
+        {
+            _platformKeys.Add(key);
+        }
+        else
+        {
+            key.Dispose();
         }
     }
 

@@ -178,7 +178,7 @@ public sealed class TrustMaterial
     public ChainResult Chain(NcaCertificate certificate)
     {
         ArgumentNullException.ThrowIfNull(certificate);
-        var key = Convert.ToHexString(certificate.Certificate.GetCertHash(HashAlgorithmName.SHA256));
+        var key = certificate.Sha256;
         if (_chains.TryGetValue(key, out var cached))
         {
             return cached;

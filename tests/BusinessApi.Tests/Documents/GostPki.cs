@@ -50,7 +50,8 @@ public sealed class GostKey : ITestKey
         generator.Init(new ECKeyGenerationParameters(domain, new SecureRandom()));
         var pair = generator.GenerateKeyPair();
         _private = (ECPrivateKeyParameters)pair.Private;
-        var q = ((ECPublicKeyParameters)pair.Public).Q.Normalize();
+        PublicParameters = (ECPublicKeyParameters)pair.Public;
+        var q = PublicParameters.Q.Normalize();
         var half = gost2015 ? 64 : 32;
         var point = LittleEndian(q.AffineXCoord.ToBigInteger(), half).Concat(LittleEndian(q.AffineYCoord.ToBigInteger(), half)).ToArray();
         var parameters = gost2015
@@ -67,6 +68,7 @@ public sealed class GostKey : ITestKey
         var domain = new ECDomainParameters(Org.BouncyCastle.Asn1.X9.ECNamedCurveTable.GetByName(gost2015 ? "Tc26-Gost-3410-12-512-paramSetA" : "GostR3410-2001-CryptoPro-A"));
         var reversed = scalarLittleEndian.Reverse().ToArray();
         _private = new ECPrivateKeyParameters(new BcBigInteger(1, reversed), domain);
+        PublicParameters = new ECPublicKeyParameters(domain.G.Multiply(_private.D).Normalize(), domain);
         PublicKey = null!; // the certificate carries it
     }
 
@@ -74,6 +76,9 @@ public sealed class GostKey : ITestKey
     public const string Gost2004Digest = "1.2.398.3.10.1.3.1";
 
     public bool Gost2015 { get; }
+
+    /// <summary>The public key as BouncyCastle holds it (big-endian, no encoding): what a raw verify starts from.</summary>
+    public ECPublicKeyParameters PublicParameters { get; }
 
     public SubjectPublicKeyInfo PublicKey { get; }
 
