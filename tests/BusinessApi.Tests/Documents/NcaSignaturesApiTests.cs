@@ -102,6 +102,13 @@ public sealed class NcaSignaturesApiTests
         pkiServer.Ocsp = request => TestCms.OcspResponse(request, responder, app.Time.GetUtcNow(), revoked, nonce: n => [.. n.Reverse()]);
         Assert.Equal("executed", (await payer.FinishedAsync(await SubmitGostAsync(payer, other))).GetProperty("status").GetString());
 
+        // Nor is a responder the issuer never authorised (a certificate without OCSPSigning), however well it signs.
+        var impostor = pki.IssueUser(Accounts.BankData.NewIin());
+        var another = pki.IssueUser(payer.Iin, payer.Bin);
+        revoked[another.Certificate.SerialNumber.TrimStart('0')] = now.AddMinutes(-10);
+        pkiServer.Ocsp = request => TestCms.OcspResponse(request, impostor, app.Time.GetUtcNow(), revoked);
+        Assert.Equal("executed", (await payer.FinishedAsync(await SubmitGostAsync(payer, another))).GetProperty("status").GetString());
+
         // The CRL goes stale and the responder goes down: nothing current answers, so nothing is accepted.
         pkiServer.Ocsp = _ => null;
         app.Time.Advance(TimeSpan.FromMinutes(6));
