@@ -284,7 +284,7 @@ public sealed class DocumentThroughput(string connectionString, TimeSpan duratio
     }
 
     /// <summary>OpenSSL's raw RSA-2048 verifications per second on one core (<c>openssl speed</c>), or NaN without openssl.</summary>
-    private static double OpenSslVerifyRate()
+    internal static double OpenSslVerifyRate()
     {
         try
         {

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Globalization;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
@@ -11,7 +10,7 @@ using Org.BouncyCastle.Crypto.Signers;
 namespace BusinessApi.Benchmarks;
 
 /// <summary>Checks per second on one core: ours (the whole CMS verification) and the raw primitive beneath it.</summary>
-public sealed record SignatureFigures(double RsaCms, double GostCms, double RawGost, double RawRsa, double? OpenSslRsa);
+public sealed record SignatureFigures(double RsaCms, double GostCms, double RawGost, double RawRsa, double OpenSslRsa);
 
 /// <summary>
 /// Signature verification on one thread (no storage): a payment order's whole CMS check — parse, digest, signed
@@ -23,7 +22,7 @@ public sealed class SignatureThroughput(TimeSpan duration)
 {
     private static readonly DateTimeOffset Now = new(2026, 11, 25, 5, 0, 0, TimeSpan.Zero);
 
-    public async Task<SignatureFigures> MeasureAsync()
+    public SignatureFigures Measure()
     {
         var content = Encoding.UTF8.GetBytes("""{"type":"paymentOrder","number":"17","amount":"10.00"}""");
         var options = new SignatureOptions();
@@ -55,7 +54,7 @@ public sealed class SignatureThroughput(TimeSpan duration)
         var rawGost = Rate(() => Check(raw()));
         Check(gostKey.VerifyHash(new SignatureScheme(KeyFamily.Gost2015, GostKey.Gost2015Digest, "GOST"), gostHash, gostSignature));
 
-        return new SignatureFigures(rsaCms1, gostCms1, rawGost, rawRsa, await OpenSslRsaAsync());
+        return new SignatureFigures(rsaCms1, gostCms1, rawGost, rawRsa, DocumentThroughput.OpenSslVerifyRate());
     }
 
     private double Rate(Action verify)
@@ -102,27 +101,5 @@ public sealed class SignatureThroughput(TimeSpan duration)
         var verifier = new ECGost3410Signer();
         verifier.Init(false, parameters);
         return () => verifier.VerifySignature(hash, r, s);
-    }
-
-    /// <summary><c>openssl speed -elapsed -seconds 3 rsa2048</c>'s verify/s, or null when openssl is not installed.</summary>
-    private static async Task<double?> OpenSslRsaAsync()
-    {
-        try
-        {
-            using var process = Process.Start(new ProcessStartInfo("openssl", "speed -elapsed -seconds 3 rsa2048")
-            {
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-            })!;
-            var output = await process.StandardOutput.ReadToEndAsync();
-            await process.WaitForExitAsync();
-            // "rsa 2048 bits 0.000531s 0.000016s   1883.4  62187.6": sign/s then verify/s last.
-            var line = output.Split('\n').FirstOrDefault(l => l.StartsWith("rsa 2048", StringComparison.Ordinal) || l.StartsWith("rsa  2048", StringComparison.Ordinal));
-            return line is null ? null : double.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[^1], CultureInfo.InvariantCulture);
-        }
-        catch (System.ComponentModel.Win32Exception)
-        {
-            return null;
-        }
     }
 }
