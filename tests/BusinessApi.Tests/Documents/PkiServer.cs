@@ -1,11 +1,7 @@
 using System.Collections.Concurrent;
+using BusinessApi.Tests.Infrastructure;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace BusinessApi.Tests.Documents;
 
@@ -27,7 +23,7 @@ public sealed class PkiServer : IAsyncDisposable
 
     public int OcspRequests => Volatile.Read(ref _ocspRequests);
 
-    public Uri BaseAddress { get; private set; } = null!;
+    public Uri BaseAddress { get; private init; } = null!;
 
     public Uri CrlUrl(string name) => new(BaseAddress, "/crl/" + name);
 
@@ -35,23 +31,21 @@ public sealed class PkiServer : IAsyncDisposable
 
     public static async Task<PkiServer> StartAsync()
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.Logging.ClearProviders();
-        var app = builder.Build();
-        var server = new PkiServer(app);
-        app.MapGet("/crl/{name}", (string name) => server.Crls.TryGetValue(name, out var crl)
-            ? Results.Bytes(crl, "application/pkix-crl")
-            : Results.NotFound());
-        app.MapPost("/ocsp", async (HttpRequest request) =>
+        PkiServer? server = null;
+        var (app, address) = await LoopbackServer.StartAsync(app =>
         {
-            Interlocked.Increment(ref server._ocspRequests);
-            using var body = new MemoryStream();
-            await request.Body.CopyToAsync(body);
-            return server.Ocsp(body.ToArray()) is { } answer ? Results.Bytes(answer, "application/ocsp-response") : Results.StatusCode(503);
+            app.MapGet("/crl/{name}", (string name) => server!.Crls.TryGetValue(name, out var crl)
+                ? Results.Bytes(crl, "application/pkix-crl")
+                : Results.NotFound());
+            app.MapPost("/ocsp", async (HttpRequest request) =>
+            {
+                Interlocked.Increment(ref server!._ocspRequests);
+                using var body = new MemoryStream();
+                await request.Body.CopyToAsync(body);
+                return server.Ocsp(body.ToArray()) is { } answer ? Results.Bytes(answer, "application/ocsp-response") : Results.StatusCode(503);
+            });
         });
-        await app.StartAsync();
-        server.BaseAddress = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
+        server = new PkiServer(app) { BaseAddress = address };
         return server;
     }
 

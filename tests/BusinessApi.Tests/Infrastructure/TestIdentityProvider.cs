@@ -1,12 +1,7 @@
 using System.Net.Http.Headers;
 using System.Security.Cryptography;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
 
@@ -47,25 +42,25 @@ public sealed class TestIdentityProvider : IAsyncDisposable
     {
         var rsa = RSA.Create(2048);
         var signingKey = new RsaSecurityKey(rsa) { KeyId = "test-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(4)) };
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.Logging.ClearProviders();
-        var app = builder.Build();
         string? issuer = null;
+        var jwk = JsonWebKeyConverter.ConvertFromRSASecurityKey(new RsaSecurityKey(rsa.ExportParameters(false)) { KeyId = signingKey.KeyId });
+        var (app, address) = await LoopbackServer.StartAsync(app => MapEndpoints(app, () => issuer!, jwk));
+        issuer = address.ToString().TrimEnd('/');
+        return new TestIdentityProvider(app, rsa, signingKey, issuer);
+    }
+
+    private static void MapEndpoints(WebApplication app, Func<string> issuer, JsonWebKey jwk)
+    {
         app.MapGet("/.well-known/openid-configuration", () => Results.Json(new Dictionary<string, object>
         {
-            ["issuer"] = issuer!,
-            ["jwks_uri"] = issuer + "/keys",
+            ["issuer"] = issuer(),
+            ["jwks_uri"] = issuer() + "/keys",
             ["id_token_signing_alg_values_supported"] = new[] { "RS256" },
         }));
-        var jwk = JsonWebKeyConverter.ConvertFromRSASecurityKey(new RsaSecurityKey(rsa.ExportParameters(false)) { KeyId = signingKey.KeyId });
         app.MapGet("/keys", () => Results.Json(new Dictionary<string, object>
         {
             ["keys"] = new[] { new Dictionary<string, string> { ["kty"] = "RSA", ["use"] = "sig", ["alg"] = "RS256", ["kid"] = jwk.Kid, ["n"] = jwk.N, ["e"] = jwk.E } },
         }));
-        await app.StartAsync();
-        issuer = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First().TrimEnd('/');
-        return new TestIdentityProvider(app, rsa, signingKey, issuer);
     }
 
     /// <summary>A staff token for person <paramref name="oid"/> holding <paramref name="roles"/>, valid an hour from <paramref name="now"/>.</summary>

@@ -3,12 +3,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace BusinessApi.Tests.Infrastructure;
 
@@ -48,14 +43,9 @@ public sealed class WebhookReceiver : IAsyncDisposable
 
     public static async Task<WebhookReceiver> StartAsync(Func<DateTimeOffset> clock)
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.Logging.ClearProviders();
-        var app = builder.Build();
-        var receiver = new WebhookReceiver(app, clock);
-        app.MapPost("/hook", (Delegate)receiver.HandleAsync);
-        await app.StartAsync();
-        receiver.Url = new Uri(new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First()), "/hook");
+        WebhookReceiver? receiver = null;
+        var (app, address) = await LoopbackServer.StartAsync(app => app.MapPost("/hook", (Delegate)((HttpContext context) => receiver!.HandleAsync(context))));
+        receiver = new WebhookReceiver(app, clock) { Url = new Uri(address, "/hook") };
         return receiver;
     }
 
