@@ -189,7 +189,7 @@ public sealed class NcaCertificate
         return read;
     }
 
-    private const int MaxParsed = 50_000;
+    private const int MaxParsed = 10_000;
     private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, NcaCertificate> Parsed = new(StringComparer.Ordinal);
 
     private static NcaCertificate? Parse(ReadOnlySpan<byte> der)

@@ -145,7 +145,7 @@ public sealed partial class RevocationChecker(PkiHttp http, IOptions<SignatureOp
 
     private static SignatureCheck Completed(SignatureCheck check, string? failure, RevocationFacts facts)
     {
-        var steps = check.Checks.Where(s => s.Check != "revocation").Append(new SignatureCheckStep("revocation", failure is null, failure, facts.Source + ": " + facts.Status)).ToList();
+        var steps = check.Checks.Where(s => s.Name != "revocation").Append(new SignatureCheckStep("revocation", failure is null, failure, facts.Source + ": " + facts.Status)).ToList();
         var verdict = check.Failure ?? failure;
         return check with { Failure = verdict, Content = verdict is null ? check.Content : null, Revocation = facts, Checks = steps };
     }

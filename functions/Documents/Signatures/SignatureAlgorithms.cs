@@ -28,7 +28,7 @@ public sealed record SignatureScheme(KeyFamily Family, string DigestOid, string 
 /// <summary>A public key read from a SubjectPublicKeyInfo, ready to verify with (immutable, safe to share).</summary>
 public sealed class VerificationKey
 {
-    private const int Pooled = 8;
+    private static readonly int Pooled = Math.Min(8, Environment.ProcessorCount);
 
     private readonly byte[] _spki;
     private readonly ECPublicKeyParameters? _gost;

@@ -55,7 +55,7 @@ public sealed record SignatureFacts(
 }
 
 /// <summary>One check the verifier made, in order, and its failure code when it did not pass.</summary>
-public sealed record SignatureCheckStep(string Check, bool Passed, string? Failure = null, string? Detail = null);
+public sealed record SignatureCheckStep(string Name, bool Passed, string? Failure = null, string? Detail = null);
 
 /// <summary>An RFC 3161 time-stamp found in a signature, whether or not it verified.</summary>
 public sealed record TimestampFacts(DateTimeOffset? Time, string? Authority, string? Failure);

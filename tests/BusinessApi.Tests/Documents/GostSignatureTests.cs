@@ -53,7 +53,7 @@ public sealed class GostSignatureTests : IClassFixture<GostSignatureTests.Pkis>
         Assert.Equal((iin, bin), (attached.Facts.SignerIin, attached.Facts.SignerBin));
         Assert.Equal(["firstHead", "legalEntityEmployee"], attached.Facts.Roles!.Order());
         Assert.Equal(Json, attached.Content);
-        Assert.All(attached.Checks, c => Assert.True(c.Passed, c.Check));
+        Assert.All(attached.Checks, c => Assert.True(c.Passed, c.Name));
 
         var detached = TestCms.Sign(Json, user, new CmsOptions { Detached = true });
         Assert.Equal(SignatureFailures.Detached, Verify(detached, Trust()).Failure);

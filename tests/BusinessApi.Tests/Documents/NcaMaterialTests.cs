@@ -88,15 +88,15 @@ public sealed class NcaMaterialTests
         var rsa = message.Signers.Single(s => s.DigestAlgorithm == SignatureAlgorithms.Sha256);
         var atGost = SignatureVerifier.VerifyEach(message, data, trust, gost.SigningTime!.Value, NoCrlRequired);
         var gostCheck = atGost.Single(r => r.Certificate!.Matches(gost));
-        Assert.True(gostCheck.Failure is null, string.Join(", ", gostCheck.Checks.Where(c => !c.Passed).Select(c => c.Check + "=" + c.Failure)));
+        Assert.True(gostCheck.Failure is null, string.Join(", ", gostCheck.Checks.Where(c => !c.Passed).Select(c => c.Name + "=" + c.Failure)));
         Assert.Equal("123456789012", gostCheck.Facts!.SignerIin);
 
         // NCA's sample signed with an RSA certificate that had expired (2022-01-18) before its own signing time: the
         // signature value and the chain hold, and the verifier says plainly that the certificate had expired.
         var rsaCheck = SignatureVerifier.VerifyEach(message, data, trust, rsa.SigningTime!.Value, NoCrlRequired).Single(r => r.Certificate!.Matches(rsa));
         Assert.Equal("sha256WithRSAEncryption", rsaCheck.Facts!.Algorithm);
-        Assert.True(rsaCheck.Checks.Single(c => c.Check == "signature").Passed);
-        Assert.True(rsaCheck.Checks.Single(c => c.Check == "chain").Passed);
+        Assert.True(rsaCheck.Checks.Single(c => c.Name == "signature").Passed);
+        Assert.True(rsaCheck.Checks.Single(c => c.Name == "chain").Passed);
         Assert.Equal(SignatureFailures.CertificateExpired, rsaCheck.Failure);
         Assert.True(rsa.SigningTime > rsaCheck.Certificate!.NotAfter);
         // As a document it is refused: one SignerInfo per signature.

@@ -242,7 +242,7 @@ public sealed class NcaSignaturesApiTests
         // Judged now, the same signature's certificate has expired (a year's validity), and the report says which check failed.
         var later = await (await ops.PostAsJsonAsync("/api/v1/ops/signatures/verify", new { cms = detached.cms, data = detached.data, at = signedAt.AddYears(2) })).Content.ReadFromJsonAsync<JsonElement>();
         Assert.Equal("certificate_expired", later.GetProperty("failure").GetString());
-        Assert.Contains(later.GetProperty("signers")[0].GetProperty("checks").EnumerateArray(), c => c.GetProperty("check").GetString() == "validity" && !c.GetProperty("passed").GetBoolean());
+        Assert.Contains(later.GetProperty("signers")[0].GetProperty("checks").EnumerateArray(), c => c.GetProperty("name").GetString() == "validity" && !c.GetProperty("passed").GetBoolean());
 
         // Bad input: not base64 is 400; bytes that are no CMS are reported, not thrown.
         Assert.Equal(HttpStatusCode.BadRequest, (await ops.PostAsJsonAsync("/api/v1/ops/signatures/verify", new { cms = "***" })).StatusCode);
