@@ -132,3 +132,26 @@ public sealed class NcaMaterialTests
             NcaCertificate.From(Certificate("ca/nca_gost_test.crt")), null, producedAt, TimeSpan.FromMinutes(5)).Answer);
     }
 }
+
+/// <summary>NCA RK's test key stores (PKCS #12 with the Kazakh GOST key OID) sign, and the signatures verify.</summary>
+public sealed class NcaKeyStoreTests
+{
+    [Theory]
+    [InlineData("keys/gost2015_individual.p12", null)]
+    [InlineData("keys/gost2015_legal_employee_signright.p12", "rightOfSignature")]
+    public void GostKeyStore_Signs_AndTheSignatureVerifies_WithinItsValidity(string file, string? role)
+    {
+        var signer = NcaKeyStore.Open(NcaMaterialTests.Read(file), "Qwerty12");
+        var at = signer.Certificate.NotBefore.ToUniversalTime().AddDays(30);
+        var content = "{\"type\":\"paymentOrder\",\"number\":\"1\"}"u8.ToArray();
+        var cms = TestCms.Sign(content, signer, new CmsOptions { SigningTime = at });
+        var check = SignatureVerifier.Verify(SignedMessage.TryParse(cms), null, NcaMaterialTests.Trust(), at, new SignatureOptions { RequireCrl = false }, checkRevocation: true);
+        Assert.True(check.IsValid, string.Join(", ", check.Checks.Where(c => !c.Passed).Select(c => c.Name + "=" + c.Failure)));
+        Assert.Equal("GOST 34.310-2015-512", check.Facts!.Algorithm);
+        if (role is not null)
+        {
+            Assert.Contains(role, check.Facts.Roles!);
+            Assert.Equal("123456789021", check.Facts.SignerBin);
+        }
+    }
+}
