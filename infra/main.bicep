@@ -56,6 +56,17 @@ param trustAnchorsPath string = ''
 @description('Signatures:CrlPath inside the container; empty uses the CRLs uploaded through the operations API.')
 param crlPath string = ''
 
+@description('Signatures:CrlUrls: NCA RK\'s CRLs, base and delta, of the RSA and GOST 2022 generations (a sandbox points these at NCA\'s test CRLs).')
+param crlUrls array = [
+  'http://crl.pki.gov.kz/nca_rsa_2022.crl'
+  'http://crl.pki.gov.kz/nca_rsa_2022_d.crl'
+  'http://crl.pki.gov.kz/nca_gost_2022.crl'
+  'http://crl.pki.gov.kz/nca_gost_2022_d.crl'
+]
+
+@description('Signatures:OcspUrl: NCA RK\'s OCSP responder, asked before the CRLs; empty for none.')
+param ocspUrl string = 'http://ocsp.pki.gov.kz'
+
 @description('Operators:Authority: the OpenID Connect issuer of bank staff tokens, e.g. https://login.microsoftonline.com/{tenant-id}/v2.0.')
 param operatorsAuthority string
 
@@ -301,6 +312,8 @@ module app 'modules/containerapp.bicep' = if (deployApp) {
     aspNetCoreEnvironment: config.aspNetCoreEnvironment
     trustAnchorsPath: trustAnchorsPath
     crlPath: crlPath
+    crlUrls: crlUrls
+    ocspUrl: ocspUrl
     minReplicas: minReplicas ?? config.minReplicas
     maxReplicas: maxReplicas ?? config.maxReplicas
     infrastructureSubnetId: network.?outputs.appsSubnetId ?? ''

@@ -52,6 +52,12 @@ param trustAnchorsPath string = ''
 @description('Signatures:CrlPath: empty uses the CRLs uploaded through the operations API.')
 param crlPath string = ''
 
+@description('Signatures:CrlUrls: the CRLs (base and delta) the crl-refresh job keeps current.')
+param crlUrls array = []
+
+@description('Signatures:OcspUrl: the OCSP responder asked before the CRLs; empty for none.')
+param ocspUrl string = ''
+
 @description('Minimum replicas: 0 lets dev scale to zero; prod keeps 1 warm.')
 @minValue(0)
 @maxValue(10)
@@ -86,6 +92,11 @@ param tags object
 
 var port = 8080
 
+var crlUrlEnv = [for (url, i) in crlUrls: {
+  name: 'Signatures__CrlUrls__${i}'
+  value: url
+}]
+
 // What both apps run with: local.settings.sample.json keys in their environment-variable form, then Azure-only settings.
 var sharedEnv = [
   // local.settings.sample.json keys, in their environment-variable form
@@ -108,6 +119,14 @@ var sharedEnv = [
   {
     name: 'Signatures__CrlPath'
     value: crlPath
+  }
+  {
+    name: 'Signatures__OcspUrl'
+    value: ocspUrl
+  }
+  {
+    name: 'Sandbox__AcceptTestIdentifiers'
+    value: 'false'
   }
   {
     name: 'ASPNETCORE_ENVIRONMENT'
@@ -274,7 +293,7 @@ resource app 'Microsoft.App/containerApps@2025-01-01' = {
             cpu: json(cpu)
             memory: memory
           }
-          env: concat(sharedEnv, [
+          env: concat(sharedEnv, crlUrlEnv, [
             {
               name: 'Operations__Endpoints'
               value: 'false' // the public ingress serves customers only
@@ -361,7 +380,7 @@ resource opsApp 'Microsoft.App/containerApps@2025-01-01' = {
             cpu: json(cpu)
             memory: memory
           }
-          env: concat(sharedEnv, [
+          env: concat(sharedEnv, crlUrlEnv, [
             {
               name: 'Operations__Endpoints'
               value: 'true'

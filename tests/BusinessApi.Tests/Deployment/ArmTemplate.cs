@@ -28,6 +28,8 @@ internal sealed class ArmTemplate
     private readonly JsonObject _template;
     private readonly Dictionary<string, JsonNode?> _parameters = new(StringComparer.OrdinalIgnoreCase);
     private readonly Dictionary<string, JsonNode?> _variables = new(StringComparer.OrdinalIgnoreCase);
+    // The index of each variable copy loop being evaluated (copyIndex('name')).
+    private readonly Dictionary<string, long> _copyIndex = new(StringComparer.OrdinalIgnoreCase);
 
     public ArmTemplate(JsonObject template, IReadOnlyDictionary<string, JsonNode?> parameterValues, string deploymentName = "main")
     {
@@ -175,8 +177,27 @@ internal sealed class ArmTemplate
     {
         if (!_variables.TryGetValue(name, out var value))
         {
-            var definition = _template["variables"]?[name] ?? throw new InvalidOperationException($"{DeploymentName}: no variable '{name}'");
-            value = Evaluate(definition);
+            // A Bicep for-expression variable compiles to an entry of variables.copy: count, and input per copyIndex.
+            var loop = (_template["variables"]?["copy"] as JsonArray)?.FirstOrDefault(c => string.Equals(Text(c?["name"]), name, StringComparison.OrdinalIgnoreCase));
+            if (loop is not null)
+            {
+                var items = new JsonArray();
+                var count = (long)FromNode(Evaluate(loop["count"]))!;
+                for (var i = 0L; i < count; i++)
+                {
+                    _copyIndex[name] = i;
+                    items.Add(Evaluate(loop["input"]?.DeepClone()));
+                }
+
+                _copyIndex.Remove(name);
+                value = items;
+            }
+            else
+            {
+                var definition = _template["variables"]?[name] ?? throw new InvalidOperationException($"{DeploymentName}: no variable '{name}'");
+                value = Evaluate(definition);
+            }
+
             _variables[name] = value;
         }
 
@@ -300,6 +321,7 @@ internal sealed class ArmTemplate
             {
                 "parameters" => template.ParameterValue((string)a[0]!),
                 "variables" => template.Variable((string)a[0]!),
+                "copyindex" when a.Count > 0 && a[0] is string loop && template._copyIndex.TryGetValue(loop, out var index) => index + (a.Count > 1 ? (long)a[1]! : 0),
                 "format" => Format((string)a[0]!, a.Skip(1).ToArray()),
                 "concat" => a.All(x => x is string) ? string.Concat(a.Cast<string>()) : new JsonArray(a.SelectMany(Items).Select(ToNode).ToArray()),
                 "take" => a[0] is string s ? s[..(int)Math.Min(s.Length, (long)a[1]!)] : new JsonArray(Items(a[0]).Take((int)(long)a[1]!).Select(ToNode).ToArray()),

@@ -243,6 +243,11 @@ public sealed class InfrastructureTemplateTests
 
         Assert.Equal("Production", Text(env["ASPNETCORE_ENVIRONMENT"]["value"]));
         Assert.True(DeploymentTimeValue.IsOne(env["KeyVault__Uri"]["value"]));
+
+        // NCA RK's revocation services by default: the CRLs (base and delta, RSA and GOST) and the OCSP responder.
+        Assert.Equal("http://ocsp.pki.gov.kz", Text(env["Signatures__OcspUrl"]["value"]));
+        Assert.Equal("http://crl.pki.gov.kz/nca_gost_2022_d.crl", Text(env["Signatures__CrlUrls__3"]["value"]));
+        Assert.Equal("false", Text(env["Sandbox__AcceptTestIdentifiers"]["value"]));
         Assert.True(DeploymentTimeValue.IsOne(env["ArchiveStorage__blobServiceUri"]["value"]));
 
         // Key Vault reference: the connection string is a secret of the app, resolved by the platform.
