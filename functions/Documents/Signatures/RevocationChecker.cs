@@ -84,7 +84,8 @@ public sealed class PkiHttp : IDisposable
 /// Whether a verified chain is revoked: OCSP first when <see cref="SignatureOptions.OcspUrl"/> is set and the
 /// question is about now (answers cached for their validity), the CRLs on file otherwise or when OCSP does not
 /// answer. <see cref="SignatureOptions.RequireCrl"/> fails closed only when neither source has a current answer.
-/// A certificate revoked after the instant judged (the time-stamp's, else the receipt's) still counts for that
+/// A responder that does not answer is left alone for 30 seconds, so a dead OCSP service costs one timeout, not
+/// one per document. A certificate revoked after the instant judged (the time-stamp's, else the receipt's) still counts for that
 /// signature. CAs above the signer's are checked by their CRLs (ARLs) when on file. A signature that
 /// already failed another check is not worth a request: its report shows what the CRLs say.
 /// </summary>
@@ -96,7 +97,11 @@ public sealed partial class RevocationChecker(PkiHttp http, IOptions<SignatureOp
     private static readonly Counter<long> Answers = Meter.CreateCounter<long>(
         "signatures.revocation_answers", description: "Revocation answers used for signatures, by source (ocsp, crl) and status");
 
+    // After a responder fails to answer, documents go straight to the CRLs for a while instead of each waiting out the timeout.
+    private static readonly TimeSpan PauseAfterFailure = TimeSpan.FromSeconds(30);
+
     private readonly ConcurrentDictionary<string, OcspAnswer> _cache = new(StringComparer.Ordinal);
+    private long _pausedUntilTicks;
 
     /// <summary>
     /// Completes <paramref name="check"/> (verified but for revocation) with the revocation answer: unchanged when it
@@ -159,6 +164,11 @@ public sealed partial class RevocationChecker(PkiHttp http, IOptions<SignatureOp
             return (cached, null);
         }
 
+        if (now.UtcTicks < Interlocked.Read(ref _pausedUntilTicks))
+        {
+            return (null, "unavailable moments ago; not asked again yet");
+        }
+
         var nonce = RandomNumberGenerator.GetBytes(16);
         try
         {
@@ -181,6 +191,7 @@ public sealed partial class RevocationChecker(PkiHttp http, IOptions<SignatureOp
         }
         catch (HttpRequestException ex)
         {
+            Interlocked.Exchange(ref _pausedUntilTicks, (time.GetUtcNow() + PauseAfterFailure).UtcTicks);
             LogOcspUnavailable(logger, responder, ex.Message);
             return (null, "unavailable: " + ex.Message);
         }

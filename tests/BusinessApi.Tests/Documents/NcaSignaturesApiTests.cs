@@ -116,8 +116,12 @@ public sealed class NcaSignaturesApiTests
         var unknown = await payer.FinishedAsync(await SubmitGostAsync(payer, pki.IssueUser(payer.Iin, payer.Bin)));
         Assert.Equal("revocation_unknown", unknown.GetProperty("failure").GetString());
 
-        // The responder is back: its answer stands in for the stale CRL.
+        // Right after a failure the responder is not asked (the CRLs answer at once); a minute on it is, and, back, its answer stands in for the stale CRL.
         pkiServer.Ocsp = request => TestCms.OcspResponse(request, responder, app.Time.GetUtcNow(), revoked);
+        var asked = pkiServer.OcspRequests;
+        Assert.Equal("revocation_unknown", (await payer.FinishedAsync(await SubmitGostAsync(payer, pki.IssueUser(payer.Iin, payer.Bin)))).GetProperty("failure").GetString());
+        Assert.Equal(asked, pkiServer.OcspRequests);
+        app.Time.Advance(TimeSpan.FromMinutes(1));
         Assert.Equal("executed", (await payer.FinishedAsync(await SubmitGostAsync(payer, pki.IssueUser(payer.Iin, payer.Bin)))).GetProperty("status").GetString());
     }
 
