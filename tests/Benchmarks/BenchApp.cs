@@ -30,6 +30,14 @@ internal static class BenchApp
             configure,
             includeLocalSettings: false);
 
+    /// <summary>
+    /// Settings that turn off the app's scheduled jobs (an empty schedule), so a run that counts storage calls counts
+    /// only its own, not a job's that happens to fire on a minute mark meanwhile.
+    /// </summary>
+    public static IEnumerable<string> TimersOff() =>
+        new[] { "credential-inactivity", "user-inactivity", "notice-deadlines", "document-deadlines", "idempotency-purge", "audit-anchor", "crl-refresh" }
+            .Select(job => $"--Timers:{job}:Schedule=");
+
     public static Uri AddressOf(WebApplication app) =>
         new(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
 }

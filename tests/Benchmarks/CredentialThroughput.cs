@@ -22,7 +22,7 @@ public sealed class CredentialThroughput(string connectionString, TimeSpan durat
     {
         var prefix = "c" + Guid.NewGuid().ToString("N")[..10];
         var operatorKey = "bench-" + Guid.NewGuid().ToString("N") + Guid.NewGuid().ToString("N");
-        var app = BenchApp.Create(connectionString, prefix, operatorKey, ["--Timers:credential-inactivity:Schedule="]);
+        var app = BenchApp.Create(connectionString, prefix, operatorKey, BenchApp.TimersOff());
         await app.StartAsync(cancellationToken);
         try
         {
@@ -84,7 +84,7 @@ public sealed class CredentialThroughput(string connectionString, TimeSpan durat
             // The same reads with the account caches off: every request reads the directory and each account. Settings
             // are fixed at start-up, so this is a second instance on the same storage, started with both caches at 0.
             var uncachedApp = BenchApp.Create(connectionString, prefix, operatorKey,
-                ["--Timers:credential-inactivity:Schedule=", "--Ledger:ViewCacheMilliseconds=0", "--Ledger:DirectoryCacheSeconds=0"]);
+                [.. BenchApp.TimersOff(), "--Ledger:ViewCacheMilliseconds=0", "--Ledger:DirectoryCacheSeconds=0"]);
             await uncachedApp.StartAsync(cancellationToken);
             Measurement uncached;
             try

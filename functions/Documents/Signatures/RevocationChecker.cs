@@ -104,8 +104,9 @@ public sealed partial class RevocationChecker(PkiHttp http, IOptions<SignatureOp
     private long _pausedUntilTicks;
 
     /// <summary>
-    /// Completes <paramref name="check"/> (verified but for revocation) with the revocation answer: unchanged when it
-    /// already failed; <paramref name="live"/> false (an investigation of a past instant) uses the CRLs on file only.
+    /// Completes <paramref name="check"/> (verified but for revocation) with the revocation answer; its verdict stays
+    /// the first failure. <paramref name="live"/> false (an investigation of a past instant) uses the CRLs on file only.
+    /// A revocation is final: a CRL on file that lists the certificate outweighs a responder that says good.
     /// </summary>
     public async Task<SignatureCheck> CompleteAsync(SignatureCheck check, TrustMaterial trust, bool live, CancellationToken cancellationToken)
     {
@@ -129,9 +130,12 @@ public sealed partial class RevocationChecker(PkiHttp http, IOptions<SignatureOp
             ocspProblem = problem;
             if (answer is { Status: OcspAnswer.Good or OcspAnswer.Revoked })
             {
-                var revoked = answer.Status == OcspAnswer.Revoked && answer.RevokedAt <= at;
+                var listed = trust.CrlStatus(subject, issuer, at);
+                var revoked = answer.Status == OcspAnswer.Revoked && answer.RevokedAt <= at || listed.Revoked;
                 failure = revoked ? SignatureFailures.Revoked : trust.RevocationFailure(chain with { Elements = chain.Elements.Skip(1).ToList() }, at, requireCrl: false);
-                facts = new RevocationFacts("ocsp", answer.Status, answer.RevokedAt, answer.ProducedAt, answer.Responder);
+                facts = listed.Revoked && answer.Status == OcspAnswer.Good
+                    ? new RevocationFacts("crl", OcspAnswer.Revoked, listed.RevokedAt, listed.Delta?.ThisUpdate ?? listed.Base?.ThisUpdate, "the CRL lists it; OCSP said good")
+                    : new RevocationFacts("ocsp", answer.Status, answer.RevokedAt, answer.ProducedAt, answer.Responder);
                 Answers.Add(1, new("source", "ocsp"), new("status", answer.Status));
                 return Completed(check, failure, facts);
             }

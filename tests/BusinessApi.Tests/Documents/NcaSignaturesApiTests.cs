@@ -123,6 +123,13 @@ public sealed class NcaSignaturesApiTests
         Assert.Equal(asked, pkiServer.OcspRequests);
         app.Time.Advance(TimeSpan.FromMinutes(1));
         Assert.Equal("executed", (await payer.FinishedAsync(await SubmitGostAsync(payer, pki.IssueUser(payer.Iin, payer.Bin)))).GetProperty("status").GetString());
+
+        // A revocation is final: a CRL that lists the certificate outweighs a responder that still says good.
+        var listed = pki.IssueUser(payer.Iin, payer.Bin);
+        var crl = pki.Crl(app.Time.GetUtcNow().AddMinutes(-1), new Dictionary<X509Certificate2, DateTimeOffset> { [listed.Certificate] = app.Time.GetUtcNow().AddMinutes(-5) }, number: 2);
+        using var ops = app.OperatorClient();
+        Assert.Equal(HttpStatusCode.Created, (await ops.PostAsJsonAsync("/api/v1/ops/crls", new { crl = Convert.ToBase64String(crl) })).StatusCode);
+        Assert.Equal("certificate_revoked", (await payer.FinishedAsync(await SubmitGostAsync(payer, listed))).GetProperty("failure").GetString());
     }
 
     [Fact]
