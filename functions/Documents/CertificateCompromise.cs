@@ -48,7 +48,7 @@ public static class CertificateCompromise
         string? scope = null;
         if (request.Certificate is { } text)
         {
-            var certificate = TrustStore.ParseCertificates(Decode(text)) is [var one] ? NcaCertificate.TryRead(one.RawData) : null;
+            var certificate = TrustStore.ParseCertificates(DocumentOperations.Decode(text)) is [var one] ? NcaCertificate.TryRead(one.RawData) : null;
             if (certificate is null)
             {
                 return SignedEnvelope.Invalid("certificate", "certificate_unreadable");
@@ -94,17 +94,6 @@ public static class CertificateCompromise
         await notices.AddAsync(new NoticeRequest(caller.CustomerId, NoticeKinds.CertificateCompromised, $"certificate:{block.SerialNumber}:{userId}", now, userId,
             [holder.FullName, block.SerialNumber, KazakhstanTime.Text(now)]), cancellationToken);
         return TypedResults.Created($"/api/v1/users/{userId}/certificates/compromise", response);
-    }
-
-    private static byte[] Decode(string text)
-    {
-        if (text.Contains("-----BEGIN", StringComparison.Ordinal))
-        {
-            return System.Text.Encoding.ASCII.GetBytes(text);
-        }
-
-        var buffer = new byte[(text.Length / 4 * 3) + 3];
-        return Convert.TryFromBase64String(text.Trim(), buffer, out var written) ? buffer[..written] : [];
     }
 }
 

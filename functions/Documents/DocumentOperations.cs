@@ -174,7 +174,7 @@ public static class DocumentOperations
     private static string Actor(HttpContext context) => context.User.Actor();
 
     /// <summary>PEM text or base64 DER, as bytes for the parsers (which take either).</summary>
-    private static byte[] Decode(string text)
+    internal static byte[] Decode(string text)
     {
         if (text.Contains("-----BEGIN", StringComparison.Ordinal))
         {

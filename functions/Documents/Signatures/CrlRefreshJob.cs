@@ -11,7 +11,7 @@ namespace BusinessApi.Documents.Signatures;
 /// Keeps the CRLs of <see cref="SignatureOptions.CrlUrls"/> (NCA RK's base and delta CRLs) current: every run, a URL
 /// whose CRL on file has used up <see cref="SignatureOptions.CrlRefreshAt"/> of its validity (or that was never
 /// fetched by this process) is fetched, checked against its issuer and stored when newer — a base beside its
-/// delta, never in its place (<see cref="TrustStore.AddCrlAsync"/>). A failed fetch is retried at the next run; the
+/// delta, never in its place (<see cref="TrustStore.AddCrlAsync(CrlInfo, CancellationToken)"/>). A failed fetch is retried at the next run; the
 /// CRL on file stays in force until its next update. Every CRL in force is then measured: hours left before its
 /// next update (metric <c>signatures.crl.hours_left</c>), and one with fewer than
 /// <see cref="SignatureOptions.CrlStaleWarningHours"/> left raises an operator alert (journal
@@ -77,7 +77,7 @@ public sealed partial class CrlRefreshJob(
         var known = fetched.IsDelta ? knownDelta : knownBase;
         if (known is null || fetched.ThisUpdate > known.ThisUpdate)
         {
-            var (stored, refused) = await trust.AddCrlAsync(data, cancellationToken);
+            var (stored, refused) = await trust.AddCrlAsync(fetched, cancellationToken); // checked above: not parsed and verified again
             if (stored is null)
             {
                 LogRefused(logger, url, refused!);

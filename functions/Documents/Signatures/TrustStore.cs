@@ -118,13 +118,16 @@ public sealed partial class TrustStore(
     public async Task<(CrlInfo? Crl, string? Problem)> AddCrlAsync(byte[] data, CancellationToken cancellationToken)
     {
         var material = await GetAsync(cancellationToken);
-        if (!material.TryLoadCrl(data, out var info, out _))
-        {
-            return (null, "crl_unverifiable");
-        }
+        return material.TryLoadCrl(data, out var info, out _) ? await AddCrlAsync(info, cancellationToken) : (null, "crl_unverifiable");
+    }
+
+    /// <summary>Stores a CRL already checked against its issuer (<see cref="TrustMaterial.TryLoadCrl"/>); one older than the same kind on file is refused.</summary>
+    public async Task<(CrlInfo? Crl, string? Problem)> AddCrlAsync(CrlInfo info, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(info);
 
         // A base replaces an older base, a delta an older delta: a delta never replaces its base.
-        var (knownBase, knownDelta) = material.CrlsOf(info.IssuerThumbprint);
+        var (knownBase, knownDelta) = (await GetAsync(cancellationToken)).CrlsOf(info.IssuerThumbprint);
         if ((info.IsDelta ? knownDelta : knownBase) is { } known && known.ThisUpdate > info.ThisUpdate)
         {
             return (null, "crl_outdated");
