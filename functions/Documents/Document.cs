@@ -22,6 +22,14 @@ public enum DocumentStatus
 
     [JsonStringEnumMemberName("refused")]
     Refused,
+
+    /// <summary>Formed, not yet signed by everyone the account's specimen card requires (a draft, or partly signed).</summary>
+    [JsonStringEnumMemberName("awaitingSignatures")]
+    AwaitingSignatures,
+
+    /// <summary>Withdrawn by its creator or an admin, or not fully signed within the signature window: never an instruction.</summary>
+    [JsonStringEnumMemberName("cancelled")]
+    Cancelled,
 }
 
 /// <summary>The refusal reasons of R-36 (clause 5.2.8) and R-37, as stable codes (<c>reasonCode</c>).</summary>
@@ -36,8 +44,15 @@ public static class RefusalReasons
     public const string ServiceSuspended = "service_suspended";
     public const string ServiceTerminated = "service_terminated";
 
+    /// <summary>A document cancelled by its creator or an admin before it was fully signed.</summary>
+    public const string CancelledByCustomer = "cancelled_by_customer";
+
+    /// <summary>A document not fully signed within Documents:SignatureWindowDays.</summary>
+    public const string SignatureWindowExpired = "signature_window_expired";
+
     public static readonly IReadOnlyList<string> All =
-        [InsufficientFunds, InvalidDocument, AccountRestricted, AuthenticationFailed, CredentialsCompromised, Aml, ServiceSuspended, ServiceTerminated];
+        [InsufficientFunds, InvalidDocument, AccountRestricted, AuthenticationFailed, CredentialsCompromised, Aml, ServiceSuspended, ServiceTerminated,
+            CancelledByCustomer, SignatureWindowExpired];
 }
 
 /// <summary>What a document is waiting for while it is <c>processing</c>.</summary>
@@ -175,6 +190,15 @@ public sealed record Document(string DocumentId, string CustomerId, string Type,
     /// <summary>The operator released the document after an anti-money-laundering hold.</summary>
     public bool AmlReleased { get; init; }
 
+    /// <summary>The signatures collected so far, as the workflow last saw them (a document signed at once has one).</summary>
+    public IReadOnlyList<DocumentSignature> Signatures { get; init; } = [];
+
+    /// <summary>A document awaiting signatures that is not fully signed by then is cancelled.</summary>
+    public DateTimeOffset? SignatureWindowEndsAt { get; init; }
+
+    /// <summary>When the account's signature rule was met: operational-day timing counts from here.</summary>
+    public DateTimeOffset? SignedAt { get; init; }
+
     /// <summary>The document waited (for the operational day or an operator), so it has a row in the R-33 due index and maybe an alert.</summary>
     public bool Waited { get; init; }
 
@@ -182,7 +206,7 @@ public sealed record Document(string DocumentId, string CustomerId, string Type,
     public DocumentStatusChange? Last => StatusHistory.Count > 0 ? StatusHistory[^1] : null;
 
     [JsonIgnore]
-    public bool IsTerminal => Status is DocumentStatus.Executed or DocumentStatus.Refused;
+    public bool IsTerminal => Status is DocumentStatus.Executed or DocumentStatus.Refused or DocumentStatus.Cancelled;
 }
 
 /// <summary>Document ids: <c>doc_</c>, the customer id's 20 hex digits, 12 hex digits of the receipt time in ms, 8 random.</summary>

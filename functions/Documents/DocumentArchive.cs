@@ -28,6 +28,9 @@ public sealed partial class DocumentArchive(StorageResources storage, TimeProvid
     public const string ContainerName = "archive";
     public const string OriginalName = "original.p7s";
     public const string ReceiptName = "receipt.json";
+
+    /// <summary>The n-th signature of a document several people signed, as received (the original is their merge).</summary>
+    public static string SignatureName(int number) => string.Create(CultureInfo.InvariantCulture, $"signature-{number:D2}.p7s");
     public static readonly TimeSpan Retention = TimeSpan.FromDays((5 * 365) + 2); // 5 years, leap days included
 
     private readonly BlobContainerClient _container = storage.Container(ContainerName);

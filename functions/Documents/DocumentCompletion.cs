@@ -51,7 +51,12 @@ public sealed class DocumentCompletion(DocumentStore store, DocumentArchive arch
         }
 
         context.Data = document = document with { ReceiptSha256 = receiptHash };
-        var kind = document.Status == DocumentStatus.Executed ? NoticeKinds.DocumentExecuted : NoticeKinds.DocumentRefused;
+        var kind = document.Status switch
+        {
+            DocumentStatus.Executed => NoticeKinds.DocumentExecuted,
+            DocumentStatus.Cancelled => NoticeKinds.DocumentCancelled,
+            _ => NoticeKinds.DocumentRefused,
+        };
         var summary = document.Summary;
         var effects = new List<Task>
         {
@@ -83,7 +88,12 @@ public sealed class DocumentCompletion(DocumentStore store, DocumentArchive arch
 
         await Task.WhenAll(effects);
         context.Write(DocumentStore.Update(document));
-        return context.Complete(document.Status == DocumentStatus.Executed ? "executed" : "refused");
+        return context.Complete(document.Status switch
+        {
+            DocumentStatus.Executed => "executed",
+            DocumentStatus.Cancelled => "cancelled",
+            _ => "refused",
+        });
     }
 
     private static Dictionary<string, string> Details(Document document, DocumentStatusChange change)

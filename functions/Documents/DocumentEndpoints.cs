@@ -24,6 +24,8 @@ public static class DocumentEndpoints
         HttpContext context,
         DocumentIntake intake,
         IOptions<SignatureOptions> signatures,
+        ProblemTexts texts,
+        TimeProvider time,
         CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(context);
@@ -50,8 +52,20 @@ public static class DocumentEndpoints
             return ProblemResult.For(PlatformProblems.UnsupportedMediaType);
         }
 
-        var (cms, signed, problem) = await SignedEnvelope.ReadAsync(context.Request, signatures.Value.MaxCmsBytes,
-            () => SignedEnvelope.Invalid("cms", "required"), cancellationToken);
+        var body = await SignedEnvelope.ReadSignedBodyAsync(context.Request, signatures.Value.MaxCmsBytes, cancellationToken);
+        if (body is null)
+        {
+            return ProblemResult.For(DocumentProblems.DocumentTooLarge, signatures.Value.MaxCmsBytes);
+        }
+
+        var draft = DocumentSigningEndpoints.ReadDraft(body);
+        if (draft.IsDraft)
+        {
+            return draft.Problem
+                ?? await DocumentSigningEndpoints.SubmitDraftAsync(context, draft.Content!, userId, clientId, key, intake, texts, time, cancellationToken);
+        }
+
+        var (cms, signed, problem) = SignedEnvelope.Decode(body, signatures.Value.MaxCmsBytes, () => SignedEnvelope.Invalid("cms", "required"));
         if (problem is not null)
         {
             return problem;
@@ -90,16 +104,33 @@ public static class DocumentEndpoints
     {
         ArgumentNullException.ThrowIfNull(context);
         var document = await store.FindForCallerAsync(documentId, context.User, cancellationToken);
-        return document is null
-            ? ProblemResult.For(DocumentProblems.DocumentNotFound)
-            : TypedResults.Ok(DocumentResponse.Of(document, texts, ApiLanguages.Resolve(context.Request).Culture()));
+        if (document is null)
+        {
+            return ProblemResult.For(DocumentProblems.DocumentNotFound);
+        }
+
+        // Awaiting signatures: the sheet is ahead of the workflow's copy by the moment a signature takes to be seen.
+        var sheet = document.Status == DocumentStatus.AwaitingSignatures ? (await store.GetSheetAsync(documentId, cancellationToken))?.Sheet : null;
+        return TypedResults.Ok(DocumentResponse.Of(document, texts, ApiLanguages.Resolve(context.Request).Culture(), sheet));
     }
 
     public static async Task<Results<Ok<DocumentListResponse>, ProblemResult>> ListAsync(
-        HttpContext context, DocumentStore store, ProblemTexts texts, TimeProvider time,
-        string? status, DateOnly? from, DateOnly? to, int? pageSize, string? continuation, CancellationToken cancellationToken)
+        HttpContext context, DocumentStore store, SpecimenCardStore cards, ProblemTexts texts, TimeProvider time,
+        string? status, DateOnly? from, DateOnly? to, int? pageSize, string? continuation, bool? awaitingMySignature, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(context);
+        if (awaitingMySignature == true)
+        {
+            if (context.Items[SessionAuthenticationHandler.ContextItem] is not SessionContext session)
+            {
+                return ProblemResult.For(SignedInstructionReader.UserSessionRequired);
+            }
+
+            var awaiting = await DocumentSigningEndpoints.AwaitingSignatureOfAsync(context.User, session.User, store, cards, time.GetUtcNow(), cancellationToken);
+            var language = ApiLanguages.Resolve(context.Request).Culture();
+            return TypedResults.Ok(new DocumentListResponse([.. awaiting.Select(d => DocumentResponse.Of(d, texts, language))], null));
+        }
+
         var errors = new ValidationErrors();
         var (size, token) = Paging.Read(errors, pageSize, continuation);
         DocumentStatus? wanted = null;
@@ -207,6 +238,16 @@ public static class DocumentProblems
     public static readonly ProblemType ArchiveIntegrity = new("archive_integrity_failed", StatusCodes.Status500InternalServerError);
     public static readonly ProblemType TrustMaterialRejected = new("trust_material_rejected", StatusCodes.Status422UnprocessableEntity);
     public static readonly ProblemType DuplicateDocument = new("duplicate_document", StatusCodes.Status409Conflict);
+    public static readonly ProblemType NotAwaitingSignatures = new("document_not_awaiting_signatures", StatusCodes.Status409Conflict);
+    public static readonly ProblemType AlreadySigned = new("already_signed", StatusCodes.Status409Conflict);
+    public static readonly ProblemType FullySigned = new("document_fully_signed", StatusCodes.Status409Conflict);
+    public static readonly ProblemType SignatureWindowClosed = new("signature_window_closed", StatusCodes.Status409Conflict);
+    public static readonly ProblemType NotOnSpecimenCard = new("not_on_specimen_card", StatusCodes.Status403Forbidden);
+    public static readonly ProblemType DocumentInvalid = new("document_invalid", StatusCodes.Status422UnprocessableEntity);
+    public static readonly ProblemType CancelNotAllowed = new("cancel_not_allowed", StatusCodes.Status403Forbidden);
+    public static readonly ProblemType SignatureRuleNotFound = new("signature_rule_not_found", StatusCodes.Status404NotFound);
+    public static readonly ProblemType SignerNotOnCard = new("signer_not_on_card", StatusCodes.Status404NotFound);
+    public static readonly ProblemType SignatureRuleConflict = new("signature_rule_conflict", StatusCodes.Status409Conflict);
 }
 
 /// <summary>POST /documents's answer: the document is in, its fate is in its status.</summary>
@@ -223,7 +264,29 @@ public sealed record FieldErrorResponse(string Field, string Code, string Messag
 /// <param name="Roles">NCA RK roles of the certificate (firstHead, rightOfSignature, rightOfFinancialSignature, individual, …).</param>
 public sealed record SignerResponse(
     string? Iin, string? Bin, string Subject, string Issuer, string SerialNumber, string Algorithm, DateTimeOffset? SigningTime,
-    DateTimeOffset? TimestampedAt, IReadOnlyList<string> Roles);
+    DateTimeOffset? TimestampedAt, IReadOnlyList<string> Roles)
+{
+    public static SignerResponse Of(SignatureFacts s)
+    {
+        ArgumentNullException.ThrowIfNull(s);
+        return new(s.SignerIin, s.SignerBin, s.Subject, s.Issuer, s.SerialNumber, s.Algorithm, s.SigningTime, s.TimestampedAt, s.Roles ?? []);
+    }
+}
+
+/// <param name="Group">The signer's group on the account's specimen card (<c>first</c>, <c>second</c>); null without a card.</param>
+/// <param name="Counts">False once the signature stopped counting (the signer's power ended before the document was fully signed).</param>
+public sealed record SignatureResponse(int Number, string UserId, string? Group, DateTimeOffset At, SignerResponse Signer, bool Counts, DateTimeOffset? VoidedAt, string? VoidReason)
+{
+    public static SignatureResponse Of(DocumentSignature signature)
+    {
+        ArgumentNullException.ThrowIfNull(signature);
+        return new(signature.Number, signature.UserId, signature.Group, signature.At, SignerResponse.Of(signature.Signer), signature.Counts, signature.VoidedAt, signature.VoidReason);
+    }
+}
+
+/// <param name="Stage"><c>collecting</c>, <c>complete</c>, <c>cancelled</c> or <c>expired</c>.</param>
+/// <param name="Missing">The card's groups still to sign (<c>any</c>: one user with the sign power, on an account without a card).</param>
+public sealed record SigningResponse(string Stage, IReadOnlyList<string> Missing, DateTimeOffset WindowEndsAt, DateTimeOffset? ClosedAt);
 
 /// <summary>A document as customers read it: status with its history, the reason in the caller's language, and what was paid.</summary>
 public sealed record DocumentResponse(
@@ -251,6 +314,31 @@ public sealed record DocumentResponse(
     string UserId,
     string ClientId)
 {
+    /// <summary>Every signature, in the order counted; one for a document signed at once.</summary>
+    public IReadOnlyList<SignatureResponse> Signatures { get; init; } = [];
+
+    /// <summary>Where collecting signatures stands, while the document awaits them or once it did.</summary>
+    public SigningResponse? Signing { get; init; }
+
+    /// <summary>When the account's signature rule was met: operational-day timing counts from here.</summary>
+    public DateTimeOffset? SignedAt { get; init; }
+
+    public static DocumentResponse Of(Document document, ProblemTexts texts, CultureInfo culture, SignatureSheet? sheet)
+    {
+        ArgumentNullException.ThrowIfNull(document);
+        var response = Of(document, texts, culture);
+        if (sheet is null)
+        {
+            return response;
+        }
+
+        return response with
+        {
+            Signatures = [.. sheet.Signatures.Select(SignatureResponse.Of)],
+            Signing = new SigningResponse(sheet.Stage, sheet.Missing, sheet.WindowEndsAt, sheet.ClosedAt),
+        };
+    }
+
     public static DocumentResponse Of(Document document, ProblemTexts texts, CultureInfo culture)
     {
         ArgumentNullException.ThrowIfNull(document);
@@ -262,8 +350,16 @@ public sealed record DocumentResponse(
             [.. document.Errors.Select(e => new FieldErrorResponse(e.Field, e.Code, texts.Format("field." + e.Code, culture, [.. e.Arguments], e.Code)!))],
             document.WaitingFor, !document.IsTerminal && document.OverdueSince is not null, document.OverdueSince,
             document.Summary,
-            document.Signer is { } s ? new SignerResponse(s.SignerIin, s.SignerBin, s.Subject, s.Issuer, s.SerialNumber, s.Algorithm, s.SigningTime, s.TimestampedAt, s.Roles ?? []) : null,
-            document.TransactionId, document.CmsSha256, document.ArchiveSha256, document.ReceiptSha256, document.UserId, document.ClientId);
+            document.Signer is { } s ? SignerResponse.Of(s) : null,
+            document.TransactionId, document.CmsSha256, document.ArchiveSha256, document.ReceiptSha256, document.UserId, document.ClientId)
+        {
+            Signatures = [.. document.Signatures.Select(SignatureResponse.Of)],
+            Signing = document.SignatureWindowEndsAt is { } until
+                ? new SigningResponse(document.Status == DocumentStatus.AwaitingSignatures ? SheetStages.Collecting
+                    : document.Status == DocumentStatus.Cancelled ? SheetStages.Cancelled : SheetStages.Complete, [], until, document.SignedAt)
+                : null,
+            SignedAt = document.SignedAt,
+        };
     }
 
     private static string? ReasonText(DocumentStatusChange change, ProblemTexts texts, CultureInfo culture)

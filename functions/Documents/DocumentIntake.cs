@@ -22,7 +22,16 @@ public abstract record IntakeResult
 
     /// <summary>The caller's key was used for a different request.</summary>
     public sealed record KeyReused : IntakeResult;
+
+    /// <summary>A draft that breaks the rules of form: nothing stored.</summary>
+    public sealed record Invalid(IReadOnlyList<Platform.Http.FieldError> Errors) : IntakeResult;
+
+    /// <summary>A draft on an account the caller's powers do not reach: nothing stored.</summary>
+    public sealed record AccountNotAllowed : IntakeResult;
 }
+
+/// <summary>An unsigned document from one caller: its canonical content, to be signed by the people the account's card names.</summary>
+public sealed record DraftIntakeRequest(string CustomerId, string UserId, string ClientId, string IdempotencyKey, byte[] Content, Func<string, bool> MayUseAccount);
 
 /// <summary>
 /// Takes a signed payment order in: the document, its signed bytes, the key's and the signature's markers
@@ -30,8 +39,83 @@ public abstract record IntakeResult
 /// the start itself. A retry of the same request finds its first document; the same signature under another key
 /// finds the document it made.
 /// </summary>
-public sealed class DocumentIntake(DocumentStore store, WorkflowEngine engine, DocumentWorkflow workflow, CalendarProvider calendars, TimeProvider time)
+public sealed class DocumentIntake(
+    DocumentStore store, WorkflowEngine engine, DocumentWorkflow workflow, CalendarProvider calendars, TimeProvider time,
+    PaymentOrderValidation validation, Customers.CustomerStore customers, SpecimenCardStore cards, Microsoft.Extensions.Options.IOptions<Accounts.BankOptions> bank,
+    Microsoft.Extensions.Options.IOptions<DocumentOptions> options)
 {
+    /// <summary>
+    /// Takes a draft in: the same rules of form as a signed order, at once (errors answer now, nothing stored); then the
+    /// document, its content, the key's marker, its signature sheet and its workflow in one transaction (W1).
+    /// </summary>
+    public async Task<IntakeResult> TakeDraftAsync(DraftIntakeRequest request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var keyHash = DocumentStore.KeyHash(request.UserId, request.ClientId, request.IdempotencyKey);
+        var requestHash = DocumentArchive.Sha256(request.Content);
+        if (await ReplayAsync(request.CustomerId, keyHash, requestHash, cancellationToken) is { } replay)
+        {
+            return replay;
+        }
+
+        var receivedAt = time.GetUtcNow();
+        var deadlines = ExecutionDeadlines.For(await calendars.GetAsync(cancellationToken), receivedAt);
+        var document = new Document(DocumentIds.New(request.CustomerId, receivedAt), request.CustomerId, PaymentOrder.Type, DocumentStatus.AwaitingSignatures,
+            receivedAt, deadlines.OperationalDate)
+        {
+            UserId = request.UserId,
+            ClientId = request.ClientId,
+            RefusalDeadline = deadlines.RefusalDeadline,
+            DeemedExecutedAt = deadlines.DeemedExecutedAt,
+            CmsSha256 = requestHash,
+            StatusHistory = [new DocumentStatusChange(DocumentStatus.AwaitingSignatures, receivedAt)],
+            SignatureWindowEndsAt = receivedAt.AddDays(options.Value.SignatureWindowDays),
+        };
+        var customer = await customers.GetCachedAsync(request.CustomerId, cancellationToken);
+        var (order, errors) = await validation.ValidateAsync(document, request.Content, customer?.Bin, cancellationToken);
+        if (order is null)
+        {
+            return new IntakeResult.Invalid(errors);
+        }
+
+        if (!request.MayUseAccount(order.Payer.Iban!))
+        {
+            return new IntakeResult.AccountNotAllowed();
+        }
+
+        document = document with { Summary = DocumentSummary.Of(order, order.BeneficiaryIban.BankCode == bank.Value.IbanCode) };
+        var card = await cards.GetAsync(request.CustomerId, order.Payer.Iban!, cancellationToken);
+        var sheet = new SignatureSheet(document.DocumentId, order.Payer.Iban!, SheetStages.Collecting, document.SignatureWindowEndsAt!.Value, [])
+        {
+            Missing = SignatureSheet.MissingUnder(card?.Card, []),
+        };
+        if (await engine.StartAsync(workflow, DocumentStore.Location(document.DocumentId), document.DocumentId, document,
+            DocumentStore.DraftRows(document, request.Content, keyHash, requestHash, sheet), cancellationToken: cancellationToken))
+        {
+            return new IntakeResult.Accepted(document, Replayed: false);
+        }
+
+        return await ReplayAsync(request.CustomerId, keyHash, requestHash, cancellationToken)
+            ?? throw new InvalidOperationException("A draft's intake collided with rows that are not its Idempotency-Key's.");
+    }
+
+    /// <summary>The first answer for a key used before (or 422 when it was used for another request); null for a new key.</summary>
+    private async Task<IntakeResult?> ReplayAsync(string customerId, string keyHash, string requestHash, CancellationToken cancellationToken)
+    {
+        if (await store.FindByKeyAsync(customerId, keyHash, cancellationToken) is not { } first)
+        {
+            return null;
+        }
+
+        if (!CryptographicOperations.FixedTimeEquals(Convert.FromHexString(first.RequestSha256), Convert.FromHexString(requestHash)))
+        {
+            return new IntakeResult.KeyReused();
+        }
+
+        return new IntakeResult.Accepted(await store.GetAsync(first.DocumentId, cancellationToken)
+            ?? throw new InvalidOperationException("An Idempotency-Key names a missing document."), Replayed: true);
+    }
+
     public async Task<IntakeResult> TakeAsync(IntakeRequest request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
@@ -56,20 +140,9 @@ public sealed class DocumentIntake(DocumentStore store, WorkflowEngine engine, D
             return new IntakeResult.Accepted(document, Replayed: false);
         }
 
-        if (await store.FindByKeyAsync(request.CustomerId, keyHash, cancellationToken) is not { } first)
-        {
-            // Not this caller's retry: the same signed instruction under another key takes effect once.
-            return new IntakeResult.DuplicateOf(await store.FindBySignatureAsync(request.CustomerId, signatureHash, cancellationToken)
+        // This caller's retry finds its first answer; otherwise the same signed instruction under another key takes effect once.
+        return await ReplayAsync(request.CustomerId, keyHash, requestHash, cancellationToken)
+            ?? new IntakeResult.DuplicateOf(await store.FindBySignatureAsync(request.CustomerId, signatureHash, cancellationToken)
                 ?? throw new InvalidOperationException("A document's intake collided with rows that are neither its Idempotency-Key's nor its signature's."));
-        }
-
-        if (!CryptographicOperations.FixedTimeEquals(Convert.FromHexString(first.RequestSha256), Convert.FromHexString(requestHash)))
-        {
-            return new IntakeResult.KeyReused();
-        }
-
-        // The same request again (a retry after a lost answer): the first answer, for the first document.
-        return new IntakeResult.Accepted(await store.GetAsync(first.DocumentId, cancellationToken)
-            ?? throw new InvalidOperationException("An Idempotency-Key names a missing document."), Replayed: true);
     }
 }

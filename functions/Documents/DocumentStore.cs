@@ -35,6 +35,9 @@ public sealed class DocumentStore(StorageResources storage, WakeupAlarm? wakeups
 
     public DueIndex Due { get; } = new(storage.Table(DueTable), wakeups);
 
+    /// <summary>Table <c>Documents</c>, for the rows kept beside a document (signature sheets, specimen cards).</summary>
+    internal TableClient Table => _table;
+
     public static string DocumentRow(string documentId) => DocumentPrefix + documentId;
 
     public static WorkflowLocation Location(string documentId) =>
@@ -76,6 +79,30 @@ public sealed class DocumentStore(StorageResources storage, WakeupAlarm? wakeups
     {
         var response = await _table.GetEntityIfExistsAsync<TableEntity>(DocumentIds.CustomerOf(documentId), SignedBytesPrefix + documentId, cancellationToken: cancellationToken);
         return response.HasValue ? response.Value!.GetBinary("Cms") : null;
+    }
+
+    /// <summary>The exact bytes a document several people sign is signed over (a draft's canonical content).</summary>
+    public async Task<byte[]?> GetContentAsync(string documentId, CancellationToken cancellationToken)
+    {
+        var response = await _table.GetEntityIfExistsAsync<TableEntity>(DocumentIds.CustomerOf(documentId), SignedBytesPrefix + documentId, cancellationToken: cancellationToken);
+        return response.HasValue ? response.Value!.GetBinary("Content") : null;
+    }
+
+    /// <summary>
+    /// The rows a draft's intake adds beside the workflow: the document, its content, the key's marker and its
+    /// signature sheet. No signature marker: nothing is signed yet.
+    /// </summary>
+    public static IEnumerable<TableTransactionAction> DraftRows(Document document, byte[] content, string keyHash, string requestHash, SignatureSheet sheet)
+    {
+        ArgumentNullException.ThrowIfNull(document);
+        yield return new(TableTransactionActionType.Add, DocumentEntity(document));
+        yield return new(TableTransactionActionType.Add, new TableEntity(document.CustomerId, SignedBytesPrefix + document.DocumentId) { ["Content"] = content });
+        yield return new(TableTransactionActionType.Add, new TableEntity(document.CustomerId, IdempotencyKeyPrefix + keyHash)
+        {
+            ["DocumentId"] = document.DocumentId,
+            ["RequestSha256"] = requestHash,
+        });
+        yield return new(TableTransactionActionType.Add, SignatureRows.SheetEntity(document.CustomerId, sheet));
     }
 
     /// <summary>The document an Idempotency-Key of the customer made, with the hash of the request that made it.</summary>
@@ -126,7 +153,7 @@ public sealed class DocumentStore(StorageResources storage, WakeupAlarm? wakeups
                 return null;
             }
 
-            if (await GetAsync(holder, cancellationToken) is { Status: not DocumentStatus.Refused })
+            if (await GetAsync(holder, cancellationToken) is { Status: not (DocumentStatus.Refused or DocumentStatus.Cancelled) })
             {
                 return holder;
             }

@@ -11,7 +11,11 @@ namespace BusinessApi.Documents;
 public abstract record Verdict(SignatureFacts? Signer)
 {
     /// <summary>Identified, authenticated and well formed: the order may be executed.</summary>
-    public sealed record Accepted(PaymentOrder Order, SignatureFacts Facts) : Verdict(Facts);
+    public sealed record Accepted(PaymentOrder Order, SignatureFacts Facts) : Verdict(Facts)
+    {
+        /// <summary>The signed content (the order's JSON), kept when more signatures are needed over it.</summary>
+        public byte[] Content { get; init; } = [];
+    }
 
     /// <summary>Refused with the reason code, the failure beside it, and field errors when the form was wrong.</summary>
     public sealed record Refused(string ReasonCode, string? Failure, IReadOnlyList<FieldError> Errors, SignatureFacts? Facts) : Verdict(Facts);
@@ -79,7 +83,7 @@ public sealed class DocumentVerification(
             return new Verdict.Refused(RefusalReasons.InvalidDocument, errors[0].Code, errors, facts);
         }
 
-        if (user!.Status != UserStatus.Active || !user.Functions.Contains(UserFunctions.Sign) || !user.Powers.MayAccess(order.Payer.Iban!))
+        if (!user!.MaySignAt(order.Payer.Iban!, document.ReceivedAt))
         {
             return Refuse(RefusalReasons.AuthenticationFailed, SignatureFailures.NoSigningAuthority, facts);
         }
@@ -92,7 +96,7 @@ public sealed class DocumentVerification(
                 [new FieldError("number", DocumentFailures.DuplicateNumber, [holder])], facts);
         }
 
-        return new Verdict.Accepted(order, facts);
+        return new Verdict.Accepted(order, facts) { Content = check.Content! };
     }
 
     private static Verdict.Refused Refuse(string reasonCode, string? failure, SignatureFacts? facts) => new(reasonCode, failure, [], facts);

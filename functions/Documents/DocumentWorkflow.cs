@@ -7,6 +7,9 @@ using BusinessApi.Documents.Signatures;
 using BusinessApi.Platform;
 using BusinessApi.Platform.Audit;
 using BusinessApi.Platform.Workflows;
+using BusinessApi.Notifications;
+using Azure.Data.Tables;
+using System.Globalization;
 using Microsoft.Extensions.Options;
 
 namespace BusinessApi.Documents;
@@ -50,26 +53,40 @@ public sealed class DocumentWorkflow : WorkflowDefinition<Document>
     private readonly IOptions<PaymentOptions> _payments;
     private readonly IOptions<BankOptions> _bank;
     private readonly CertificateBlocks _blocks;
+    private readonly SpecimenCardStore _cards;
+    private readonly PaymentOrderValidation _validation;
+    private readonly NoticeChannel _notices;
+    private readonly IOptions<DocumentOptions> _documents;
 
     public DocumentWorkflow(
         DocumentVerification verification, DocumentPosting posting, DocumentCompletion completion, DocumentStore store, DocumentArchive archive,
         CalendarProvider calendars, CustomerStore customers, Ledger ledger, AuditJournal audit, IOptions<PaymentOptions> payments, IOptions<BankOptions> bank,
-        CertificateBlocks blocks)
+        CertificateBlocks blocks, SpecimenCardStore cards, PaymentOrderValidation validation, NoticeChannel notices, IOptions<DocumentOptions> documents)
         : base(WorkflowName)
     {
         (_verification, _posting, _completion, _store, _archive) = (verification, posting, completion, store, archive);
         (_calendars, _customers, _ledger, _audit, _payments, _bank, _blocks) = (calendars, customers, ledger, audit, payments, bank, blocks);
-        Step("verify", next: ["execute", "aml-decided", "aml-expired", "executed", "refused"], VerifyAsync);
+        (_cards, _validation, _notices, _documents) = (cards, validation, notices, documents);
+        string[] signing = ["collect", "window-expired", "execute", "aml-decided", "aml-expired", "executed", "refused", "cancelled"];
+        Step("verify", next: signing, VerifyAsync);
+        Step("collect", next: signing, CollectAsync);
+        Step("window-expired", next: signing, CollectAsync);
         Step("execute", next: ["aml-decided", "aml-expired", "executed", "refused"], ExecuteAfterWaitAsync);
         Step("aml-decided", next: ["executed", "refused"], AmlDecidedAsync);
         Step("aml-expired", next: ["executed", "refused"], (context, cancellationToken) =>
             _completion.FinishAsync(context, DocumentStatus.Refused, RefusalReasons.Aml, failure: "aml_review_expired", cancellationToken: cancellationToken));
-        Terminal("executed", "refused");
+        Terminal("executed", "refused", "cancelled");
     }
 
     private async Task<Transition> VerifyAsync(StepContext<Document> context, CancellationToken cancellationToken)
     {
         var document = context.Data;
+        if (document.Status == DocumentStatus.AwaitingSignatures)
+        {
+            // A draft: formed and checked at intake, signed by no one yet.
+            return await AwaitSignaturesAsync(context, (await _store.GetSheetAsync(document.DocumentId, cancellationToken))?.Sheet.Missing ?? [], cancellationToken);
+        }
+
         var cms = context.StartInput as byte[] // intake's bytes, when this step runs right after it in the same process
             ?? await _store.GetCmsAsync(document.DocumentId, cancellationToken)
             ?? throw new InvalidOperationException($"Document {document.DocumentId} has no signed bytes.");
@@ -81,8 +98,52 @@ public sealed class DocumentWorkflow : WorkflowDefinition<Document>
             return await _completion.FinishAsync(context, DocumentStatus.Refused, refused.ReasonCode, refused.Failure, cancellationToken: cancellationToken);
         }
 
-        // Accepted: the signed original goes to the archive before the document says so.
-        var order = ((Verdict.Accepted)verdict).Order;
+        var accepted = (Verdict.Accepted)verdict;
+        var order = accepted.Order;
+        var first = new DocumentSignature(1, document.UserId, null, document.ReceivedAt, accepted.Facts, document.CmsSha256);
+        if (await _cards.GetAsync(document.CustomerId, order.Payer.Iban!, cancellationToken) is { } card)
+        {
+            // The account's specimen card: the signer must be on it, and the rule may want more signatures.
+            if (card.Card.ActiveSigner(document.UserId, document.ReceivedAt) is not { } entry)
+            {
+                return await _completion.FinishAsync(context, DocumentStatus.Refused, RefusalReasons.AuthenticationFailed, DocumentFailures.NotOnSpecimenCard,
+                    cancellationToken: cancellationToken);
+            }
+
+            first = first with { Group = entry.Group };
+            var missing = SignatureSheet.MissingUnder(card.Card, [first]);
+            if (missing.Count > 0)
+            {
+                var sheet = new SignatureSheet(document.DocumentId, order.Payer.Iban!, SheetStages.Collecting,
+                    document.ReceivedAt.AddDays(_documents.Value.SignatureWindowDays), [first]) { Missing = missing };
+                context.Write(new(TableTransactionActionType.Add, SignatureRows.SheetEntity(document.CustomerId, sheet)));
+                context.Write(new(TableTransactionActionType.Add, SignatureRows.SignatureEntity(document.CustomerId, document.DocumentId, 1, cms)));
+                context.Write(new(TableTransactionActionType.UpsertMerge,
+                    new TableEntity(document.CustomerId, DocumentStore.SignedBytesPrefix + document.DocumentId) { ["Content"] = accepted.Content }));
+                context.Write(SpecimenCardStore.Unchanged(document.CustomerId, order.Payer.Iban!, document.UserId, card.SignerETags[document.UserId], context.Now));
+                context.Data = document with
+                {
+                    Status = DocumentStatus.AwaitingSignatures,
+                    StatusHistory = [.. document.StatusHistory, new DocumentStatusChange(DocumentStatus.AwaitingSignatures, context.Now)],
+                    Summary = DocumentSummary.Of(order, order.BeneficiaryIban.BankCode == _bank.Value.IbanCode),
+                    Signatures = [first],
+                    SignatureWindowEndsAt = sheet.WindowEndsAt,
+                };
+                return await AwaitSignaturesAsync(context, missing, cancellationToken);
+            }
+        }
+
+        context.Data = document with { Signatures = [first], SignedAt = document.ReceivedAt };
+        return await AcceptAsync(context, order, cms, cancellationToken);
+    }
+
+    /// <summary>
+    /// Accepted: the signed original goes to the archive before the document says so; then executed now, or
+    /// at the next opening of the operational day.
+    /// </summary>
+    private async Task<Transition> AcceptAsync(StepContext<Document> context, PaymentOrder order, byte[] cms, CancellationToken cancellationToken)
+    {
+        var document = context.Data;
         var (archived, _) = await _archive.WriteOnceAsync(DocumentArchive.PathOf(document, DocumentArchive.OriginalName), cms, cancellationToken);
         var calendar = await _calendars.GetAsync(cancellationToken);
         var open = calendar.IsOpen(context.Now);
@@ -102,6 +163,104 @@ public sealed class DocumentWorkflow : WorkflowDefinition<Document>
         context.Data = document = await _completion.WaitingAsync(document, cancellationToken);
         context.Write(DocumentStore.Update(document));
         return context.WaitUntil(calendar.NextOpening(context.Now), "execute");
+    }
+
+    /// <summary>
+    /// Awaiting signatures: the document says so, the signers are told, and the workflow sleeps until a signature,
+    /// a cancel or a change of the card arrives (<see cref="SignatureCollector"/>), or the signature window ends.
+    /// </summary>
+    private async Task<Transition> AwaitSignaturesAsync(StepContext<Document> context, IReadOnlyList<string> missing, CancellationToken cancellationToken)
+    {
+        var document = context.Data;
+        var summary = document.Summary;
+        var until = document.SignatureWindowEndsAt ?? throw new InvalidOperationException($"Document {document.DocumentId} awaits signatures without a window.");
+        await _notices.AddAsync(new NoticeRequest(document.CustomerId, NoticeKinds.DocumentAwaitingSignature,
+            $"{document.DocumentId}:awaiting:{document.Signatures.Count(s => s.Counts)}:{string.Join('+', missing)}", context.Now, document.DocumentId,
+            [summary?.Number ?? "—", summary?.Amount.ToString("F2", CultureInfo.InvariantCulture) ?? "—", summary?.Currency ?? "", document.DocumentId,
+                string.Join('+', missing), until.ToString("O", CultureInfo.InvariantCulture)]), cancellationToken);
+        context.Write(DocumentStore.Update(document));
+        return context.WaitForEvent(SignatureCollector.Event, until, "collect", "window-expired");
+    }
+
+    /// <summary>
+    /// A change to the signature sheet (a signature, a cancel, the card re-judged), or the window's end: the sheet
+    /// decides. The window's end is itself an ETag-checked change of the sheet, so it and a last signature cannot both win.
+    /// </summary>
+    private async Task<Transition> CollectAsync(StepContext<Document> context, CancellationToken cancellationToken)
+    {
+        var id = context.Data.DocumentId;
+        var (sheet, etag) = await _store.GetSheetAsync(id, cancellationToken)
+            ?? throw new InvalidOperationException($"Document {id} awaits signatures without a signature sheet.");
+        if (sheet.Stage == SheetStages.Collecting && context.Now >= sheet.WindowEndsAt)
+        {
+            var expired = sheet with { Stage = SheetStages.Expired, ClosedAt = context.Now, ClosedBy = "system" };
+            if (!await _store.Table.UpdateIfMatchAsync(SignatureRows.SheetEntity(context.Data.CustomerId, expired), etag, cancellationToken))
+            {
+                throw new InvalidOperationException($"Document {id}: the signature sheet changed as the window closed; judged again.");
+            }
+
+            sheet = expired;
+        }
+
+        context.Data = context.Data with { Signatures = sheet.Signatures };
+        return sheet.Stage switch
+        {
+            SheetStages.Complete => await SignedAsync(context, sheet, cancellationToken),
+            SheetStages.Cancelled => await _completion.FinishAsync(context, DocumentStatus.Cancelled, RefusalReasons.CancelledByCustomer, note: sheet.ClosedBy,
+                cancellationToken: cancellationToken),
+            SheetStages.Expired => await _completion.FinishAsync(context, DocumentStatus.Cancelled, RefusalReasons.SignatureWindowExpired, cancellationToken: cancellationToken),
+            _ => await AwaitSignaturesAsync(context, sheet.Missing, cancellationToken),
+        };
+    }
+
+    /// <summary>
+    /// Signed enough: the rules of form once more (the accounts may have changed meanwhile), no certificate reported
+    /// compromised since, the payer's number claimed; then one CMS with every SignerInfo goes to the archive,
+    /// each signature as received beside it, and operational-day timing counts from now.
+    /// </summary>
+    private async Task<Transition> SignedAsync(StepContext<Document> context, SignatureSheet sheet, CancellationToken cancellationToken)
+    {
+        var document = context.Data;
+        var counted = sheet.Counted.ToList();
+        var content = await _store.GetContentAsync(document.DocumentId, cancellationToken)
+            ?? throw new InvalidOperationException($"Document {document.DocumentId} has no content.");
+        var messages = await _store.GetSignatureCmsAsync(document.DocumentId, cancellationToken);
+        var deadlines = ExecutionDeadlines.For(await _calendars.GetAsync(cancellationToken), context.Now);
+        context.Data = document = document with
+        {
+            Signer = counted[0].Signer,
+            SignedAt = sheet.ClosedAt ?? context.Now,
+            OperationalDate = deadlines.OperationalDate,
+            RefusalDeadline = deadlines.RefusalDeadline,
+            DeemedExecutedAt = deadlines.DeemedExecutedAt,
+        };
+        foreach (var signature in counted)
+        {
+            if ((await _blocks.FindAsync(signature.Signer.Issuer, signature.Signer.SerialNumber, signature.Signer.SignerIin, cancellationToken)).Any(b => b.IsCompromise))
+            {
+                return await _completion.FinishAsync(context, DocumentStatus.Refused, RefusalReasons.CredentialsCompromised, SignatureFailures.CredentialsCompromised,
+                    cancellationToken: cancellationToken);
+            }
+        }
+
+        var customer = await _customers.GetCachedAsync(document.CustomerId, cancellationToken);
+        var (order, errors) = await _validation.ValidateAsync(document, content, customer?.Bin, cancellationToken);
+        if (order is null)
+        {
+            context.Data = document with { Errors = [.. errors.Select(DocumentError.Of)] };
+            return await _completion.FinishAsync(context, DocumentStatus.Refused, RefusalReasons.InvalidDocument, errors[0].Code, cancellationToken: cancellationToken);
+        }
+
+        if (await _store.ClaimNumberAsync(document, order.Payer.Iban!, order.Date, order.Number, cancellationToken) is { } holder)
+        {
+            context.Data = document with { Errors = [new DocumentError("number", DocumentFailures.DuplicateNumber, [holder])] };
+            return await _completion.FinishAsync(context, DocumentStatus.Refused, RefusalReasons.InvalidDocument, DocumentFailures.DuplicateNumber,
+                cancellationToken: cancellationToken);
+        }
+
+        await Task.WhenAll(messages.Select((cms, i) => _archive.WriteOnceAsync(
+            DocumentArchive.PathOf(document, DocumentArchive.SignatureName(i + 1)), cms, cancellationToken)));
+        return await AcceptAsync(context, order, CmsMerge.Merge(content, messages), cancellationToken);
     }
 
     /// <summary>
@@ -198,6 +357,7 @@ public sealed class DocumentWorkflow : WorkflowDefinition<Document>
 public static class DocumentFailures
 {
     public const string DuplicateNumber = "duplicate_number";
+    public const string NotOnSpecimenCard = "not_on_specimen_card";
 }
 
 public static class DocumentAlerts

@@ -15,6 +15,7 @@ public static class DocumentsExtensions
     public static IServiceCollection AddDocuments(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddOptions<SignatureOptions>().Bind(configuration.GetSection(SignatureOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<DocumentOptions>().Bind(configuration.GetSection(DocumentOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<PaymentOptions>().Bind(configuration.GetSection(PaymentOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
         services.AddStorageTable(DocumentStore.TableName);
         services.AddStorageTable(DocumentStore.DueTable);
@@ -38,6 +39,8 @@ public static class DocumentsExtensions
         services.AddSingleton<DocumentPosting>();
         services.AddSingleton<DocumentCompletion>();
         services.AddSingleton<DocumentIntake>();
+        services.AddSingleton<SpecimenCardStore>();
+        services.AddSingleton<SignatureCollector>();
         services.AddWorkflow<DocumentWorkflow>();
         services.AddSingleton<IWorkflowObserver, DocumentMetrics>();
         services.AddScheduledJob<DocumentDeadlineJob>();
@@ -67,7 +70,38 @@ public static class DocumentsExtensions
             .RequireCustomerScope(CustomerAccess.DocumentsRead)
             .ProducesValidationProblem()
             .WithName("ListDocuments")
-            .WithSummary("The customer's documents received between from and to (local dates, default the last 30 days), oldest first, optionally of one status.");
+            .WithSummary("The customer's documents received between from and to (local dates, default the last 30 days), oldest first, optionally of one status; with awaitingMySignature=true, the documents awaiting a signature the caller may give.");
+        documents.MapGet("/{documentId}/content", DocumentSigningEndpoints.GetContentAsync)
+            .RequireCustomerScope(CustomerAccess.DocumentsRead)
+            .Produces(StatusCodes.Status200OK, contentType: "application/json")
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict)
+            .WithName("GetDocumentContent")
+            .WithSummary("The exact bytes to sign of a document several people sign (its canonical JSON; SHA-256 in the Digest header). Sign them attached or detached.");
+        documents.MapPost("/{documentId}/signatures", DocumentSigningEndpoints.AddSignatureAsync)
+            .RequireCustomerScope(CustomerAccess.DocumentsWrite)
+            .Accepts<SubmitDocumentBody>("application/json")
+            .Produces<DocumentResponse>(StatusCodes.Status202Accepted)
+            .ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict)
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .ProducesProblem(StatusCodes.Status422UnprocessableEntity)
+            .WithName("AddDocumentSignature")
+            .WithSummary("Add a signature (a CMS over the document's content, attached or detached; several SignerInfos for several people). Each passes every check of a signed document; the account's specimen card decides when it is signed enough.");
+        documents.MapDelete("/{documentId}", DocumentSigningEndpoints.CancelAsync)
+            .RequireCustomerScope(CustomerAccess.DocumentsWrite)
+            .Produces<DocumentResponse>()
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict)
+            .WithName("CancelDocument")
+            .WithSummary("Its creator or a customer admin cancels a document not yet fully signed (status cancelled).");
+        api.MapGet("/accounts/{iban}/signature-rule", SpecimenCardOperations.GetForCustomerAsync)
+            .RequireCustomerScope(CustomerAccess.AccountsRead)
+            .WithTags("Accounts")
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .WithName("GetAccountSignatureRule")
+            .WithSummary("Who signs the account's documents, in which group, and the rule (the bank's specimen-signature card).");
         documents.MapGet("/{documentId}", DocumentEndpoints.GetAsync)
             .RequireCustomerScope(CustomerAccess.DocumentsRead)
             .ProducesProblem(StatusCodes.Status404NotFound)
@@ -155,6 +189,25 @@ public static class DocumentsExtensions
             .WithName("ListCertificateBlocks")
             .WithTags("Signatures")
             .WithSummary("The customer's blocked certificates, oldest first.")
+            .ProducesProblem(StatusCodes.Status404NotFound);
+        ops.MapPut("/accounts/{iban}/signature-rule", SpecimenCardOperations.PutAsync)
+            .RequireOperatorRole(OperatorRoles.Trust)
+            .WithName("PutSignatureRule")
+            .WithTags("Signatures")
+            .WithSummary("Record the account's specimen-signature card: signers with their group (first, second) and the rule (first, or first+second). Journaled; documents still collecting are judged again.")
+            .ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict);
+        ops.MapGet("/accounts/{iban}/signature-rule", SpecimenCardOperations.GetAsync)
+            .WithName("GetSignatureRule")
+            .WithTags("Signatures")
+            .ProducesProblem(StatusCodes.Status404NotFound);
+        ops.MapPost("/accounts/{iban}/signature-rule/signers/{userId}/end", SpecimenCardOperations.EndSignerAsync)
+            .RequireOperatorRole(OperatorRoles.Trust)
+            .WithName("EndSignerPower")
+            .WithTags("Signatures")
+            .WithSummary("End a signer's power on the card now (R-14): new signatures refused, signatures on documents still collecting stop counting.")
+            .ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status404NotFound);
         ops.MapGet("/tariffs", DocumentOperations.GetTariffsAsync)
             .WithName("GetTariffs");

@@ -53,3 +53,17 @@ public sealed class AmlRule
     /// <summary>The first rule that holds <paramref name="summary"/>, or null.</summary>
     public static AmlRule? FirstMatch(IEnumerable<AmlRule> rules, DocumentSummary summary) => rules.FirstOrDefault(r => r.Matches(summary));
 }
+
+/// <summary>Documents several people sign (section <c>Documents</c>).</summary>
+public sealed class DocumentOptions
+{
+    public const string Section = "Documents";
+
+    /// <summary>A document awaiting signatures that is not fully signed within this many days of its first submission is cancelled.</summary>
+    [Range(1, 90)]
+    public int SignatureWindowDays { get; set; } = 10;
+
+    /// <summary>How many days before a signer's power ends the customer's admins are told.</summary>
+    [Range(1, 60)]
+    public int PowerExpiryNoticeDays { get; set; } = 7;
+}

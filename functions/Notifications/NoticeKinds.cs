@@ -26,11 +26,20 @@ public static class NoticeKinds
     public const string PenaltyClaimDecided = "penalty_claim_decided";
     public const string CertificateCompromised = "certificate_compromised";
 
+    /// <summary>A document awaits signatures: who must still sign (the card's groups), by when.</summary>
+    public const string DocumentAwaitingSignature = "document_awaiting_signature";
+
+    /// <summary>A document was cancelled before it was fully signed, by a person or by the window's end.</summary>
+    public const string DocumentCancelled = "document_cancelled";
+
+    /// <summary>To the customer's admins: a signer's power ends within 7 days.</summary>
+    public const string SignerPowerExpiring = "signer_power_expiring";
+
     public static readonly IReadOnlyList<string> All =
     [
         DocumentExecuted, DocumentRefused, CredentialBlockedInactive, PasswordExpiresSoon, UserBlockedInactive, ServiceSuspended,
         ServiceResumed, SecurityIncidentReceived, MaintenancePlanned, MaintenanceEmergency, TerminationScheduled, TerminationCancelled,
         ServiceTerminated, ErrorReportReceived, ErrorReportUpdated, RefundRequested, RefundDecided, PenaltyClaimDecided,
-        CertificateCompromised,
+        CertificateCompromised, DocumentAwaitingSignature, DocumentCancelled, SignerPowerExpiring,
     ];
 }

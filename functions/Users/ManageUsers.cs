@@ -74,11 +74,12 @@ public static class ManageUsers
         {
             FullName = request.FullName?.Trim() ?? u.FullName,
             IsAdmin = request.IsAdmin ?? u.IsAdmin,
-            Powers = request.Permissions is { } p ? new UserPowers(p.Accounts!, p.Functions!) : u.Powers,
+            Powers = request.Permissions is { } p ? new UserPowers(p.Accounts!, p.Functions!) { ValidUntil = p.ValidUntil } : u.Powers,
         }, "user.powers_changed", context.User.Actor(), context.TraceIdentifier, new()
         {
             ["accounts"] = string.Join(' ', request.Permissions?.Accounts ?? stored.User.Powers.Accounts),
             ["functions"] = string.Join(' ', request.Permissions?.Functions ?? stored.User.Powers.Functions),
+            ["validUntil"] = (request.Permissions is { } given ? given.ValidUntil : stored.User.Powers.ValidUntil)?.ToString("O", System.Globalization.CultureInfo.InvariantCulture) ?? "",
             ["isAdmin"] = (request.IsAdmin ?? stored.User.IsAdmin) ? "true" : "false",
         }, cancellationToken);
         return TypedResults.Ok(UserResponse.From((updated ?? stored).User, SessionEndpoints.KazakhstanToday(context)));
@@ -179,7 +180,7 @@ public static class ManageUsers
             return escalation;
         }
 
-        var powers = new UserPowers(request.Permissions!.Accounts!, request.Permissions.Functions!);
+        var powers = new UserPowers(request.Permissions!.Accounts!, request.Permissions.Functions!) { ValidUntil = request.Permissions.ValidUntil };
         var (user, temporary, conflict) = await users.CreateAsync(customerId, request.Login!, request.FullName!, request.Iin!.Trim(), request.IsAdmin ?? false, powers,
             context.User.Actor(), context.TraceIdentifier, cancellationToken);
         if (user is null)
@@ -241,7 +242,11 @@ public static class ManageUsers
 
 /// <param name="Accounts">IBANs of the customer's accounts, or <c>["*"]</c> for all.</param>
 /// <param name="Functions">Of view, create, sign, manageUsers, manageCredentials.</param>
-public sealed record UserPermissions(IReadOnlyList<string>? Accounts, IReadOnlyList<string>? Functions);
+public sealed record UserPermissions(IReadOnlyList<string>? Accounts, IReadOnlyList<string>? Functions)
+{
+    /// <summary>The term of these powers (e.g. a power of attorney's end); from then on they act as absent. None: until changed.</summary>
+    public DateTimeOffset? ValidUntil { get; init; }
+}
 
 public sealed record CreateUserRequest(string? Login, string? FullName, string? Iin, bool? IsAdmin, UserPermissions? Permissions) : IValidatable
 {
@@ -333,7 +338,7 @@ public sealed record UserResponse(
     {
         ArgumentNullException.ThrowIfNull(user);
         return new(user.UserId, user.Login, user.FullName, user.Iin, user.IsAdmin, UserService.StatusText(user.EffectiveStatus(today)),
-            new UserPermissions(user.Powers.Accounts, user.Powers.Functions), user.Functions, user.CreatedAt,
+            new UserPermissions(user.Powers.Accounts, user.Powers.Functions) { ValidUntil = user.Powers.ValidUntil }, user.Functions, user.CreatedAt,
             PasswordPolicy.ExpiresAt(user.PasswordSetAt), user.MustChangePassword, user.LastActivityAt, user.InactiveBlockDay)
         {
             LockedUntil = user.LockedUntil,

@@ -54,6 +54,11 @@ public sealed record UserPowers(IReadOnlyList<string> Accounts, IReadOnlyList<st
 {
     public const string AllAccounts = "*";
 
+    /// <summary>The term of the powers (a power of attorney's end): from this instant they act as absent.</summary>
+    public DateTimeOffset? ValidUntil { get; init; }
+
+    public bool InForceAt(DateTimeOffset at) => ValidUntil is not { } until || until > at;
+
     public bool MayAccess(string iban) => Accounts.Contains(AllAccounts) || Accounts.Contains(iban, StringComparer.Ordinal);
 
     /// <summary>The functions in effect: the admin flag adds managing users and credentials.</summary>
@@ -118,6 +123,14 @@ public sealed record User(
         Status == UserStatus.Active && today >= InactiveBlockDay ? UserStatus.BlockedInactive : Status;
 
     public IReadOnlyList<string> Functions => Powers.EffectiveFunctions(IsAdmin);
+
+    /// <summary>The functions in force at <paramref name="at"/>: past the powers' term only the admin flag's remain.</summary>
+    public IReadOnlyList<string> FunctionsAt(DateTimeOffset at) =>
+        Powers.InForceAt(at) ? Functions : (Powers with { Functions = [] }).EffectiveFunctions(IsAdmin);
+
+    /// <summary>Whether the user, active, may sign documents of <paramref name="iban"/> at <paramref name="at"/> (R-13, the powers' term included).</summary>
+    public bool MaySignAt(string iban, DateTimeOffset at) =>
+        Status == UserStatus.Active && Powers.InForceAt(at) && Functions.Contains(UserFunctions.Sign) && Powers.MayAccess(iban);
 
     /// <summary>A user id carries its customer's id, so the user's partition is known from the id alone.</summary>
     public static string NewId(string customerId) =>

@@ -57,7 +57,7 @@ public sealed partial class UserService
             return (null, "The user is blocked.");
         }
 
-        IReadOnlyList<string> scopes = UserFunctions.Scopes(stored.User.Functions);
+        IReadOnlyList<string> scopes = UserFunctions.Scopes(stored.User.FunctionsAt(time.GetUtcNow()));
         IReadOnlyList<string>? pairAccounts = null;
         if (session.Kind == SessionKind.Software)
         {

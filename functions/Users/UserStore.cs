@@ -132,6 +132,7 @@ public sealed class UserStore(StorageResources storage, WakeupAlarm? wakeups = n
         ["Status"] = u.Status.ToString(),
         ["Accounts"] = JsonSerializer.Serialize(u.Powers.Accounts),
         ["Functions"] = JsonSerializer.Serialize(u.Powers.Functions),
+        ["PowersValidUntil"] = u.Powers.ValidUntil,
         ["CreatedAt"] = u.CreatedAt,
         ["PasswordHistory"] = JsonSerializer.Serialize(u.PasswordHistory),
         ["PasswordSetAt"] = u.PasswordSetAt,
@@ -157,7 +158,10 @@ public sealed class UserStore(StorageResources storage, WakeupAlarm? wakeups = n
         Enum.TryParse<UserStatus>(e.GetString("Status"), out var status) ? status : UserStatus.Blocked,
         new UserPowers(
             JsonSerializer.Deserialize<string[]>(e.GetString("Accounts") ?? "[]") ?? [],
-            JsonSerializer.Deserialize<string[]>(e.GetString("Functions") ?? "[]") ?? []),
+            JsonSerializer.Deserialize<string[]>(e.GetString("Functions") ?? "[]") ?? [])
+        {
+            ValidUntil = e.GetDateTimeOffset("PowersValidUntil"),
+        },
         e.GetDateTimeOffset("CreatedAt") ?? default)
     {
         PasswordHistory = JsonSerializer.Deserialize<string[]>(e.GetString("PasswordHistory") ?? "[]") ?? [],

@@ -17,11 +17,20 @@ public static class SignedEnvelope
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(missing);
         var body = await ReadBodyAsync(request, MaxBodyBytes(maxCms), cancellationToken);
-        if (body is null)
-        {
-            return ([], null, ProblemResult.For(DocumentProblems.DocumentTooLarge, maxCms));
-        }
+        return body is null ? ([], null, ProblemResult.For(DocumentProblems.DocumentTooLarge, maxCms)) : Decode(body, maxCms, missing);
+    }
 
+    /// <summary>The body of a request that may carry a CMS, within the size a CMS of <paramref name="maxCms"/> bytes needs; null when larger.</summary>
+    public static Task<byte[]?> ReadSignedBodyAsync(HttpRequest request, int maxCms, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        return ReadBodyAsync(request, MaxBodyBytes(maxCms), cancellationToken);
+    }
+
+    /// <summary>The CMS of a body already read (<see cref="ReadSignedBodyAsync"/>), or the 400/413 to answer.</summary>
+    public static (byte[] Cms, SignedMessage? Decoded, ProblemResult? Problem) Decode(byte[] body, int maxCms, Func<ProblemResult> missing)
+    {
+        ArgumentNullException.ThrowIfNull(missing);
         string? text;
         try
         {

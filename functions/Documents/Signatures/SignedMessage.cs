@@ -169,7 +169,7 @@ public sealed record SignedMessage(string ContentType, byte[]? Content, IReadOnl
             signer.Signature.GetOctets(), attributes, contentType, messageDigest, signingTime, token);
     }
 
-    private static byte[]? FromBase64Text(ReadOnlySpan<byte> bytes)
+    internal static byte[]? FromBase64Text(ReadOnlySpan<byte> bytes)
     {
         var text = Encoding.ASCII.GetString(bytes);
         var begin = text.IndexOf("-----BEGIN", StringComparison.Ordinal);
@@ -188,5 +188,51 @@ public sealed record SignedMessage(string ContentType, byte[]? Content, IReadOnl
         var compact = new string([.. text.Where(c => !char.IsWhiteSpace(c))]);
         var buffer = new byte[(compact.Length / 4 * 3) + 3];
         return Convert.TryFromBase64String(compact, buffer, out var length) && length > 0 && buffer[0] == 0x30 ? buffer[..length] : null;
+    }
+}
+
+/// <summary>
+/// One CMS SignedData out of several made over the same content by different people: the content attached, the union
+/// of digest algorithms and certificates, and every SignerInfo as it was signed (signature values and signed
+/// attributes unchanged, so each verifies as before). What the archive returns for a document several people signed;
+/// each CMS as received is archived beside it.
+/// </summary>
+public static class CmsMerge
+{
+    public static byte[] Merge(byte[] content, IReadOnlyList<byte[]> messages)
+    {
+        ArgumentNullException.ThrowIfNull(content);
+        ArgumentNullException.ThrowIfNull(messages);
+        var digests = new Dictionary<string, Asn1Encodable>(StringComparer.Ordinal);
+        var certificates = new Dictionary<string, Asn1Encodable>(StringComparer.Ordinal);
+        var signers = new Asn1EncodableVector();
+        foreach (var message in messages)
+        {
+            var der = message.Length > 0 && message[0] == 0x30 ? message : SignedMessage.FromBase64Text(message)
+                ?? throw new FormatException("A stored signature is not a CMS.");
+            var signed = SignedData.GetInstance(ContentInfo.GetInstance(Asn1Object.FromByteArray(der)).Content);
+            foreach (var digest in signed.DigestAlgorithms)
+            {
+                digests.TryAdd(Convert.ToHexString(digest.GetEncoded(Asn1Encodable.Der)), digest);
+            }
+
+            foreach (var certificate in signed.Certificates ?? new DerSet())
+            {
+                certificates.TryAdd(Convert.ToHexString(certificate.GetEncoded(Asn1Encodable.Der)), certificate);
+            }
+
+            foreach (var signer in signed.SignerInfos)
+            {
+                signers.Add(signer);
+            }
+        }
+
+        var merged = new SignedData(
+            new DerSet(digests.Values.ToArray()),
+            new ContentInfo(new DerObjectIdentifier(CmsOids.Data), new DerOctetString(content)),
+            new DerSet(certificates.Values.ToArray()),
+            null,
+            new DerSet(signers));
+        return new ContentInfo(new DerObjectIdentifier(CmsOids.SignedData), merged).GetEncoded(Asn1Encodable.Der);
     }
 }

@@ -130,15 +130,28 @@ public sealed class WorkflowEngine
     /// Delivers an event. An instance waiting for it moves on at once; one not yet waiting keeps it
     /// until it waits for it. Returns false when the instance is missing or finished.
     /// </summary>
-    public async Task<bool> RaiseEventAsync(WorkflowLocation location, string eventName, string? payload = null, CancellationToken cancellationToken = default)
+    public async Task<bool> RaiseEventAsync(WorkflowLocation location, string eventName, string? payload = null, CancellationToken cancellationToken = default) =>
+        await RaiseEventAsync(location, eventName, payload, [], cancellationToken) == EventDelivery.Delivered;
+
+    /// <summary>
+    /// Delivers an event together with the caller's own writes in the instance's partition, as one transaction:
+    /// the writes land if and only if the event does (W1). A write that collides (its ETag is stale, or an Add finds
+    /// its row), or an instance that moved meanwhile, delivers nothing and answers <see cref="EventDelivery.WritesConflicted"/>:
+    /// the caller reads again and decides again. Without writes of the caller's, a moved instance is read again and the delivery retried.
+    /// </summary>
+    public async Task<EventDelivery> RaiseEventAsync(
+        WorkflowLocation location, string eventName, string? payload, IReadOnlyList<TableTransactionAction> with, CancellationToken cancellationToken = default)
     {
+        ArgumentNullException.ThrowIfNull(location);
         ArgumentException.ThrowIfNullOrEmpty(eventName);
+        ArgumentNullException.ThrowIfNull(with);
+        WorkflowRunner.EnsureSamePartition(location, with);
         for (var attempt = 0; attempt < 20; attempt++)
         {
             var instance = await LoadAsync(location, cancellationToken);
             if (instance is null || instance.IsFinished)
             {
-                return false;
+                return EventDelivery.InstanceFinished;
             }
 
             var next = instance.Copy();
@@ -147,18 +160,34 @@ public sealed class WorkflowEngine
             next.Version = instance.Version + 1;
             try
             {
-                var updated = await _storage.Table(location.Table).UpdateEntityAsync(next.ToEntity(), instance.ETag, TableUpdateMode.Replace, cancellationToken);
-                next.ETag = updated.Headers.ETag ?? ETag.All;
+                if (with.Count == 0)
+                {
+                    var updated = await _storage.Table(location.Table).UpdateEntityAsync(next.ToEntity(), instance.ETag, TableUpdateMode.Replace, cancellationToken);
+                    next.ETag = updated.Headers.ETag ?? ETag.All;
+                }
+                else
+                {
+                    var response = await _batcher.SubmitAsync(_storage.Table(location.Table),
+                        [new TableTransactionAction(TableTransactionActionType.UpdateReplace, next.ToEntity(), instance.ETag), .. with], cancellationToken);
+                    next.ETag = response[0].Headers.ETag ?? ETag.All;
+                }
+
                 if (next.Status == WorkflowStatus.Waiting && next.Wait == WaitKind.Event && next.EventName == eventName)
                 {
                     _queue.Enqueue((runner, ct) => runner.RunSafelyAsync(next, ct));
                 }
 
-                return true;
+                return EventDelivery.Delivered;
             }
-            catch (RequestFailedException ex) when (ex.Status == 412)
+            catch (RequestFailedException ex) when (ex.Status == 412 && with.Count == 0)
             {
                 // The instance moved meanwhile: read it again and deliver to its new state.
+            }
+            catch (TableTransactionFailedException ex) when (ex.Status is 409 or 412 or 404)
+            {
+                // The instance or one of the caller's rows changed since read (storage does not always say which action
+                // failed): nothing was written, and the caller decides again on what is there now.
+                return EventDelivery.WritesConflicted;
             }
         }
 
@@ -227,6 +256,18 @@ public sealed class WorkflowEngine
 
     private Task<InstanceRecord?> LoadAsync(WorkflowLocation location, CancellationToken cancellationToken) =>
         InstanceRecord.ReadAsync(_storage, location, cancellationToken);
+}
+
+/// <summary>What became of an event raised with the caller's writes.</summary>
+public enum EventDelivery
+{
+    Delivered,
+
+    /// <summary>No instance there, or it has finished: nothing was written.</summary>
+    InstanceFinished,
+
+    /// <summary>One of the caller's writes, or the instance, changed since read: nothing was written.</summary>
+    WritesConflicted,
 }
 
 /// <summary>A workflow definition registered with <see cref="WorkflowServiceCollectionExtensions.AddWorkflow{TDefinition}"/>: only these may be started.</summary>

@@ -31,56 +31,79 @@ internal sealed partial class WorkflowRunner
 
         var table = _storage.Table(next.Location.Table);
         var outbox = messages.Select(m => new TableTransactionAction(TableTransactionActionType.UpsertReplace, WorkflowOutbox.Row(next.Location, m))).ToList();
-        try
+        var expected = current;
+        for (var round = 0; ; round++)
         {
-            if (writes.Count == 0 && outbox.Count == 0)
+            try
             {
-                var updated = await table.UpdateEntityAsync(next.ToEntity(), current.ETag, TableUpdateMode.Replace, cancellationToken);
-                next.ETag = updated.Headers.ETag ?? ETag.All;
+                if (writes.Count == 0 && outbox.Count == 0)
+                {
+                    var updated = await table.UpdateEntityAsync(next.ToEntity(), expected.ETag, TableUpdateMode.Replace, cancellationToken);
+                    next.ETag = updated.Headers.ETag ?? ETag.All;
+                }
+                else
+                {
+                    var response = await _batcher.SubmitAsync(table,
+                        [new TableTransactionAction(TableTransactionActionType.UpdateReplace, next.ToEntity(), expected.ETag), .. writes, .. outbox],
+                        cancellationToken);
+                    next.ETag = response[0].Headers.ETag ?? ETag.All;
+                }
             }
-            else
+            catch (Exception ex) when (ex is RequestFailedException { Status: 412 or 404 } || (ex is TableTransactionFailedException { FailedTransactionActionIndex: 0 } first && first.Status is 412 or 404))
             {
-                var response = await _batcher.SubmitAsync(table,
-                    [new TableTransactionAction(TableTransactionActionType.UpdateReplace, next.ToEntity(), current.ETag), .. writes, .. outbox],
-                    cancellationToken);
-                next.ETag = response[0].Headers.ETag ?? ETag.All;
+                // Only events arrived while the step ran: keep them beside this transition and write it again, rather than
+                // stand down and leave the instance to wait out its lease (a caller raising an event must not stall it).
+                if (round < 20 && await InstanceRecord.ReadAsync(_storage, next.Location, cancellationToken) is { } moved && OnlyEventsAdded(expected, moved))
+                {
+                    foreach (var (name, payload) in moved.PendingEvents)
+                    {
+                        if (!expected.PendingEvents.TryGetValue(name, out var seen) || seen != payload)
+                        {
+                            next.PendingEvents[name] = payload;
+                        }
+                    }
+
+                    next.Version = moved.Version + 1;
+                    expected = moved;
+                    continue;
+                }
+
+                // A retried request meets its own first attempt's change as a conflict: was the write ours after all?
+                if (await LandedAsync(next, cancellationToken) is not { } stored)
+                {
+                    if (next.IndexKey != oldKey)
+                    {
+                        await _index.DeleteAsync(next.InstanceId, next.IndexKey, cancellationToken);
+                    }
+
+                    LogLostRace(_logger, next.InstanceId);
+                    return null;
+                }
+
+                next.ETag = stored.ETag;
             }
-        }
-        catch (Exception ex) when (ex is RequestFailedException { Status: 412 or 404 } || (ex is TableTransactionFailedException { FailedTransactionActionIndex: 0 } first && first.Status is 412 or 404))
-        {
-            // A retried request meets its own first attempt's change as a conflict: was the write ours after all?
-            if (await LandedAsync(next, cancellationToken) is not { } stored)
+            catch (RequestFailedException ex) when (ex.Status is 0 or 408 or >= 500)
+            {
+                // The outcome is unknown: if the write took effect and only its answer was lost, go on from it.
+                var stored = await LandedAsync(next, cancellationToken);
+                if (stored is null)
+                {
+                    throw;
+                }
+
+                next.ETag = stored.ETag;
+            }
+            catch (Exception ex) when (IsRejection(ex))
             {
                 if (next.IndexKey != oldKey)
                 {
                     await _index.DeleteAsync(next.InstanceId, next.IndexKey, cancellationToken);
                 }
 
-                LogLostRace(_logger, next.InstanceId);
-                return null;
+                throw new StepWriteRejectedException($"Storage refused the step's writes: {ex.Message}", ex);
             }
 
-            next.ETag = stored.ETag;
-        }
-        catch (RequestFailedException ex) when (ex.Status is 0 or 408 or >= 500)
-        {
-            // The outcome is unknown: if the write took effect and only its answer was lost, go on from it.
-            var stored = await LandedAsync(next, cancellationToken);
-            if (stored is null)
-            {
-                throw;
-            }
-
-            next.ETag = stored.ETag;
-        }
-        catch (Exception ex) when (IsRejection(ex))
-        {
-            if (next.IndexKey != oldKey)
-            {
-                await _index.DeleteAsync(next.InstanceId, next.IndexKey, cancellationToken);
-            }
-
-            throw new StepWriteRejectedException($"Storage refused the step's writes: {ex.Message}", ex);
+            break;
         }
 
         // The transition is committed: say so before any clean-up that may fail (a failed index delete
@@ -98,6 +121,15 @@ internal sealed partial class WorkflowRunner
 
         return next;
     }
+
+    /// <summary>
+    /// Whether <paramref name="stored"/> is <paramref name="expected"/> plus events raised since (no transition, no
+    /// retry, no other worker's commit): the only change a step may safely write over, keeping the events.
+    /// </summary>
+    private static bool OnlyEventsAdded(InstanceRecord expected, InstanceRecord stored) =>
+        stored.CommitId == expected.CommitId && stored.Sequence == expected.Sequence && stored.State == expected.State
+        && stored.Status == expected.Status && stored.LeaseUntil == expected.LeaseUntil && stored.Attempts == expected.Attempts
+        && stored.Version > expected.Version && stored.PendingEvents.Count >= expected.PendingEvents.Count;
 
     /// <summary>The stored instance if it holds exactly the write <paramref name="next"/> (same commit id), else null.</summary>
     private async Task<InstanceRecord?> LandedAsync(InstanceRecord next, CancellationToken cancellationToken)

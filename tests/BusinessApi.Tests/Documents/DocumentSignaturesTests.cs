@@ -1,0 +1,431 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Security.Cryptography.X509Certificates;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using BusinessApi.Documents.Signatures;
+using BusinessApi.Tests.Accounts;
+using BusinessApi.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace BusinessApi.Tests.Documents;
+
+/// <summary>A person of the payer's customer who signs (or prepares) documents: their own user, certificate and software session.</summary>
+public sealed record Colleague(string UserId, string Iin, X509Certificate2 Certificate, HttpClient Software) : IDisposable
+{
+    public string Login { get; init; } = "";
+
+    public void Dispose()
+    {
+        Certificate.Dispose();
+        Software.Dispose();
+    }
+}
+
+/// <summary>
+/// Documents several people prepare and sign (issue 21), through HTTP against Azurite: drafts, the specimen card's
+/// first and second signatures, one CMS with two SignerInfos, cancel, the signature window, powers with a term, a
+/// signer removed mid-way, and the races between them.
+/// </summary>
+public sealed class DocumentSignaturesTests(PaymentAppFixture fixture) : IClassFixture<PaymentAppFixture>
+{
+    internal TestApp App => fixture.App;
+
+    [Fact]
+    public async Task Draft_ByAnAccountant_ThenSignedByTheDirector_OnAnAccountWithoutACard_IsExecuted()
+    {
+        using var payer = await App.PayerAsync(fixture.Pki);
+        using var accountant = await ColleagueAsync(payer, ["view", "create"]);
+        var order = payer.Order(1_500m);
+        var created = await DraftAsync(accountant.Software, order);
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        var draft = await created.Content.ReadFromJsonAsync<JsonElement>();
+        var id = draft.GetProperty("documentId").GetString()!;
+        Assert.Equal("awaitingSignatures", draft.GetProperty("status").GetString());
+        Assert.Equal($"/api/v1/documents/{id}", created.Headers.Location!.OriginalString);
+
+        // The exact bytes to sign: the order as sent, without insignificant whitespace.
+        var content = await accountant.Software.GetByteArrayAsync($"/api/v1/documents/{id}/content");
+        Assert.True(JsonNode.DeepEquals(order, JsonNode.Parse(content)));
+        Assert.DoesNotContain((byte)'\n', content);
+
+        // The accountant may prepare but not sign.
+        var byAccountant = await SignAsync(accountant.Software, id, TestPki.Sign(content, App.Time.GetUtcNow(), true, accountant.Certificate));
+        Assert.Equal(HttpStatusCode.Forbidden, byAccountant.StatusCode);
+        Assert.Equal("no_signing_authority", await CodeAsync(byAccountant));
+
+        var signed = await SignAsync(payer.Software, id, TestPki.Sign(content, App.Time.GetUtcNow(), true, payer.Certificate));
+        Assert.Equal(HttpStatusCode.Accepted, signed.StatusCode);
+        var done = await payer.FinishedAsync(id);
+        Assert.Equal("executed", done.GetProperty("status").GetString());
+        Assert.Equal(["awaitingSignatures", "processing", "executed"], done.GetProperty("statusHistory").EnumerateArray().Select(c => c.GetProperty("status").GetString()));
+        Assert.Equal(payer.UserId, done.GetProperty("signatures")[0].GetProperty("userId").GetString());
+
+        // The archive: one CMS, the content attached, the director's SignerInfo.
+        var archived = SignedMessage.TryParse(await payer.Software.GetByteArrayAsync($"/api/v1/documents/{id}/archive"))!;
+        Assert.Equal(content, archived.Content);
+        Assert.Single(archived.Signers);
+    }
+
+    [Fact]
+    public async Task Draft_BreakingTheRulesOfForm_Answers422WithTheSameErrors_AndStoresNothing()
+    {
+        using var payer = await App.PayerAsync(fixture.Pki);
+        var bad = await DraftAsync(payer.Software, payer.Order(10m, edit: o => o["purposeCode"] = "000"));
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, bad.StatusCode);
+        var problem = await bad.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal("document_invalid", problem.GetProperty("code").GetString());
+        Assert.Contains(problem.GetProperty("errors").EnumerateArray(), e => e.GetProperty("field").GetString() == "purposeCode");
+
+        var notObject = await DraftAsync(payer.Software, null, """{"document": [1]}""");
+        Assert.Equal(HttpStatusCode.BadRequest, notObject.StatusCode);
+        var list = await payer.Software.GetFromJsonAsync<JsonElement>("/api/v1/documents");
+        Assert.Equal(0, list.GetProperty("items").GetArrayLength());
+    }
+
+    [Fact]
+    public async Task TwoSignatureAccount_FirstThenSecond_InEitherOrder_IsExecuted_AndOneGroupTwiceIsNotEnough()
+    {
+        using var payer = await App.PayerAsync(fixture.Pki, functions: ["view", "create"]);
+        using var head = await ColleagueAsync(payer, ["view", "sign"]);
+        using var deputy = await ColleagueAsync(payer, ["view", "sign"]);
+        using var accountant = await ColleagueAsync(payer, ["view", "sign"]);
+        await CardAsync(payer.Iban, "first+second", (head.UserId, "first"), (deputy.UserId, "first"), (accountant.UserId, "second"));
+
+        foreach (var (first, second) in new[] { (head, accountant), (accountant, head) })
+        {
+            var (id, content) = await DraftIdAsync(payer);
+            Assert.Equal(HttpStatusCode.Accepted, (await SignAsync(first.Software, id, Detached(content, first))).StatusCode);
+            var partly = await payer.Software.GetFromJsonAsync<JsonElement>($"/api/v1/documents/{id}");
+            Assert.Equal("awaitingSignatures", partly.GetProperty("status").GetString());
+            Assert.Single(partly.GetProperty("signing").GetProperty("missing").EnumerateArray());
+
+            // The second signer finds it in their list; the first no longer does.
+            Assert.Contains(await AwaitingMineAsync(second), d => d == id);
+            Assert.DoesNotContain(await AwaitingMineAsync(first), d => d == id);
+
+            Assert.Equal(HttpStatusCode.Accepted, (await SignAsync(second.Software, id, Detached(content, second))).StatusCode);
+            var done = await payer.FinishedAsync(id);
+            Assert.Equal("executed", done.GetProperty("status").GetString());
+            Assert.Equal(2, done.GetProperty("signatures").GetArrayLength());
+
+            // The archive returns one CMS with both SignerInfos over the content, each verifying as it was signed.
+            var archived = SignedMessage.TryParse(await payer.Software.GetByteArrayAsync($"/api/v1/documents/{id}/archive"))!;
+            Assert.Equal(content, archived.Content);
+            Assert.Equal(2, archived.Signers.Count);
+            using var ops = App.OperatorClient();
+            var report = await ops.PostAsJsonAsync("/api/v1/ops/signatures/verify", new { cms = Convert.ToBase64String(await payer.Software.GetByteArrayAsync($"/api/v1/documents/{id}/archive")) });
+            Assert.All((await report.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("signers").EnumerateArray(), s => Assert.True(s.GetProperty("valid").GetBoolean()));
+        }
+
+        // Two of the first group: still missing the second, so it waits.
+        var (same, sameContent) = await DraftIdAsync(payer);
+        Assert.Equal(HttpStatusCode.Accepted, (await SignAsync(head.Software, same, Detached(sameContent, head))).StatusCode);
+        Assert.Equal(HttpStatusCode.Accepted, (await SignAsync(deputy.Software, same, Detached(sameContent, deputy))).StatusCode);
+        var waiting = await payer.Software.GetFromJsonAsync<JsonElement>($"/api/v1/documents/{same}");
+        Assert.Equal("awaitingSignatures", waiting.GetProperty("status").GetString());
+        Assert.Equal(["second"], waiting.GetProperty("signing").GetProperty("missing").EnumerateArray().Select(m => m.GetString()));
+    }
+
+    [Fact]
+    public async Task OneCms_WithTwoSignerInfos_MeetsTheRule_AndTheSamePersonSignsOnce()
+    {
+        using var payer = await App.PayerAsync(fixture.Pki, functions: ["view", "create"]);
+        using var head = await ColleagueAsync(payer, ["view", "sign"]);
+        using var accountant = await ColleagueAsync(payer, ["view", "sign"]);
+        await CardAsync(payer.Iban, "first+second", (head.UserId, "first"), (accountant.UserId, "second"));
+
+        // The same certificate twice in one CMS: one person signs once.
+        var (twice, twiceContent) = await DraftIdAsync(payer);
+        var repeated = await SignAsync(head.Software, twice, TestPki.Sign(twiceContent, App.Time.GetUtcNow(), false, head.Certificate, head.Certificate));
+        Assert.Equal(HttpStatusCode.Conflict, repeated.StatusCode);
+        Assert.Equal("already_signed", await CodeAsync(repeated));
+        Assert.Equal(HttpStatusCode.Accepted, (await SignAsync(head.Software, twice, Detached(twiceContent, head))).StatusCode);
+        var again = await SignAsync(head.Software, twice, Detached(twiceContent, head));
+        Assert.Equal(HttpStatusCode.Conflict, again.StatusCode);
+        Assert.Equal("already_signed", await CodeAsync(again));
+
+        // Head and accountant in one attached CMS, sent by the head.
+        var (id, content) = await DraftIdAsync(payer);
+        var both = TestPki.Sign(content, App.Time.GetUtcNow(), false, head.Certificate, accountant.Certificate);
+        Assert.Equal(HttpStatusCode.Accepted, (await SignAsync(head.Software, id, both)).StatusCode);
+        var done = await payer.FinishedAsync(id);
+        Assert.Equal("executed", done.GetProperty("status").GetString());
+        Assert.Equal(["first", "second"], done.GetProperty("signatures").EnumerateArray().Select(s => s.GetProperty("group").GetString()).Order());
+
+        // Content that is not the document's is refused, and a signer who is not the caller is not enough.
+        var (other, otherContent) = await DraftIdAsync(payer);
+        var wrong = await SignAsync(head.Software, other, TestPki.Sign("{\"amount\":\"1.00\"}", App.Time.GetUtcNow(), head.Certificate));
+        Assert.Equal(HttpStatusCode.BadRequest, wrong.StatusCode);
+        var notMine = await SignAsync(head.Software, other, Detached(otherContent, accountant));
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, notMine.StatusCode);
+        Assert.Equal("signer_mismatch", (await notMine.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("failure").GetString());
+    }
+
+    [Fact]
+    public async Task Cancel_ByTheCreatorOrAnAdmin_BeforeFullySigned_AndNeverAfter()
+    {
+        using var payer = await App.PayerAsync(fixture.Pki, functions: ["view", "create"]);
+        using var head = await ColleagueAsync(payer, ["view", "sign"]);
+        using var accountant = await ColleagueAsync(payer, ["view", "sign"]);
+        await CardAsync(payer.Iban, "first+second", (head.UserId, "first"), (accountant.UserId, "second"));
+
+        var (id, content) = await DraftIdAsync(payer);
+        Assert.Equal(HttpStatusCode.Accepted, (await SignAsync(head.Software, id, Detached(content, head))).StatusCode);
+        var byOther = await head.Software.DeleteAsync($"/api/v1/documents/{id}");
+        Assert.Equal(HttpStatusCode.Forbidden, byOther.StatusCode);
+        Assert.Equal("cancel_not_allowed", await CodeAsync(byOther));
+
+        var cancelled = await payer.Software.DeleteAsync($"/api/v1/documents/{id}");
+        Assert.Equal(HttpStatusCode.OK, cancelled.StatusCode);
+        var done = await Eventually.GetAsync(() => payer.DocumentAsync(id), d => d.GetProperty("status").GetString() == "cancelled");
+        Assert.Equal("cancelled_by_customer", done.GetProperty("reasonCode").GetString());
+        var late = await SignAsync(accountant.Software, id, Detached(content, accountant));
+        Assert.Equal(HttpStatusCode.Conflict, late.StatusCode);
+        Assert.Equal("document_not_awaiting_signatures", await CodeAsync(late));
+
+        // Fully signed: no cancel.
+        var (signedId, signedContent) = await DraftIdAsync(payer);
+        await SignAsync(head.Software, signedId, Detached(signedContent, head));
+        await SignAsync(accountant.Software, signedId, Detached(signedContent, accountant));
+        var tooLate = await payer.Software.DeleteAsync($"/api/v1/documents/{signedId}");
+        Assert.Equal(HttpStatusCode.Conflict, tooLate.StatusCode);
+        Assert.Contains(await CodeAsync(tooLate), new[] { "document_fully_signed", "document_not_awaiting_signatures" });
+        Assert.Equal("executed", (await payer.FinishedAsync(signedId)).GetProperty("status").GetString());
+    }
+
+    [Fact]
+    public async Task SignerRemovedMidway_LosesTheSignature_AndSignsNothingMore_AndASignedPostCountsAsTheFirst()
+    {
+        using var payer = await App.PayerAsync(fixture.Pki, functions: ["view", "create", "sign"]);
+        using var head = await ColleagueAsync(payer, ["view", "sign"]);
+        using var accountant = await ColleagueAsync(payer, ["view", "sign"]);
+        await CardAsync(payer.Iban, "first+second", (head.UserId, "first"), (payer.UserId, "first"), (accountant.UserId, "second"));
+
+        // A signed POST /documents by a first-group signer is the first signature; the document awaits the second.
+        var order = payer.Order(42m);
+        var signedId = await payer.SubmitOrderAsync(order);
+        var awaiting = await Eventually.GetAsync(() => payer.DocumentAsync(signedId), d => d.GetProperty("status").GetString() == "awaitingSignatures");
+        Assert.Equal("first", awaiting.GetProperty("signatures")[0].GetProperty("group").GetString());
+        var signedContent = await payer.Software.GetByteArrayAsync($"/api/v1/documents/{signedId}/content");
+        Assert.True(JsonNode.DeepEquals(order, JsonNode.Parse(signedContent)));
+        Assert.Equal(HttpStatusCode.Accepted, (await SignAsync(accountant.Software, signedId, Detached(signedContent, accountant))).StatusCode);
+        Assert.Equal("executed", (await payer.FinishedAsync(signedId)).GetProperty("status").GetString());
+
+        var (id, content) = await DraftIdAsync(payer);
+        Assert.Equal(HttpStatusCode.Accepted, (await SignAsync(head.Software, id, Detached(content, head))).StatusCode);
+        using var ops = App.OperatorClient();
+        var ended = await ops.PostAsJsonAsync($"/api/v1/ops/accounts/{payer.Iban}/signature-rule/signers/{head.UserId}/end", new { reason = "replaced" });
+        Assert.Equal(HttpStatusCode.OK, ended.StatusCode);
+        Assert.Contains((await ended.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("signers").EnumerateArray(),
+            s => s.GetProperty("userId").GetString() == head.UserId && !s.GetProperty("active").GetBoolean());
+
+        var after = await payer.Software.GetFromJsonAsync<JsonElement>($"/api/v1/documents/{id}");
+        var voided = after.GetProperty("signatures")[0];
+        Assert.False(voided.GetProperty("counts").GetBoolean());
+        Assert.Equal("power_ended", voided.GetProperty("voidReason").GetString());
+        Assert.Equal(["first", "second"], after.GetProperty("signing").GetProperty("missing").EnumerateArray().Select(m => m.GetString()));
+
+        var refused = await SignAsync(head.Software, id, Detached(content, head));
+        Assert.Equal(HttpStatusCode.Forbidden, refused.StatusCode);
+        Assert.Equal("not_on_specimen_card", await CodeAsync(refused));
+        Assert.Equal(HttpStatusCode.Accepted, (await SignAsync(accountant.Software, id, Detached(content, accountant))).StatusCode);
+        Assert.Equal("awaitingSignatures", (await payer.DocumentAsync(id)).GetProperty("status").GetString());
+
+        var day = BusinessApi.Calendar.KazakhstanTime.LocalDate(App.Time.GetUtcNow()).ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture);
+        var journal = await ops.GetFromJsonAsync<JsonElement>($"/api/v1/ops/audit?subject={payer.CustomerId}&date={day}");
+        Assert.Contains(journal.GetProperty("entries").EnumerateArray(), e => e.GetProperty("action").GetString() == "signature_rule.signer_ended");
+    }
+
+    [Fact]
+    public async Task Races_TwoSignersAtOnce_CancelAgainstTheLastSignature_PowerEndedAgainstASignature_EachEndOneWay()
+    {
+        using var payer = await App.PayerAsync(fixture.Pki, functions: ["view", "create"]);
+        using var head = await ColleagueAsync(payer, ["view", "sign"]);
+        using var accountant = await ColleagueAsync(payer, ["view", "sign"]);
+        await CardAsync(payer.Iban, "first+second", (head.UserId, "first"), (accountant.UserId, "second"));
+        using var ops = App.OperatorClient();
+
+        for (var round = 0; round < 4; round++)
+        {
+            // Two signers at the same instant: both count, the document executes once.
+            var (both, bothContent) = await DraftIdAsync(payer);
+            var answers = await Task.WhenAll(SignAsync(head.Software, both, Detached(bothContent, head)), SignAsync(accountant.Software, both, Detached(bothContent, accountant)));
+            Assert.All(answers, a => Assert.Equal(HttpStatusCode.Accepted, a.StatusCode));
+            var executed = await payer.FinishedAsync(both);
+            Assert.Equal("executed", executed.GetProperty("status").GetString());
+            Assert.Equal(2, executed.GetProperty("signatures").GetArrayLength());
+
+            // A cancel racing the last signature: exactly one of them wins, and the document ends its way.
+            var (raced, racedContent) = await DraftIdAsync(payer);
+            Assert.Equal(HttpStatusCode.Accepted, (await SignAsync(head.Software, raced, Detached(racedContent, head))).StatusCode);
+            var signing = SignAsync(accountant.Software, raced, Detached(racedContent, accountant));
+            var cancelling = payer.Software.DeleteAsync($"/api/v1/documents/{raced}");
+            var (signed, cancel) = (await signing, await cancelling);
+            Assert.True(signed.IsSuccessStatusCode ^ cancel.IsSuccessStatusCode, $"sign {signed.StatusCode}, cancel {cancel.StatusCode}");
+            var end = await Eventually.GetAsync(() => payer.DocumentAsync(raced), d => d.GetProperty("status").GetString() is "executed" or "cancelled");
+            Assert.Equal(signed.IsSuccessStatusCode ? "executed" : "cancelled", end.GetProperty("status").GetString());
+
+            // A power ended while the last signature is verified: the signature counts (executed) or is refused or voided (still awaiting), never both.
+            await CardAsync(payer.Iban, "first+second", (head.UserId, "first"), (accountant.UserId, "second"));
+            var (power, powerContent) = await DraftIdAsync(payer);
+            Assert.Equal(HttpStatusCode.Accepted, (await SignAsync(accountant.Software, power, Detached(powerContent, accountant))).StatusCode);
+            var last = SignAsync(head.Software, power, Detached(powerContent, head));
+            var ending = ops.PostAsJsonAsync($"/api/v1/ops/accounts/{payer.Iban}/signature-rule/signers/{head.UserId}/end", new { reason = "race" });
+            var (lastAnswer, endAnswer) = (await last, await ending);
+            Assert.Equal(HttpStatusCode.OK, endAnswer.StatusCode);
+            await Task.Delay(200);
+            var state = await Eventually.GetAsync(() => payer.DocumentAsync(power),
+                d => d.GetProperty("status").GetString() is "executed" or "awaitingSignatures" && (d.GetProperty("status").GetString() == "executed" || d.GetProperty("signatures").GetArrayLength() == (lastAnswer.IsSuccessStatusCode ? 2 : 1)));
+            if (state.GetProperty("status").GetString() == "executed")
+            {
+                Assert.Equal(HttpStatusCode.Accepted, lastAnswer.StatusCode); // it counted before the end
+            }
+            else
+            {
+                var sheet = await payer.Software.GetFromJsonAsync<JsonElement>($"/api/v1/documents/{power}");
+                Assert.DoesNotContain(sheet.GetProperty("signatures").EnumerateArray(), s => s.GetProperty("userId").GetString() == head.UserId && s.GetProperty("counts").GetBoolean());
+                await payer.Software.DeleteAsync($"/api/v1/documents/{power}");
+            }
+
+            await CardAsync(payer.Iban, "first+second", (head.UserId, "first"), (accountant.UserId, "second"));
+        }
+    }
+
+    [Fact]
+    public async Task SignatureRule_BadInput_IsRefusedWithProblems_AndChangesNothing()
+    {
+        using var payer = await App.PayerAsync(fixture.Pki);
+        using var ops = App.OperatorClient();
+        var url = $"/api/v1/ops/accounts/{payer.Iban}/signature-rule";
+        foreach (var body in new object[]
+        {
+            new { rule = "first+third", signers = new[] { new { userId = payer.UserId, group = "first" } } },
+            new { rule = "first+second", signers = new[] { new { userId = payer.UserId, group = "first" } } },
+            new { rule = "first", signers = Array.Empty<object>() },
+            new { rule = "first", signers = new[] { new { userId = "usr_x", group = "first" } } },
+            new { rule = "first", signers = new[] { new { userId = payer.UserId, group = "first" }, new { userId = payer.UserId, group = "second" } } },
+        })
+        {
+            var answer = await ops.PutAsJsonAsync(url, body);
+            Assert.Equal(HttpStatusCode.BadRequest, answer.StatusCode);
+        }
+
+        var stranger = await App.CreateCustomerAsync();
+        var (_, strangerId) = await App.CreateUserAsync(stranger, functions: ["sign"]);
+        var foreign = await ops.PutAsJsonAsync(url, new { rule = "first", signers = new[] { new { userId = strangerId, group = "first" } } });
+        Assert.Equal(HttpStatusCode.BadRequest, foreign.StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await ops.GetAsync(url)).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await ops.PutAsJsonAsync("/api/v1/ops/accounts/KZ000000000000000000/signature-rule",
+            new { rule = "first", signers = new[] { new { userId = payer.UserId, group = "first" } } })).StatusCode);
+
+        Assert.Equal(HttpStatusCode.OK, (await ops.PutAsJsonAsync(url, new { rule = "first", signers = new[] { new { userId = payer.UserId, group = "first" } } })).StatusCode);
+        var mine = await payer.Software.GetFromJsonAsync<JsonElement>($"/api/v1/accounts/{payer.Iban}/signature-rule");
+        Assert.Equal("first", mine.GetProperty("rule").GetString());
+    }
+
+    internal async Task<Colleague> ColleagueAsync(Payer payer, string[] functions, DateTimeOffset? validUntil = null)
+    {
+        var iin = BankData.NewIin();
+        using var ops = App.OperatorClient();
+        var login = "u" + Guid.NewGuid().ToString("N")[..12];
+        var created = await ops.PostAsJsonAsync($"/api/v1/ops/customers/{payer.CustomerId}/users", new
+        {
+            login,
+            fullName = "Коллега Тест",
+            iin,
+            isAdmin = false,
+            permissions = new { accounts = new[] { "*" }, functions, validUntil },
+        });
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        var body = await created.Content.ReadFromJsonAsync<JsonElement>();
+        var userId = body.GetProperty("userId").GetString()!;
+        var temporary = body.GetProperty("temporaryPassword").GetString()!;
+        var first = await App.RequestSessionAsync(login, temporary);
+        var restricted = (await first.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("sessionToken").GetString()!;
+        using (var changer = App.BearerClient(restricted))
+        {
+            var changed = await changer.PostAsJsonAsync("/api/v1/users/me/password", new { currentPassword = temporary, newPassword = CustomerKit.AdminPassword });
+            Assert.Equal(HttpStatusCode.NoContent, changed.StatusCode);
+        }
+
+        var session = await App.SignInAsync(login, CustomerKit.AdminPassword, await App.TokenAsync(payer.ClientId, payer.Secret));
+        return new Colleague(userId, iin, fixture.Pki.IssueUser(iin, payer.Bin), App.BearerClient(session)) { Login = login };
+    }
+
+    internal async Task RenewAsync(Payer payer, Colleague colleague)
+    {
+        await payer.RenewSessionAsync();
+        var session = await App.SignInAsync(colleague.Login, CustomerKit.AdminPassword, await App.TokenAsync(payer.ClientId, payer.Secret));
+        colleague.Software.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", session);
+    }
+
+    internal async Task CardAsync(string iban, string rule, params (string UserId, string Group)[] signers)
+    {
+        using var ops = App.OperatorClient();
+        var put = await ops.PutAsJsonAsync($"/api/v1/ops/accounts/{iban}/signature-rule", new { rule, signers = signers.Select(s => new { userId = s.UserId, group = s.Group }) });
+        Assert.True(put.StatusCode == HttpStatusCode.OK, await put.Content.ReadAsStringAsync());
+    }
+
+    internal static async Task<(string Id, byte[] Content)> DraftIdAsync(Payer payer)
+    {
+        var created = await DraftAsync(payer.Software, payer.Order(10m));
+        Assert.True(created.StatusCode == HttpStatusCode.Created, await created.Content.ReadAsStringAsync());
+        var id = (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("documentId").GetString()!;
+        return (id, await payer.Software.GetByteArrayAsync($"/api/v1/documents/{id}/content"));
+    }
+
+    private static async Task<HttpResponseMessage> DraftAsync(HttpClient client, JsonObject? order, string? raw = null)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/v1/documents")
+        {
+            Content = new StringContent(raw ?? new JsonObject { ["document"] = order!.DeepClone() }.ToJsonString(), System.Text.Encoding.UTF8, "application/json"),
+        };
+        request.Headers.Add("Idempotency-Key", Guid.NewGuid().ToString());
+        return await client.SendAsync(request);
+    }
+
+    internal static async Task<HttpResponseMessage> SignAsync(HttpClient client, string id, byte[] cms)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, $"/api/v1/documents/{id}/signatures") { Content = JsonContent.Create(new { cms = Convert.ToBase64String(cms) }) };
+        request.Headers.Add("Idempotency-Key", Guid.NewGuid().ToString());
+        return await client.SendAsync(request);
+    }
+
+    internal byte[] Detached(byte[] content, Colleague signer) => TestPki.Sign(content, App.Time.GetUtcNow(), true, signer.Certificate);
+
+    private static async Task<IReadOnlyList<string>> AwaitingMineAsync(Colleague colleague) =>
+        [.. (await colleague.Software.GetFromJsonAsync<JsonElement>("/api/v1/documents?awaitingMySignature=true")).GetProperty("items").EnumerateArray()
+            .Select(d => d.GetProperty("documentId").GetString()!)];
+
+    private static async Task<string?> CodeAsync(HttpResponseMessage response) =>
+        (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("code").GetString();
+}
+
+/// <summary>The signature window and powers with a term, on a clock of their own (they move it days ahead).</summary>
+public sealed class DocumentSignatureWindowTests(PaymentAppFixture fixture) : IClassFixture<PaymentAppFixture>
+{
+    private DocumentSignaturesTests Kit { get; } = new(fixture);
+
+    [Fact]
+    public async Task ExpiredPowers_SignNothing_AndTheSignatureWindow_CancelsADocumentNotFullySigned()
+    {
+        using var payer = await Kit.App.PayerAsync(fixture.Pki, functions: ["view", "create"]);
+        var start = Kit.App.Time.GetUtcNow();
+        using var temporary = await Kit.ColleagueAsync(payer, ["view", "sign"], validUntil: start.AddDays(1));
+        using var head = await Kit.ColleagueAsync(payer, ["view", "sign"]);
+        await Kit.CardAsync(payer.Iban, "first+second", (temporary.UserId, "first"), (head.UserId, "second"));
+        var (id, content) = await DocumentSignaturesTests.DraftIdAsync(payer);
+        Kit.App.Time.Advance(TimeSpan.FromDays(2));
+        await Kit.RenewAsync(payer, temporary);
+        await Kit.RenewAsync(payer, head);
+        var expired = await DocumentSignaturesTests.SignAsync(temporary.Software, id, Kit.Detached(content, temporary));
+        Assert.Equal(HttpStatusCode.Forbidden, expired.StatusCode);
+
+        Assert.Equal(HttpStatusCode.Accepted, (await DocumentSignaturesTests.SignAsync(head.Software, id, Kit.Detached(content, head))).StatusCode);
+        Kit.App.Time.Advance(TimeSpan.FromDays(9)); // past the 10-day window from the draft's receipt
+        await Kit.App.Services.GetRequiredService<BusinessApi.Platform.Workflows.WorkflowSweeper>().SweepOnceAsync(CancellationToken.None);
+        var done = await Eventually.GetAsync(() => payer.DocumentAsync(id), d => d.GetProperty("status").GetString() == "cancelled");
+        Assert.Equal("signature_window_expired", done.GetProperty("reasonCode").GetString());
+    }
+}
