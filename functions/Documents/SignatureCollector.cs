@@ -29,9 +29,14 @@ public sealed class SignatureCollector(
         ArgumentNullException.ThrowIfNull(caller);
         ArgumentNullException.ThrowIfNull(message);
         var now = time.GetUtcNow();
-        if (await store.GetSheetAsync(document.DocumentId, cancellationToken) is not { Sheet.Stage: SheetStages.Collecting } read)
+        if (await store.GetSheetAsync(document.DocumentId, cancellationToken) is not { } read)
         {
             return (null, ProblemResult.For(DocumentProblems.NotAwaitingSignatures));
+        }
+
+        if (read.Sheet.Stage != SheetStages.Collecting && !read.Sheet.Counted.Any(c => c.CmsSha256 == DocumentArchive.Sha256(cms)))
+        {
+            return (null, Closed(read.Sheet, now));
         }
 
         var content = await store.GetContentAsync(document.DocumentId, cancellationToken)
@@ -61,6 +66,11 @@ public sealed class SignatureCollector(
             }
 
             var (sheet, etag) = current;
+            if (signers!.All(s => sheet.Counted.Any(c => c.UserId == s.User.UserId && c.CmsSha256 == cmsHash)))
+            {
+                return (sheet, null); // this very CMS counted already: a retry whose first answer was lost
+            }
+
             if (Closed(sheet, now) is { } closed)
             {
                 return (null, closed);

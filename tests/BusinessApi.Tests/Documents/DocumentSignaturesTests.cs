@@ -7,6 +7,9 @@ using BusinessApi.Documents.Signatures;
 using BusinessApi.Tests.Accounts;
 using BusinessApi.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
+using BusinessApi.Platform.Workflows;
+using BusinessApi.Testing;
+using System.Globalization;
 
 namespace BusinessApi.Tests.Documents;
 
@@ -140,10 +143,16 @@ public sealed class DocumentSignaturesTests(PaymentAppFixture fixture) : IClassF
         var repeated = await SignAsync(head.Software, twice, TestPki.Sign(twiceContent, App.Time.GetUtcNow(), false, head.Certificate, head.Certificate));
         Assert.Equal(HttpStatusCode.Conflict, repeated.StatusCode);
         Assert.Equal("already_signed", await CodeAsync(repeated));
-        Assert.Equal(HttpStatusCode.Accepted, (await SignAsync(head.Software, twice, Detached(twiceContent, head))).StatusCode);
-        var again = await SignAsync(head.Software, twice, Detached(twiceContent, head));
+        var headSignature = Detached(twiceContent, head);
+        Assert.Equal(HttpStatusCode.Accepted, (await SignAsync(head.Software, twice, headSignature)).StatusCode);
+        var again = await SignAsync(head.Software, twice, TestPki.Sign(twiceContent, App.Time.GetUtcNow(), false, head.Certificate));
         Assert.Equal(HttpStatusCode.Conflict, again.StatusCode);
         Assert.Equal("already_signed", await CodeAsync(again));
+
+        // The very same CMS again (a retry whose answer was lost, under a new key): it counted once, and says so.
+        var replay = await SignAsync(head.Software, twice, headSignature);
+        Assert.Equal(HttpStatusCode.Accepted, replay.StatusCode);
+        Assert.Single((await replay.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("signatures").EnumerateArray());
 
         // Head and accountant in one attached CMS, sent by the head.
         var (id, content) = await DraftIdAsync(payer);
@@ -385,10 +394,10 @@ public sealed class DocumentSignaturesTests(PaymentAppFixture fixture) : IClassF
         return await client.SendAsync(request);
     }
 
-    internal static async Task<HttpResponseMessage> SignAsync(HttpClient client, string id, byte[] cms)
+    internal static async Task<HttpResponseMessage> SignAsync(HttpClient client, string id, byte[] cms, string? key = null)
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, $"/api/v1/documents/{id}/signatures") { Content = JsonContent.Create(new { cms = Convert.ToBase64String(cms) }) };
-        request.Headers.Add("Idempotency-Key", Guid.NewGuid().ToString());
+        request.Headers.Add("Idempotency-Key", key ?? Guid.NewGuid().ToString());
         return await client.SendAsync(request);
     }
 
@@ -427,5 +436,76 @@ public sealed class DocumentSignatureWindowTests(PaymentAppFixture fixture) : IC
         await Kit.App.Services.GetRequiredService<BusinessApi.Platform.Workflows.WorkflowSweeper>().SweepOnceAsync(CancellationToken.None);
         var done = await Eventually.GetAsync(() => payer.DocumentAsync(id), d => d.GetProperty("status").GetString() == "cancelled");
         Assert.Equal("signature_window_expired", done.GetProperty("reasonCode").GetString());
+    }
+}
+
+/// <summary>Crashes between "signed enough" and "execution started", and a signature whose answer was lost, under the fault harness.</summary>
+public sealed class DocumentSignatureCrashTests(PaymentAppFixture fixture) : IClassFixture<PaymentAppFixture>
+{
+    private DocumentSignaturesTests Kit { get; } = new(fixture);
+
+    [Fact]
+    public async Task Crash_AfterSignedEnough_BeforeExecution_LosesNothing_AndALostAnswerCountsOnce()
+    {
+        var app = Kit.App;
+        using var payer = await app.PayerAsync(fixture.Pki, functions: ["view", "create"]);
+        using var head = await Kit.ColleagueAsync(payer, ["view", "sign"]);
+        using var accountant = await Kit.ColleagueAsync(payer, ["view", "sign"]);
+        await Kit.CardAsync(payer.Iban, "first+second", (head.UserId, "first"), (accountant.UserId, "second"));
+        var monitor = app.Services.GetRequiredService<StorageCallMonitor>();
+
+        // The process "dies" at the first archive write after the last signature: the sheet is complete, nothing executed.
+        var (id, content) = await DocumentSignaturesTests.DraftIdAsync(payer);
+        Assert.Equal(HttpStatusCode.Accepted, (await DocumentSignaturesTests.SignAsync(head.Software, id, Kit.Detached(content, head))).StatusCode);
+        var injected = 0;
+        monitor.Plan = call => call.Method == "PUT" && call.Uri.Contains(id, StringComparison.Ordinal) && call.Uri.Contains("signature-", StringComparison.Ordinal)
+            && Interlocked.CompareExchange(ref injected, 1, 0) == 0 ? StorageFault.Throw : StorageFault.None;
+        try
+        {
+            Assert.Equal(HttpStatusCode.Accepted, (await DocumentSignaturesTests.SignAsync(accountant.Software, id, Kit.Detached(content, accountant))).StatusCode);
+            await Eventually.GetAsync(() => Task.FromResult(Volatile.Read(ref injected)), n => n == 1, TimeSpan.FromSeconds(10), "the crash injected");
+        }
+        finally
+        {
+            monitor.Plan = null;
+        }
+
+        Assert.Equal("awaitingSignatures", (await payer.DocumentAsync(id)).GetProperty("status").GetString());
+        app.Time.Advance(TimeSpan.FromMinutes(5)); // past the dead worker's lease: a sweep recovers the instance
+        await app.Services.GetRequiredService<WorkflowSweeper>().SweepOnceAsync(CancellationToken.None);
+        var done = await payer.FinishedAsync(id);
+        Assert.Equal("executed", done.GetProperty("status").GetString());
+        var commission = decimal.Parse(done.GetProperty("paymentOrder").GetProperty("commission").GetString()!, CultureInfo.InvariantCulture);
+        Assert.Equal(1_000_000m - 10m - commission, decimal.Parse((await app.AccountAsync(payer.Iban)).GetProperty("balance").GetString()!, CultureInfo.InvariantCulture));
+
+        // The answer to the last signature's transaction is lost after it landed: the signer learns it counted, once, and so does a client retry.
+        await payer.RenewSessionAsync();
+        await Kit.RenewAsync(payer, head);
+        await Kit.RenewAsync(payer, accountant);
+        var (lost, lostContent) = await DocumentSignaturesTests.DraftIdAsync(payer);
+        Assert.Equal(HttpStatusCode.Accepted, (await DocumentSignaturesTests.SignAsync(head.Software, lost, Kit.Detached(lostContent, head))).StatusCode);
+        var dropped = 0;
+        monitor.Plan = call => call.Method == "POST" && call.Uri.Contains("$batch", StringComparison.Ordinal)
+            && Interlocked.CompareExchange(ref dropped, 1, 0) == 0 ? StorageFault.LoseResponse : StorageFault.None;
+        var cms = Kit.Detached(lostContent, accountant);
+        HttpResponseMessage first;
+        try
+        {
+            first = await DocumentSignaturesTests.SignAsync(accountant.Software, lost, cms, key: "lost-" + lost);
+        }
+        finally
+        {
+            monitor.Plan = null;
+        }
+
+        Assert.Equal(1, dropped);
+        // The storage client retried the transaction whose answer was lost; the retry met its own write as a conflict,
+        // and the collector, reading again, found this very CMS counted: 202, not already_signed.
+        Assert.Equal(HttpStatusCode.Accepted, first.StatusCode);
+        var retry = await DocumentSignaturesTests.SignAsync(accountant.Software, lost, cms, key: "lost-" + lost);
+        Assert.True(retry.StatusCode == HttpStatusCode.Accepted, $"first {first.StatusCode}, retry {retry.StatusCode}: {await retry.Content.ReadAsStringAsync()}");
+        var ended = await payer.FinishedAsync(lost);
+        Assert.Equal("executed", ended.GetProperty("status").GetString());
+        Assert.Equal(2, ended.GetProperty("signatures").GetArrayLength());
     }
 }
