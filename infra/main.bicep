@@ -136,6 +136,7 @@ var tables = [
   'Notices'
   'NoticesDue'
   'PenaltyClaims'
+  'PowerTerms'
   'SecurityIncidents'
   'Sessions'
   'Tariffs'

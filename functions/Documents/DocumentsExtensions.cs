@@ -45,6 +45,7 @@ public static class DocumentsExtensions
         services.AddSingleton<IWorkflowObserver, DocumentMetrics>();
         services.AddScheduledJob<DocumentDeadlineJob>();
         services.AddScheduledJob<CrlRefreshJob>();
+        services.AddScheduledJob<SignerPowerExpiryJob>();
         services.AddSingleton(new ProblemTextResources(new System.Resources.ResourceManager(
             "BusinessApi.Documents.Resources.DocumentTexts", typeof(DocumentsExtensions).Assembly)));
         return services;

@@ -62,8 +62,4 @@ public sealed class DocumentOptions
     /// <summary>A document awaiting signatures that is not fully signed within this many days of its first submission is cancelled.</summary>
     [Range(1, 90)]
     public int SignatureWindowDays { get; set; } = 10;
-
-    /// <summary>How many days before a signer's power ends the customer's admins are told.</summary>
-    [Range(1, 60)]
-    public int PowerExpiryNoticeDays { get; set; } = 7;
 }

@@ -18,7 +18,7 @@ public static class SpecimenCardOperations
 {
     public static async Task<Results<Ok<SpecimenCardResponse>, ProblemResult>> PutAsync(
         string iban, SignatureRuleRequest request, HttpContext context, AccountDirectory accounts, UserService users, SpecimenCardStore cards,
-        SignatureCollector collector, AuditJournal audit, TimeProvider time, CancellationToken cancellationToken)
+        SignatureCollector collector, PowerTerms terms, AuditJournal audit, TimeProvider time, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(context);
@@ -68,6 +68,11 @@ public static class SpecimenCardOperations
                 ["signers"] = JsonSerializer.Serialize(request.Signers, PlatformExtensions.JsonOptions),
             },
         }, cancellationToken);
+        foreach (var signer in signers)
+        {
+            await terms.ScheduleAsync(PowerTerms.CardKey(customerId, iban, signer.UserId), signer.ValidUntil, cancellationToken);
+        }
+
         await collector.ReviewAsync(customerId, iban, cancellationToken);
         return TypedResults.Ok(SpecimenCardResponse.Of((await cards.GetAsync(customerId, iban, cancellationToken))!.Card, now));
     }

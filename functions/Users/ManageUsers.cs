@@ -17,7 +17,8 @@ namespace BusinessApi.Users;
 public static class ManageUsers
 {
     public static async Task<Results<Created<CreatedUserResponse>, ProblemResult>> CreateByOperatorAsync(
-        string customerId, CreateUserRequest request, HttpContext context, UserService users, CustomerStore customers, AccountDirectory accounts, CancellationToken cancellationToken)
+        string customerId, CreateUserRequest request, HttpContext context, UserService users, CustomerStore customers, AccountDirectory accounts, PowerTerms terms,
+        CancellationToken cancellationToken)
     {
         if (!Customer.IsWellFormedId(customerId) || await customers.GetAsync(customerId, cancellationToken) is not { } customer)
         {
@@ -26,14 +27,14 @@ public static class ManageUsers
 
         return customer.Status != CustomerStatus.Active
             ? ProblemResult.For(CustomerProblems.CustomerNotActive)
-            : await CreateAsync(customerId, request, context, users, accounts, cancellationToken);
+            : await CreateAsync(customerId, request, context, users, accounts, terms, cancellationToken);
     }
 
     public static async Task<Results<Created<CreatedUserResponse>, ProblemResult>> CreateByAdminAsync(
-        CreateUserRequest request, HttpContext context, UserService users, AccountDirectory accounts, CancellationToken cancellationToken)
+        CreateUserRequest request, HttpContext context, UserService users, AccountDirectory accounts, PowerTerms terms, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(context);
-        return await CreateAsync(context.User.CustomerId()!, request, context, users, accounts, cancellationToken);
+        return await CreateAsync(context.User.CustomerId()!, request, context, users, accounts, terms, cancellationToken);
     }
 
     public static async Task<Ok<UserListResponse>> ListAsync(HttpContext context, UserService users, CancellationToken cancellationToken)
@@ -51,7 +52,7 @@ public static class ManageUsers
     }
 
     public static async Task<Results<Ok<UserResponse>, ProblemResult>> UpdateAsync(
-        string userId, UpdateUserRequest request, HttpContext context, UserService users, AccountDirectory accounts, CancellationToken cancellationToken)
+        string userId, UpdateUserRequest request, HttpContext context, UserService users, AccountDirectory accounts, PowerTerms terms, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
         var stored = await FindAsync(userId, context.User, users, cancellationToken);
@@ -82,6 +83,11 @@ public static class ManageUsers
             ["validUntil"] = (request.Permissions is { } given ? given.ValidUntil : stored.User.Powers.ValidUntil)?.ToString("O", System.Globalization.CultureInfo.InvariantCulture) ?? "",
             ["isAdmin"] = (request.IsAdmin ?? stored.User.IsAdmin) ? "true" : "false",
         }, cancellationToken);
+        if (request.Permissions is { ValidUntil: { } until })
+        {
+            await terms.ScheduleAsync(PowerTerms.UserKey(stored.User.UserId), until, cancellationToken);
+        }
+
         return TypedResults.Ok(UserResponse.From((updated ?? stored).User, SessionEndpoints.KazakhstanToday(context)));
     }
 
@@ -167,7 +173,7 @@ public static class ManageUsers
     }
 
     private static async Task<Results<Created<CreatedUserResponse>, ProblemResult>> CreateAsync(
-        string customerId, CreateUserRequest request, HttpContext context, UserService users, AccountDirectory accounts, CancellationToken cancellationToken)
+        string customerId, CreateUserRequest request, HttpContext context, UserService users, AccountDirectory accounts, PowerTerms terms, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
         if (await CheckAccountsAsync(customerId, request.Permissions!, accounts, cancellationToken) is { } invalid)
@@ -193,6 +199,7 @@ public static class ManageUsers
             });
         }
 
+        await terms.ScheduleAsync(PowerTerms.UserKey(user.UserId), powers.ValidUntil, cancellationToken);
         context.Response.Headers.CacheControl = "no-store";
         return TypedResults.Created($"/api/v1/users/{user.UserId}", new CreatedUserResponse(user.UserId, temporary!, UserResponse.From(user, SessionEndpoints.KazakhstanToday(context))));
     }

@@ -12,6 +12,10 @@ public sealed class UserOptions
     public int PasswordHashIterations { get; set; } = 600_000;
 
     /// <summary>Password hashes that may wait for a core; more at once are answered 503 with Retry-After (a sign-in flood costs a bounded queue).</summary>
+    /// <summary>How many days before a power with a term ends (a user's powers, a signer on a specimen card) the customer's admins are told.</summary>
+    [Range(1, 60)]
+    public int PowerExpiryNoticeDays { get; set; } = 7;
+
     [Range(0, 10_000)]
     public int MaxQueuedHashes { get; set; } = 64;
 

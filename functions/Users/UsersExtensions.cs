@@ -17,6 +17,8 @@ public static class UsersExtensions
         services.AddStorageTable(UserStore.TableName);
         services.AddStorageTable(UserStore.LoginTable);
         services.AddStorageTable(UserStore.DueTable);
+        services.AddStorageTable(PowerTerms.TableName);
+        services.AddSingleton<PowerTerms>();
         services.AddStorageTable(SessionStore.TableName);
         services.AddSingleton<UserStore>();
         services.AddSingleton<SessionStore>();

@@ -437,6 +437,46 @@ public sealed class DocumentSignatureWindowTests(PaymentAppFixture fixture) : IC
         var done = await Eventually.GetAsync(() => payer.DocumentAsync(id), d => d.GetProperty("status").GetString() == "cancelled");
         Assert.Equal("signature_window_expired", done.GetProperty("reasonCode").GetString());
     }
+
+    [Fact]
+    public async Task PowersEndingWithin7Days_AreAnnouncedToTheAdmins_Once_UserPowersAndCardSigners()
+    {
+        var app = Kit.App;
+        using var payer = await app.PayerAsync(fixture.Pki, functions: ["view", "create"]);
+        var start = app.Time.GetUtcNow();
+        using var director = await Kit.ColleagueAsync(payer, ["view", "sign"], validUntil: start.AddDays(8));
+        using var accountant = await Kit.ColleagueAsync(payer, ["view", "sign"]);
+        using var ops = app.OperatorClient();
+        var put = await ops.PutAsJsonAsync($"/api/v1/ops/accounts/{payer.Iban}/signature-rule", new
+        {
+            rule = "first+second",
+            signers = new object[] { new { userId = director.UserId, group = "first" }, new { userId = accountant.UserId, group = "second", validUntil = start.AddDays(12) } },
+        });
+        Assert.Equal(HttpStatusCode.OK, put.StatusCode);
+        var job = app.Services.GetServices<BusinessApi.Platform.Timers.IScheduledJob>().OfType<BusinessApi.Documents.SignerPowerExpiryJob>().Single();
+        Task RunAsync() => job.RunAsync(new BusinessApi.Platform.Timers.ScheduledRun(app.Time.GetUtcNow(), false, null), default);
+
+        await RunAsync(); // 8 and 12 days away: nothing yet
+        Assert.Empty(await ExpiringAsync(payer));
+
+        app.Time.Advance(TimeSpan.FromDays(2)); // the director's powers end in 6 days
+        await payer.RenewSessionAsync();
+        await RunAsync();
+        await RunAsync(); // a rerun tells nothing twice
+        var first = await ExpiringAsync(payer);
+        Assert.Equal([director.UserId], first.Select(n => n.GetProperty("text").GetString()!.Contains(director.UserId, StringComparison.Ordinal) ? director.UserId : "?"));
+
+        app.Time.Advance(TimeSpan.FromDays(4)); // the accountant's card power ends in 6 days
+        await payer.RenewSessionAsync();
+        await RunAsync();
+        var both = await ExpiringAsync(payer);
+        Assert.Equal(2, both.Count);
+        Assert.Contains(both, n => n.GetProperty("text").GetString()!.Contains(accountant.UserId, StringComparison.Ordinal) && n.GetProperty("text").GetString()!.Contains(payer.Iban, StringComparison.Ordinal));
+    }
+
+    private static async Task<List<JsonElement>> ExpiringAsync(Payer payer) =>
+        [.. (await payer.Software.GetFromJsonAsync<JsonElement>("/api/v1/notifications")).GetProperty("items").EnumerateArray()
+            .Where(n => n.GetProperty("kind").GetString() == "signer_power_expiring")];
 }
 
 /// <summary>Crashes between "signed enough" and "execution started", and a signature whose answer was lost, under the fault harness.</summary>
