@@ -5,13 +5,19 @@
 # software session), signs a payment order with `openssl cms -sign` and submits it, then prints the
 # document's path to `executed`. Starts nothing itself.
 #
-#   scripts/payment-demo.sh [API base URL, default http://127.0.0.1:7071]
+#   scripts/payment-demo.sh [--two-signatures] [API base URL, default http://127.0.0.1:7071]
+#
+# With --two-signatures the account gets a specimen card "first+second": the director's signed order is the
+# first signature, a chief accountant signs the second (detached, over GET /documents/{id}/content), and the
+# archive returns one CMS with both SignerInfos, which openssl verifies.
 #
 # Needs bash, curl, openssl and node. The operator key comes from OPS_KEY, else from local.settings.json.
 # Outside the bank's operational hours the document waits for the next operational day; the script
 # then says so and stops (exit 0) — look again with the printed curl command.
 set -euo pipefail
 
+TWO=false
+if [[ "${1:-}" == --two-signatures ]]; then TWO=true; shift; fi
 API="${1:-${API:-http://127.0.0.1:7071}}"
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 if [[ -z "${OPS_KEY:-}" ]]; then
@@ -51,7 +57,7 @@ call() {
 ops() { call "$1" "$2" "${3:-}" -H "Authorization: Bearer $OPS_KEY" "${@:4}"; }
 
 # Identifiers with valid check digits (decree 565 for IIN/BIN, ISO 13616 for IBAN).
-read -r IIN BIN IBAN OTHER_IBAN BENEFICIARY_BIN TODAY < <(node -e '
+read -r IIN IIN2 BIN IBAN OTHER_IBAN BENEFICIARY_BIN TODAY < <(node -e '
   const crypto = require("crypto");
   const digits = n => Array.from(crypto.randomBytes(n), b => b % 10).join("");
   const check = e => { const w1 = [1,2,3,4,5,6,7,8,9,10,11], w2 = [3,4,5,6,7,8,9,10,11,1,2];
@@ -59,13 +65,13 @@ read -r IIN BIN IBAN OTHER_IBAN BENEFICIARY_BIN TODAY < <(node -e '
     if (r === 10) r = [...e].reduce((s, c, i) => s + c * w2[i], 0) % 11;
     return r === 10 ? null : r; };
   const id = make => { for (;;) { const e = make(); const c = check(e); if (c !== null) return e + c; } };
-  const iin = id(() => "85" + String(1 + crypto.randomInt(12)).padStart(2, "0") + String(1 + crypto.randomInt(28)).padStart(2, "0") + "3" + digits(4));
+  const iin = () => id(() => "85" + String(1 + crypto.randomInt(12)).padStart(2, "0") + String(1 + crypto.randomInt(28)).padStart(2, "0") + "3" + digits(4));
   const bin = () => id(() => String(crypto.randomInt(26)).padStart(2, "0") + String(1 + crypto.randomInt(12)).padStart(2, "0") + "40" + digits(5));
   const iban = bank => { const bban = bank + digits(13);
     const n = (bban + "KZ00").replace(/[A-Z]/g, c => c.charCodeAt(0) - 55);
     const cd = String(98 - Number(BigInt(n) % 97n)).padStart(2, "0"); return "KZ" + cd + bban; };
   const today = new Date(Date.now() + 5 * 3600e3).toISOString().slice(0, 10);
-  console.log(iin, bin(), iban("998"), iban("601"), bin(), today);')
+  console.log(iin(), iin(), bin(), iban("998"), iban("601"), bin(), today);')
 
 say "1. A test CA (the role NCA RK plays) and its CRL"
 cat > ca.cnf <<EOF
@@ -118,6 +124,29 @@ printf '%s\n' 'basicConstraints=critical,CA:FALSE' 'keyUsage=critical,digitalSig
   'extendedKeyUsage=emailProtection,1.2.398.3.3.4.1.2,1.2.398.3.3.4.1.2.1' 'certificatePolicies=1.2.398.3.3.2.1' > user.ext
 openssl x509 -req -in user.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 365 -sha256 -extfile user.ext -out user.pem 2>/dev/null
 
+# user_certificate FILE IIN CN: a certificate of one of the customer's users, with the signing profile above.
+user_certificate() {
+  openssl req -new -newkey rsa:2048 -nodes -keyout "$1.key" -out "$1.csr" -utf8 \
+    -subj "/CN=$3/serialNumber=IIN$2/C=KZ/O=ТОО Демо/OU=BIN$BIN" 2>/dev/null
+  openssl x509 -req -in "$1.csr" -CA ca.pem -CAkey ca.key -CAcreateserial -days 365 -sha256 -extfile user.ext -out "$1.pem" 2>/dev/null
+}
+
+if $TWO; then
+  say "5b. A chief accountant (IIN $IIN2, may only sign), and the account's specimen card: director first, accountant second"
+  LOGIN2="demo$RANDOM$RANDOM"
+  USER2=$(ops POST "/api/v1/ops/customers/$CUS/users" \
+    '{"login":"'"$LOGIN2"'","fullName":"Бухгалтер Демо","iin":"'"$IIN2"'","isAdmin":false,"permissions":{"accounts":["*"],"functions":["view","sign"]}}')
+  TEMP2=$(printf '%s' "$USER2" | field temporaryPassword)
+  FIRST2=$(EXPECT=403 call POST /api/v1/sessions "$(json login="$LOGIN2" password="$TEMP2")" | field sessionToken)
+  call POST /api/v1/users/me/password "$(json currentPassword="$TEMP2" newPassword="$PASSWORD")" -H "Authorization: Bearer $FIRST2" > /dev/null
+  SESSION2=$(call POST /api/v1/sessions "$(json login="$LOGIN2" password="$PASSWORD")" -H "Authorization: Bearer $TOKEN" | field sessionToken)
+  user_certificate accountant "$IIN2" "БУХГАЛТЕР ДЕМО"
+  DIRECTOR_ID=$(printf '%s' "$USER" | field userId)
+  ACCOUNTANT_ID=$(printf '%s' "$USER2" | field userId)
+  ops PUT "/api/v1/ops/accounts/$IBAN/signature-rule" \
+    '{"rule":"first+second","signers":[{"userId":"'"$DIRECTOR_ID"'","group":"first"},{"userId":"'"$ACCOUNTANT_ID"'","group":"second"}]}' > /dev/null
+fi
+
 say "6. A payment order, signed with openssl cms -sign (the content inside the signature)"
 cat > order.json <<EOF
 {"type":"paymentOrder","number":"1","date":"$TODAY","amount":"150000.00","currency":"KZT",
@@ -132,6 +161,19 @@ say "7. Submitted with POST /api/v1/documents"
 ACCEPTED=$(call POST /api/v1/documents '{"cms":"'"$CMS"'"}' -H "Authorization: Bearer $SESSION" -H "Idempotency-Key: demo-$RANDOM$RANDOM")
 DOC=$(printf '%s' "$ACCEPTED" | field documentId)
 printf '%s\n' "$ACCEPTED"
+
+if $TWO; then
+  say "7b. The first signature counted; the accountant signs the bytes GET /documents/$DOC/content serves (detached)"
+  deadline=$(( SECONDS + TIMEOUT ))
+  until [[ "$(call GET "/api/v1/documents/$DOC" "" -H "Authorization: Bearer $SESSION" | field status)" == awaitingSignatures ]]; do
+    (( SECONDS < deadline )) || fail "the document never awaited its second signature"
+    sleep 0.3
+  done
+  curl -sS -H "Authorization: Bearer $SESSION2" "$API/api/v1/documents/$DOC/content" -o content.json
+  openssl cms -sign -binary -md sha256 -in content.json -signer accountant.pem -inkey accountant.key -outform DER -out second.p7s
+  call POST "/api/v1/documents/$DOC/signatures" '{"cms":"'"$(base64 < second.p7s | tr -d '\n')"'"}' \
+    -H "Authorization: Bearer $SESSION2" -H "Idempotency-Key: demo-$RANDOM$RANDOM" | field signing
+fi
 
 say "8. Its path (GET /api/v1/documents/$DOC)"
 deadline=$(( SECONDS + TIMEOUT ))
@@ -151,7 +193,13 @@ printf '%s' "$DOCUMENT" | node -e '
 case "$STATUS" in
   executed)
     curl -sS -H "Authorization: Bearer $SESSION" "$API/api/v1/documents/$DOC/archive" -o archived.p7s
-    cmp -s archived.p7s order.p7s && say "The archive returns the signed bytes exactly (GET /api/v1/documents/$DOC/archive)."
+    if $TWO; then
+      openssl cms -verify -binary -inform DER -in archived.p7s -CAfile ca.pem -purpose any -out archived.json 2>/dev/null \
+        && cmp -s archived.json content.json \
+        && say "The archive returns one CMS with both signatures over the content; openssl verifies them (GET /api/v1/documents/$DOC/archive)."
+    else
+      cmp -s archived.p7s order.p7s && say "The archive returns the signed bytes exactly (GET /api/v1/documents/$DOC/archive)."
+    fi
     say "executed";;
   refused) fail "refused: $(printf '%s' "$DOCUMENT" | field reasonCode)";;
   *)
