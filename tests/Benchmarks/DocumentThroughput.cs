@@ -113,10 +113,14 @@ public sealed class DocumentThroughput(string connectionString, TimeSpan duratio
                 queue.TryDequeue(out var order) ? await SubmitAsync(http, order, cancellationToken) : 0, cancellationToken);
             await completions.WaitForAsync(completedBefore + accepted.Operations, TimeSpan.FromMinutes(5));
 
+            var twoSignatures = await TwoSignaturesAsync(http, setup, pki, payers[^1], completions, callers, Math.Min(1_000, endToEnd), cancellationToken);
             var verification = VerifyOnOneCore(app.Services, payers[1], duration);
             var trial = await http.SendAsync(Ops(HttpMethod.Get, "/api/v1/ops/ledger/trial-balance", operatorKey), cancellationToken);
             var balanced = (await trial.Content.ReadFromJsonAsync<JsonElement>(cancellationToken)).GetProperty("balanced").GetBoolean();
-            return new DocumentFigures(frontDoor, paced, accepted, spread, hot, verification, OpenSslVerifyRate(), callsPerDocument, completions.Refused, balanced, FailedRequests);
+            return new DocumentFigures(frontDoor, paced, accepted, spread, hot, verification, OpenSslVerifyRate(), callsPerDocument, completions.Refused, balanced, FailedRequests)
+            {
+                TwoSignatures = twoSignatures,
+            };
         }
         finally
         {
@@ -131,6 +135,74 @@ public sealed class DocumentThroughput(string connectionString, TimeSpan duratio
     }
 
     private long FailedRequests;
+
+    /// <summary>
+    /// Documents two people sign, intake to executed: a draft (<c>POST /documents {document}</c>), then the director's and
+    /// the accountant's detached signatures (<c>POST /documents/{id}/signatures</c>), each document by one caller in turn.
+    /// The content is written compact and ASCII, so the bytes the API serves to sign are known ahead and signed before the clock.
+    /// </summary>
+    private async Task<Measurement> TwoSignaturesAsync(
+        HttpClient http, BenchSetup setup, TestPki pki, BenchPayer payer, CompletionCounter completions, int callers, int count, CancellationToken cancellationToken)
+    {
+        var (accountant, accountantSession) = await setup.SecondSignerAsync(pki, payer, cancellationToken);
+        using var _ = accountant;
+        var firstNumber = Interlocked.Add(ref s_numbers, count) - count;
+        var today = DateOnly.FromDateTime(DateTime.UtcNow.AddHours(5)).ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+        var signedAt = DateTimeOffset.UtcNow;
+        var drafts = new (string Draft, string First, string Second)[count];
+        Parallel.For(0, count, i =>
+        {
+            var content = $$"""{"type":"paymentOrder","number":"{{(firstNumber + i) % 1_000_000_000}}","date":"{{today}}","amount":"1.00","currency":"KZT","payer":{"iban":"{{payer.Ibans[i % payer.Ibans.Count]}}","code":"17"},"beneficiary":{"name":"TOO Beneficiary","idn":"{{payer.BeneficiaryBin}}","iban":"{{payer.BeneficiaryIban}}","bic":"HSBKKZKX","code":"17"},"purposeCode":"710","purpose":"Payment for goods","valueDate":"{{today}}"}""";
+            var bytes = Encoding.UTF8.GetBytes(content);
+            drafts[i] = ("{\"document\":" + content + "}",
+                JsonSerializer.Serialize(new { cms = Convert.ToBase64String(TestPki.Sign(bytes, signedAt, true, payer.Certificate)) }),
+                JsonSerializer.Serialize(new { cms = Convert.ToBase64String(TestPki.Sign(bytes, signedAt, true, accountant)) }));
+        });
+
+        var before = completions.Executed + completions.Refused;
+        var latencies = new ConcurrentBag<double>();
+        var next = -1;
+        var clock = Stopwatch.StartNew();
+        await Task.WhenAll(Enumerable.Range(0, callers).Select(async _ =>
+        {
+            int i;
+            while ((i = Interlocked.Increment(ref next)) < count)
+            {
+                var start = Stopwatch.GetTimestamp();
+                var created = await PostAsync(http, "/api/v1/documents", drafts[i].Draft, payer.Session, HttpStatusCode.Created, cancellationToken);
+                var id = created is null ? null : JsonDocument.Parse(created).RootElement.GetProperty("documentId").GetString();
+                if (id is null
+                    || await PostAsync(http, $"/api/v1/documents/{id}/signatures", drafts[i].First, payer.Session, HttpStatusCode.Accepted, cancellationToken) is null
+                    || await PostAsync(http, $"/api/v1/documents/{id}/signatures", drafts[i].Second, accountantSession, HttpStatusCode.Accepted, cancellationToken) is null)
+                {
+                    Interlocked.Increment(ref FailedRequests);
+                    continue;
+                }
+
+                latencies.Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+            }
+        }));
+        await completions.WaitForAsync(before + count, TimeSpan.FromMinutes(10), countRefused: true);
+        var elapsed = clock.Elapsed;
+        var sorted = completions.LastEndToEnd(count);
+        return new Measurement("two signatures: draft, first, second, to executed", "docs/s", count, latencies.Count, elapsed, Percentile(sorted, 0.5), Percentile(sorted, 0.99));
+    }
+
+    private static async Task<string?> PostAsync(HttpClient http, string path, string body, AuthenticationHeaderValue session, HttpStatusCode expect, CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = new StringContent(body, Encoding.UTF8, "application/json") };
+        request.Headers.Authorization = session;
+        request.Headers.Add("Idempotency-Key", "bench-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            using var response = await http.SendAsync(request, cancellationToken);
+            return response.StatusCode == expect ? await response.Content.ReadAsStringAsync(cancellationToken) : null;
+        }
+        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
+        {
+            return null;
+        }
+    }
 
     private static Uri AddressOf(WebApplication app) => BenchApp.AddressOf(app);
 
@@ -374,10 +446,21 @@ public sealed record DocumentFigures(
     double StorageCallsPerDocument,
     long Refused,
     bool BooksBalanced,
-    long FailedRequests);
+    long FailedRequests)
+{
+    /// <summary>Documents two people sign (a first+second card), from the draft to executed.</summary>
+    public Measurement? TwoSignatures { get; init; }
+}
 
 /// <summary>A customer in the benchmark: payer accounts with money, a signer's certificate and a software session.</summary>
-internal sealed record BenchPayer(string CustomerId, IReadOnlyList<string> Ibans, X509Certificate2 Certificate, AuthenticationHeaderValue Session, string BeneficiaryIban, string BeneficiaryBin);
+internal sealed record BenchPayer(string CustomerId, IReadOnlyList<string> Ibans, X509Certificate2 Certificate, AuthenticationHeaderValue Session, string BeneficiaryIban, string BeneficiaryBin)
+{
+    public string UserId { get; init; } = "";
+
+    public string Bin { get; init; } = "";
+
+    public string ClientToken { get; init; } = "";
+}
 
 /// <summary>Onboarding through the API, as in the README walkthrough, for the benchmark's customers.</summary>
 internal sealed class BenchSetup(HttpClient http, string operatorKey)
@@ -406,14 +489,8 @@ internal sealed class BenchSetup(HttpClient http, string operatorKey)
         });
 
         var iin = Tests.Accounts.BankData.NewIin();
-        var login = "bench" + Guid.NewGuid().ToString("N")[..12];
-        var user = await SendAsync(HttpMethod.Post, $"/api/v1/ops/customers/{customer}/users",
-            new { login, fullName = "Бенч Бенчев", iin, isAdmin = true, permissions = new { accounts = new[] { "*" }, functions = new[] { "view", "create", "sign" } } }, operatorKey, cancellationToken);
-        var temporary = user.GetProperty("temporaryPassword").GetString()!;
-        const string password = "Bench-Passw0rd!";
-        var first = (await SendAsync(HttpMethod.Post, "/api/v1/sessions", new { login, password = temporary }, null, cancellationToken, expect: HttpStatusCode.Forbidden)).GetProperty("sessionToken").GetString()!;
-        await SendAsync(HttpMethod.Post, "/api/v1/users/me/password", new { currentPassword = temporary, newPassword = password }, first, cancellationToken, expect: HttpStatusCode.NoContent);
-        var portal = (await SendAsync(HttpMethod.Post, "/api/v1/sessions", new { login, password }, null, cancellationToken)).GetProperty("sessionToken").GetString()!;
+        var (login, userId) = await UserAsync(customer, iin, isAdmin: true, ["view", "create", "sign"], cancellationToken);
+        var portal = (await SendAsync(HttpMethod.Post, "/api/v1/sessions", new { login, password = Password }, null, cancellationToken)).GetProperty("sessionToken").GetString()!;
         var pair = await SendAsync(HttpMethod.Post, "/api/v1/credentials", new { name = "Bench ERP", scopes = new[] { "documents.read", "documents.write" } }, portal, cancellationToken);
         using var form = new FormUrlEncodedContent(new Dictionary<string, string>
         {
@@ -422,9 +499,45 @@ internal sealed class BenchSetup(HttpClient http, string operatorKey)
             ["client_secret"] = pair.GetProperty("clientSecret").GetString()!,
         });
         var token = (await (await http.PostAsync("/api/v1/oauth/token", form, cancellationToken)).Content.ReadFromJsonAsync<JsonElement>(cancellationToken)).GetProperty("access_token").GetString()!;
-        var session = (await SendAsync(HttpMethod.Post, "/api/v1/sessions", new { login, password }, token, cancellationToken)).GetProperty("sessionToken").GetString()!;
+        var session = (await SendAsync(HttpMethod.Post, "/api/v1/sessions", new { login, password = Password }, token, cancellationToken)).GetProperty("sessionToken").GetString()!;
         return new BenchPayer(customer, ibans, pki.IssueUser(iin, bin), new AuthenticationHeaderValue("Bearer", session),
-            Tests.Accounts.BankData.NewIban("601").Value, Tests.Accounts.BankData.NewBin());
+            Tests.Accounts.BankData.NewIban("601").Value, Tests.Accounts.BankData.NewBin())
+        {
+            UserId = userId,
+            Bin = bin,
+            ClientToken = token,
+        };
+    }
+
+    /// <summary>A second signer of <paramref name="payer"/>'s customer (sign only) with a software session, and the card first+second on its accounts.</summary>
+    public async Task<(X509Certificate2 Certificate, AuthenticationHeaderValue Session)> SecondSignerAsync(TestPki pki, BenchPayer payer, CancellationToken cancellationToken)
+    {
+        var iin = Tests.Accounts.BankData.NewIin();
+        var (login, userId) = await UserAsync(payer.CustomerId, iin, isAdmin: false, ["view", "sign"], cancellationToken);
+        var session = (await SendAsync(HttpMethod.Post, "/api/v1/sessions", new { login, password = Password }, payer.ClientToken, cancellationToken)).GetProperty("sessionToken").GetString()!;
+        foreach (var iban in payer.Ibans)
+        {
+            await SendAsync(HttpMethod.Put, $"/api/v1/ops/accounts/{iban}/signature-rule", new
+            {
+                rule = "first+second",
+                signers = new[] { new { userId = payer.UserId, group = "first" }, new { userId, group = "second" } },
+            }, operatorKey, cancellationToken);
+        }
+
+        return (pki.IssueUser(iin, payer.Bin), new AuthenticationHeaderValue("Bearer", session));
+    }
+
+    private const string Password = "Bench-Passw0rd!";
+
+    private async Task<(string Login, string UserId)> UserAsync(string customer, string iin, bool isAdmin, string[] functions, CancellationToken cancellationToken)
+    {
+        var login = "bench" + Guid.NewGuid().ToString("N")[..12];
+        var user = await SendAsync(HttpMethod.Post, $"/api/v1/ops/customers/{customer}/users",
+            new { login, fullName = "Бенч Бенчев", iin, isAdmin, permissions = new { accounts = new[] { "*" }, functions } }, operatorKey, cancellationToken);
+        var temporary = user.GetProperty("temporaryPassword").GetString()!;
+        var first = (await SendAsync(HttpMethod.Post, "/api/v1/sessions", new { login, password = temporary }, null, cancellationToken, expect: HttpStatusCode.Forbidden)).GetProperty("sessionToken").GetString()!;
+        await SendAsync(HttpMethod.Post, "/api/v1/users/me/password", new { currentPassword = temporary, newPassword = Password }, first, cancellationToken, expect: HttpStatusCode.NoContent);
+        return (login, user.GetProperty("userId").GetString()!);
     }
 
     private async Task<JsonElement> SendAsync(HttpMethod method, string path, object body, string? bearer, CancellationToken cancellationToken, HttpStatusCode? expect = null, string? idempotencyKey = null)

@@ -102,6 +102,10 @@ if (payments is not null)
     Console.WriteLine(payments.Accepted.Row(baseline.SingleInsert) + " (the same Azurite also executing them)");
     Console.WriteLine(payments.EndToEndSpread.Row(baseline.SingleInsert) + " (goal >= 150/s; p50/p99: intake to executed)");
     Console.WriteLine(payments.EndToEndHot.Row(baseline.SingleInsert) + " (p50/p99: intake to executed)");
+    if (payments.TwoSignatures is { } two)
+    {
+        Console.WriteLine(two.Row(baseline.SingleInsert) + " (p50/p99: draft to executed; each document 3 requests by one caller)");
+    }
     Console.WriteLine(payments.Verification.Cached.Row());
     Console.WriteLine(payments.Verification.Cold.Row());
     Console.WriteLine($"| openssl speed rsa2048, verify on one core: {payments.OpenSslVerifiesPerSecond:N0}/s; our cached EDS check is {payments.Verification.Cached.PerSecond / payments.OpenSslVerifiesPerSecond:P1} of it (CMS decoding, the signed-attribute digest, CRL lookup) |");
