@@ -353,7 +353,8 @@ public sealed record DocumentResponse(
             document.Signer is { } s ? SignerResponse.Of(s) : null,
             document.TransactionId, document.CmsSha256, document.ArchiveSha256, document.ReceiptSha256, document.UserId, document.ClientId)
         {
-            Signatures = [.. document.Signatures.Select(SignatureResponse.Of)],
+            Signatures = document.Signatures.Count > 0 ? [.. document.Signatures.Select(SignatureResponse.Of)]
+                : document.Signer is { } only ? [SignatureResponse.Of(new DocumentSignature(1, document.UserId, null, document.ReceivedAt, only, document.CmsSha256))] : [],
             Signing = document.SignatureWindowEndsAt is { } until
                 ? new SigningResponse(document.Status == DocumentStatus.AwaitingSignatures ? SheetStages.Collecting
                     : document.Status == DocumentStatus.Cancelled ? SheetStages.Cancelled : SheetStages.Complete, [], until, document.SignedAt)

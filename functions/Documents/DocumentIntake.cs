@@ -84,7 +84,7 @@ public sealed class DocumentIntake(
         }
 
         document = document with { Summary = DocumentSummary.Of(order, order.BeneficiaryIban.BankCode == bank.Value.IbanCode) };
-        var card = await cards.GetAsync(request.CustomerId, order.Payer.Iban!, cancellationToken);
+        var card = await cards.GetAsync(request.CustomerId, order.Payer.Iban!, null, cancellationToken);
         var sheet = new SignatureSheet(document.DocumentId, order.Payer.Iban!, SheetStages.Collecting, document.SignatureWindowEndsAt!.Value, [])
         {
             Missing = SignatureSheet.MissingUnder(card?.Card, []),

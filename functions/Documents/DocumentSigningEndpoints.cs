@@ -199,7 +199,7 @@ public static class DocumentSigningEndpoints
 
             if (!cardsRead.TryGetValue(sheet.PayerIban, out var card))
             {
-                cardsRead[sheet.PayerIban] = card = (await cards.GetAsync(user.CustomerId, sheet.PayerIban, cancellationToken))?.Card;
+                cardsRead[sheet.PayerIban] = card = (await cards.GetAsync(user.CustomerId, sheet.PayerIban, [user.UserId], cancellationToken))?.Card;
             }
 
             if (card is not null && (card.ActiveSigner(user.UserId, now) is not { } entry || !sheet.Missing.Contains(entry.Group)))

@@ -101,10 +101,12 @@ public sealed class DocumentWorkflow : WorkflowDefinition<Document>
         var accepted = (Verdict.Accepted)verdict;
         var order = accepted.Order;
         var first = new DocumentSignature(1, document.UserId, null, document.ReceivedAt, accepted.Facts, document.CmsSha256);
-        if (await _cards.GetAsync(document.CustomerId, order.Payer.Iban!, cancellationToken) is { } card)
+        // One point read tells whether the account has a card; only then is the signer's own row read (for its ETag).
+        if (await _cards.GetAsync(document.CustomerId, order.Payer.Iban!, null, cancellationToken) is not null
+            && await _cards.GetAsync(document.CustomerId, order.Payer.Iban!, [document.UserId], cancellationToken) is { } card)
         {
             // The account's specimen card: the signer must be on it, and the rule may want more signatures.
-            if (card.Card.ActiveSigner(document.UserId, document.ReceivedAt) is not { } entry)
+            if (card.Card.ActiveSigner(document.UserId, document.ReceivedAt) is not { } entry || !card.SignerETags.ContainsKey(document.UserId))
             {
                 return await _completion.FinishAsync(context, DocumentStatus.Refused, RefusalReasons.AuthenticationFailed, DocumentFailures.NotOnSpecimenCard,
                     cancellationToken: cancellationToken);
@@ -131,9 +133,12 @@ public sealed class DocumentWorkflow : WorkflowDefinition<Document>
                 };
                 return await AwaitSignaturesAsync(context, missing, cancellationToken);
             }
+
+            document = document with { Signatures = [first] };
         }
 
-        context.Data = document with { Signatures = [first], SignedAt = document.ReceivedAt };
+        // Signed at once by one person without a card: the signer is the one signature (kept once, in Signer).
+        context.Data = document with { SignedAt = document.ReceivedAt };
         return await AcceptAsync(context, order, cms, cancellationToken);
     }
 

@@ -81,7 +81,7 @@ public sealed class SignatureCollector(
                 return (null, ProblemResult.For(DocumentProblems.AlreadySigned));
             }
 
-            var card = await cards.GetAsync(document.CustomerId, sheet.PayerIban, cancellationToken);
+            var card = await cards.GetAsync(document.CustomerId, sheet.PayerIban, [.. signers!.Select(s => s.User.UserId)], cancellationToken);
             var added = new List<DocumentSignature>();
             foreach (var (user, facts) in signers!)
             {
@@ -171,7 +171,7 @@ public sealed class SignatureCollector(
                     break;
                 }
 
-                var card = (await cards.GetAsync(customerId, iban, cancellationToken))?.Card;
+                var card = (await cards.GetAsync(customerId, iban, null, cancellationToken))?.Card;
                 var next = await JudgeAsync(current.Sheet, card, now, cancellationToken);
                 if (next == current.Sheet || (next.Stage == current.Sheet.Stage && next.Missing.SequenceEqual(current.Sheet.Missing)
                     && next.Signatures.SequenceEqual(current.Sheet.Signatures)))

@@ -37,7 +37,7 @@ public sealed partial class SignerPowerExpiryJob(
             var user = customerId is null || !User.IsWellFormedId(userId) ? null : (await users.GetAsync(userId, cancellationToken))?.User;
             var until = user is null ? null
                 : iban == "*" ? (user.Functions.Contains(UserFunctions.Sign) ? user.Powers.ValidUntil : null)
-                : (await cards.GetAsync(customerId!, iban, cancellationToken))?.Card.ActiveSigner(userId, now)?.ValidUntil;
+                : (await cards.GetAsync(customerId!, iban, [userId], cancellationToken))?.Card.ActiveSigner(userId, now)?.ValidUntil;
             if (until is { } end && end > now && KazakhstanTime.LocalDate(end.AddDays(-terms.NoticeDays)) <= day)
             {
                 var text = end.ToString("O", CultureInfo.InvariantCulture);

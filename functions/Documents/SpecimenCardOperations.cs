@@ -46,7 +46,7 @@ public static class SpecimenCardOperations
         var signers = request.Signers!.Select(s => new CardSigner(s.UserId!, s.Group!) { ValidUntil = s.ValidUntil }).ToList();
         for (var round = 0; ; round++)
         {
-            var read = await cards.GetAsync(customerId, iban, cancellationToken);
+            var read = await cards.GetForChangeAsync(customerId, iban, cancellationToken);
             if (await cards.PutAsync(customerId, iban, request.Rule!, signers, read, now, by, cancellationToken))
             {
                 break;
@@ -74,7 +74,7 @@ public static class SpecimenCardOperations
         }
 
         await collector.ReviewAsync(customerId, iban, cancellationToken);
-        return TypedResults.Ok(SpecimenCardResponse.Of((await cards.GetAsync(customerId, iban, cancellationToken))!.Card, now));
+        return TypedResults.Ok(SpecimenCardResponse.Of((await cards.GetAsync(customerId, iban, null, cancellationToken))!.Card, now));
     }
 
     public static async Task<Results<Ok<SpecimenCardResponse>, ProblemResult>> GetAsync(
@@ -85,7 +85,7 @@ public static class SpecimenCardOperations
             return ProblemResult.For(PlatformProblems.NotFound);
         }
 
-        return await cards.GetAsync(customerId, iban, cancellationToken) is { } read
+        return await cards.GetAsync(customerId, iban, null, cancellationToken) is { } read
             ? TypedResults.Ok(SpecimenCardResponse.Of(read.Card, time.GetUtcNow()))
             : ProblemResult.For(DocumentProblems.SignatureRuleNotFound);
     }
@@ -121,13 +121,13 @@ public static class SpecimenCardOperations
         var by = context.User.Actor();
         for (var round = 0; ; round++)
         {
-            var read = await cards.GetAsync(customerId, iban, cancellationToken);
-            if (read?.Card.ActiveSigner(userId, now) is not { } signer)
+            var read = await cards.GetAsync(customerId, iban, [userId], cancellationToken);
+            if (read?.Card.ActiveSigner(userId, now) is not { } signer || !read.SignerETags.ContainsKey(userId))
             {
                 return ProblemResult.For(DocumentProblems.SignerNotOnCard);
             }
 
-            if (await cards.EndAsync(customerId, iban, signer with { EndedAt = now, EndedBy = by, EndReason = request?.Reason }, read.SignerETags[userId], cancellationToken))
+            if (await cards.EndAsync(read, signer with { EndedAt = now, EndedBy = by, EndReason = request?.Reason }, cancellationToken))
             {
                 break;
             }
@@ -149,7 +149,7 @@ public static class SpecimenCardOperations
                 ["documentsReviewed"] = voided.ToString(System.Globalization.CultureInfo.InvariantCulture),
             },
         }, cancellationToken);
-        return TypedResults.Ok(SpecimenCardResponse.Of((await cards.GetAsync(customerId, iban, cancellationToken))!.Card, now));
+        return TypedResults.Ok(SpecimenCardResponse.Of((await cards.GetAsync(customerId, iban, null, cancellationToken))!.Card, now));
     }
 
     private static async Task<string?> OwnerAsync(string iban, AccountDirectory accounts, CancellationToken cancellationToken) =>

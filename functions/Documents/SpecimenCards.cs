@@ -63,14 +63,16 @@ public sealed record SpecimenCard(string Iban, string CustomerId, string Rule, I
         Signers.FirstOrDefault(s => s.UserId == userId && s.IsActiveAt(at));
 }
 
-/// <summary>A card as read, with the ETag of each signer's row: a signature commits only if its signer's row is unchanged.</summary>
+/// <summary>A card as read, with the ETags of the signers' rows read with it: a signature commits only if its signer's row is unchanged.</summary>
 public sealed record CardRead(SpecimenCard Card, ETag RuleETag, IReadOnlyDictionary<string, ETag> SignerETags);
 
 /// <summary>
 /// Specimen cards in table <c>Documents</c>, in the customer's partition beside the documents they govern: the rule
-/// row <c>r|{iban}</c> and one row per signer <c>r|{iban}|{userId}</c>. A change to the card rewrites the row of
-/// every signer in force, and a signature's transaction checks its signer's row's ETag, so a signature decided on
-/// a card that changed before it committed never counts (R-14: from the instant the power ends).
+/// row <c>r|{iban}</c> holds the whole card (one point read tells a document everything, and an account without a
+/// card costs one read that finds nothing), and each signer has a row <c>r|{iban}|{userId}</c>. Every change writes
+/// the rule row and the rows of the signers it touches in one transaction, and a signature's transaction checks its
+/// signer's row's ETag, so a signature decided on a card that changed before it committed never counts (R-14: from
+/// the instant the power ends), while signatures of different people on one account never contend.
 /// </summary>
 public sealed class SpecimenCardStore(StorageResources storage)
 {
@@ -83,61 +85,90 @@ public sealed class SpecimenCardStore(StorageResources storage)
 
     public static string SignerRow(string iban, string userId) => Prefix + iban + "|" + userId;
 
-    public async Task<CardRead?> GetAsync(string customerId, string iban, CancellationToken cancellationToken)
+    /// <summary>The account's card (null: none), with the rows of <paramref name="signers"/> read beside it for their ETags.</summary>
+    public async Task<CardRead?> GetAsync(string customerId, string iban, IReadOnlyCollection<string>? signers, CancellationToken cancellationToken)
     {
-        var first = RuleRow(iban);
-        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {customerId} and RowKey ge {first} and RowKey lt {first + "}"}");
-        TableEntity? rule = null;
-        var signers = new List<(CardSigner Signer, ETag ETag)>();
-        await foreach (var row in _table.QueryAsync<TableEntity>(filter, cancellationToken: cancellationToken))
-        {
-            if (row.RowKey == first)
-            {
-                rule = row;
-            }
-            else if (row.RowKey.StartsWith(first + "|", StringComparison.Ordinal))
-            {
-                signers.Add((ReadSigner(row), row.ETag));
-            }
-        }
-
-        if (rule is null)
+        var rule = _table.GetEntityIfExistsAsync<TableEntity>(customerId, RuleRow(iban), cancellationToken: cancellationToken);
+        var rows = (signers ?? []).Distinct(StringComparer.Ordinal)
+            .Select(u => _table.GetEntityIfExistsAsync<TableEntity>(customerId, SignerRow(iban, u), cancellationToken: cancellationToken)).ToList();
+        var read = await rule;
+        await Task.WhenAll(rows);
+        if (!read.HasValue)
         {
             return null;
         }
 
-        var card = new SpecimenCard(iban, customerId, rule.GetString("Rule") ?? SignatureRules.First, [.. signers.Select(s => s.Signer).OrderBy(s => s.Group, StringComparer.Ordinal)],
-            rule.GetDateTimeOffset("UpdatedAt") ?? default, rule.GetString("UpdatedBy") ?? "");
-        return new CardRead(card, rule.ETag, signers.ToDictionary(s => s.Signer.UserId, s => s.ETag, StringComparer.Ordinal));
+        var card = JsonSerializer.Deserialize<SpecimenCard>(read.Value!.GetString("Json") ?? "null", PlatformExtensions.JsonOptions)
+            ?? throw new InvalidOperationException($"The specimen card of {iban} is empty.");
+        var etags = new Dictionary<string, ETag>(StringComparer.Ordinal);
+        foreach (var row in rows.Select(r => r.Result).Where(r => r.HasValue).Select(r => r.Value!))
+        {
+            // The signer's own row is the one every change rewrites with the card: the state it holds is the one to go by.
+            var signer = ReadSigner(row);
+            etags[signer.UserId] = row.ETag;
+            card = card with { Signers = [.. card.Signers.Where(s => s.UserId != signer.UserId), signer] };
+        }
+
+        return new CardRead(card, read.Value.ETag, etags);
+    }
+
+    /// <summary>The account's card with the ETag of every signer's row (to change it).</summary>
+    public async Task<CardRead?> GetForChangeAsync(string customerId, string iban, CancellationToken cancellationToken)
+    {
+        var first = SignerRow(iban, "");
+        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {customerId} and RowKey ge {first} and RowKey lt {RuleRow(iban) + "}"}");
+        var signers = new List<string>();
+        await foreach (var row in _table.QueryAsync<TableEntity>(filter, select: ["RowKey"], cancellationToken: cancellationToken))
+        {
+            signers.Add(row.RowKey[first.Length..]);
+        }
+
+        return await GetAsync(customerId, iban, signers, cancellationToken);
     }
 
     /// <summary>
     /// Replaces the card: the rule and the signers named; a signer in force who is not named any more is ended now.
-    /// One transaction, conditional on the card read (<paramref name="read"/>); false when it changed meanwhile.
+    /// One transaction, conditional on the card read (<paramref name="read"/>, from <see cref="GetForChangeAsync"/>); false when it changed meanwhile.
     /// </summary>
     public async Task<bool> PutAsync(string customerId, string iban, string rule, IReadOnlyList<CardSigner> signers, CardRead? read, DateTimeOffset now, string by, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(signers);
+        var named = signers.Select(s => s.UserId).ToHashSet(StringComparer.Ordinal);
+        var ended = (read?.Card.Signers ?? []).Where(s => !named.Contains(s.UserId) && s.EndedAt is null)
+            .Select(s => s with { EndedAt = now, EndedBy = by, EndReason = "removed_from_card" }).ToList();
+        var kept = (read?.Card.Signers ?? []).Where(s => !named.Contains(s.UserId) && s.EndedAt is not null);
+        var card = new SpecimenCard(iban, customerId, rule, [.. signers, .. ended, .. kept], now, by);
         var actions = new List<TableTransactionAction>
         {
             read is null
-                ? new(TableTransactionActionType.Add, RuleEntity(customerId, iban, rule, now, by))
-                : new(TableTransactionActionType.UpdateReplace, RuleEntity(customerId, iban, rule, now, by), read.RuleETag),
+                ? new(TableTransactionActionType.Add, RuleEntity(card))
+                : new(TableTransactionActionType.UpdateReplace, RuleEntity(card), read.RuleETag),
         };
-        var named = signers.Select(s => s.UserId).ToHashSet(StringComparer.Ordinal);
-        foreach (var signer in signers)
+        foreach (var signer in signers.Concat(ended))
         {
             actions.Add(read?.SignerETags.TryGetValue(signer.UserId, out var etag) == true
                 ? new(TableTransactionActionType.UpdateReplace, SignerEntity(customerId, iban, signer), etag)
                 : new(TableTransactionActionType.Add, SignerEntity(customerId, iban, signer)));
         }
 
-        foreach (var gone in read?.Card.Signers.Where(s => !named.Contains(s.UserId) && s.EndedAt is null) ?? [])
-        {
-            actions.Add(new(TableTransactionActionType.UpdateReplace,
-                SignerEntity(customerId, iban, gone with { EndedAt = now, EndedBy = by, EndReason = "removed_from_card" }), read!.SignerETags[gone.UserId]));
-        }
+        return await SubmitAsync(actions, cancellationToken);
+    }
 
+    /// <summary>Ends one signer's power now (R-14), with the card it was read with; false when either changed since.</summary>
+    public async Task<bool> EndAsync(CardRead read, CardSigner ended, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(read);
+        ArgumentNullException.ThrowIfNull(ended);
+        var card = read.Card with { Signers = [.. read.Card.Signers.Select(s => s.UserId == ended.UserId ? ended : s)] };
+        return await SubmitAsync(
+        [
+            new(TableTransactionActionType.UpdateReplace, RuleEntity(card), read.RuleETag),
+            new(TableTransactionActionType.UpdateReplace, SignerEntity(card.CustomerId, card.Iban, ended), read.SignerETags[ended.UserId]),
+        ], cancellationToken);
+    }
+
+    private async Task<bool> SubmitAsync(IReadOnlyList<TableTransactionAction> actions, CancellationToken cancellationToken)
+    {
         try
         {
             await _table.SubmitTransactionAsync(actions, cancellationToken);
@@ -149,29 +180,14 @@ public sealed class SpecimenCardStore(StorageResources storage)
         }
     }
 
-    /// <summary>Ends one signer's power now (R-14); false when the row changed since it was read (<paramref name="etag"/>).</summary>
-    public async Task<bool> EndAsync(string customerId, string iban, CardSigner signer, ETag etag, CancellationToken cancellationToken)
-    {
-        try
-        {
-            await _table.UpdateEntityAsync(SignerEntity(customerId, iban, signer), etag, TableUpdateMode.Replace, cancellationToken);
-            return true;
-        }
-        catch (RequestFailedException ex) when (ex.Status is 412 or 404)
-        {
-            return false;
-        }
-    }
-
     /// <summary>The write a signature's transaction carries for each of its signers: unchanged since read, or nothing commits.</summary>
     public static TableTransactionAction Unchanged(string customerId, string iban, string userId, ETag etag, DateTimeOffset now) =>
         new(TableTransactionActionType.UpdateMerge, new TableEntity(customerId, SignerRow(iban, userId)) { ["LastSignedAt"] = now }, etag);
 
-    private static TableEntity RuleEntity(string customerId, string iban, string rule, DateTimeOffset now, string by) => new(customerId, RuleRow(iban))
+    private static TableEntity RuleEntity(SpecimenCard card) => new(card.CustomerId, RuleRow(card.Iban))
     {
-        ["Rule"] = rule,
-        ["UpdatedAt"] = now,
-        ["UpdatedBy"] = by,
+        ["Rule"] = card.Rule,
+        ["Json"] = JsonSerializer.Serialize(card, PlatformExtensions.JsonOptions),
     };
 
     private static TableEntity SignerEntity(string customerId, string iban, CardSigner signer) => new(customerId, SignerRow(iban, signer.UserId))

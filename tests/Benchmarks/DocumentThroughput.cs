@@ -113,7 +113,7 @@ public sealed class DocumentThroughput(string connectionString, TimeSpan duratio
                 queue.TryDequeue(out var order) ? await SubmitAsync(http, order, cancellationToken) : 0, cancellationToken);
             await completions.WaitForAsync(completedBefore + accepted.Operations, TimeSpan.FromMinutes(5));
 
-            var twoSignatures = await TwoSignaturesAsync(http, setup, pki, payers[^1], completions, callers, Math.Min(1_000, endToEnd), cancellationToken);
+            var twoSignatures = await TwoSignaturesAsync(http, setup, pki, payers, completions, callers, Math.Min(1_000, endToEnd), cancellationToken);
             var verification = VerifyOnOneCore(app.Services, payers[1], duration);
             var trial = await http.SendAsync(Ops(HttpMethod.Get, "/api/v1/ops/ledger/trial-balance", operatorKey), cancellationToken);
             var balanced = (await trial.Content.ReadFromJsonAsync<JsonElement>(cancellationToken)).GetProperty("balanced").GetBoolean();
@@ -138,21 +138,43 @@ public sealed class DocumentThroughput(string connectionString, TimeSpan duratio
 
     /// <summary>
     /// Documents two people sign, intake to executed: a draft (<c>POST /documents {document}</c>), then the director's and
-    /// the accountant's detached signatures (<c>POST /documents/{id}/signatures</c>), each document by one caller in turn.
+    /// the accountant's detached signatures (<c>POST /documents/{id}/signatures</c>), each document by one caller in turn, over
+    /// the customers' 1,000 accounts (each customer's notice feed takes its notices in order: one customer alone bounds the rate).
     /// The content is written compact and ASCII, so the bytes the API serves to sign are known ahead and signed before the clock.
     /// </summary>
     private async Task<Measurement> TwoSignaturesAsync(
-        HttpClient http, BenchSetup setup, TestPki pki, BenchPayer payer, CompletionCounter completions, int callers, int count, CancellationToken cancellationToken)
+        HttpClient http, BenchSetup setup, TestPki pki, List<BenchPayer> payers, CompletionCounter completions, int callers, int count, CancellationToken cancellationToken)
     {
-        var (accountant, accountantSession) = await setup.SecondSignerAsync(pki, payer, cancellationToken);
-        using var _ = accountant;
+        Console.Error.WriteLine($"[documents] a chief accountant for each of {payers.Count} customers, and a first+second card on each account ...");
+        var accountants = new List<(X509Certificate2 Certificate, AuthenticationHeaderValue Session)>();
+        foreach (var payer in payers)
+        {
+            accountants.Add(await setup.SecondSignerAsync(pki, payer, cancellationToken));
+        }
+
+        try
+        {
+            return await TwoSignaturesAsync(http, payers, accountants, completions, callers, count, cancellationToken);
+        }
+        finally
+        {
+            accountants.ForEach(a => a.Certificate.Dispose());
+        }
+    }
+
+    private async Task<Measurement> TwoSignaturesAsync(
+        HttpClient http, List<BenchPayer> payers, List<(X509Certificate2 Certificate, AuthenticationHeaderValue Session)> accountants,
+        CompletionCounter completions, int callers, int count, CancellationToken cancellationToken)
+    {
         var firstNumber = Interlocked.Add(ref s_numbers, count) - count;
         var today = DateOnly.FromDateTime(DateTime.UtcNow.AddHours(5)).ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
         var signedAt = DateTimeOffset.UtcNow;
         var drafts = new (string Draft, string First, string Second)[count];
         Parallel.For(0, count, i =>
         {
-            var content = $$"""{"type":"paymentOrder","number":"{{(firstNumber + i) % 1_000_000_000}}","date":"{{today}}","amount":"1.00","currency":"KZT","payer":{"iban":"{{payer.Ibans[i % payer.Ibans.Count]}}","code":"17"},"beneficiary":{"name":"TOO Beneficiary","idn":"{{payer.BeneficiaryBin}}","iban":"{{payer.BeneficiaryIban}}","bic":"HSBKKZKX","code":"17"},"purposeCode":"710","purpose":"Payment for goods","valueDate":"{{today}}"}""";
+            var payer = payers[i % payers.Count];
+            var accountant = accountants[i % payers.Count].Certificate;
+            var content = $$"""{"type":"paymentOrder","number":"{{(firstNumber + i) % 1_000_000_000}}","date":"{{today}}","amount":"1.00","currency":"KZT","payer":{"iban":"{{payer.Ibans[i / payers.Count % payer.Ibans.Count]}}","code":"17"},"beneficiary":{"name":"TOO Beneficiary","idn":"{{payer.BeneficiaryBin}}","iban":"{{payer.BeneficiaryIban}}","bic":"HSBKKZKX","code":"17"},"purposeCode":"710","purpose":"Payment for goods","valueDate":"{{today}}"}""";
             var bytes = Encoding.UTF8.GetBytes(content);
             drafts[i] = ("{\"document\":" + content + "}",
                 JsonSerializer.Serialize(new { cms = Convert.ToBase64String(TestPki.Sign(bytes, signedAt, true, payer.Certificate)) }),
@@ -168,6 +190,8 @@ public sealed class DocumentThroughput(string connectionString, TimeSpan duratio
             int i;
             while ((i = Interlocked.Increment(ref next)) < count)
             {
+                var payer = payers[i % payers.Count];
+                var accountantSession = accountants[i % payers.Count].Session;
                 var start = Stopwatch.GetTimestamp();
                 var created = await PostAsync(http, "/api/v1/documents", drafts[i].Draft, payer.Session, HttpStatusCode.Created, cancellationToken);
                 var id = created is null ? null : JsonDocument.Parse(created).RootElement.GetProperty("documentId").GetString();
