@@ -99,13 +99,19 @@ ops POST "/api/v1/ops/customers/$CUS/accounts" "$(json iban="$IBAN" currency=KZT
 ops POST "/api/v1/ops/accounts/$IBAN/credits" '{"amount":"1000000.00","reference":"demo"}' -H "Idempotency-Key: demo-$IBAN" > /dev/null
 
 say "3. A signer (IIN $IIN) who is also the customer's admin; the temporary password is changed first"
-LOGIN="demo$RANDOM$RANDOM"
-USER=$(ops POST "/api/v1/ops/customers/$CUS/users" \
-  '{"login":"'"$LOGIN"'","fullName":"Демо Демов","iin":"'"$IIN"'","isAdmin":true,"permissions":{"accounts":["*"],"functions":["view","create","sign"]}}')
-TEMP=$(printf '%s' "$USER" | field temporaryPassword)
-FIRST=$(EXPECT=403 call POST /api/v1/sessions "$(json login="$LOGIN" password="$TEMP")" | field sessionToken)
 PASSWORD="Demo-Passw0rd!$RANDOM"
-call POST /api/v1/users/me/password "$(json currentPassword="$TEMP" newPassword="$PASSWORD")" -H "Authorization: Bearer $FIRST" > /dev/null
+# new_user LOGIN IIN NAME IS_ADMIN FUNCTIONS: the bank creates the user; the temporary password is changed to $PASSWORD (R-25).
+new_user() {
+  local created temp first
+  created=$(ops POST "/api/v1/ops/customers/$CUS/users" \
+    '{"login":"'"$1"'","fullName":"'"$3"'","iin":"'"$2"'","isAdmin":'"$4"',"permissions":{"accounts":["*"],"functions":'"$5"'}}')
+  temp=$(printf '%s' "$created" | field temporaryPassword)
+  first=$(EXPECT=403 call POST /api/v1/sessions "$(json login="$1" password="$temp")" | field sessionToken)
+  call POST /api/v1/users/me/password "$(json currentPassword="$temp" newPassword="$PASSWORD")" -H "Authorization: Bearer $first" > /dev/null
+  printf '%s' "$created"
+}
+LOGIN="demo$RANDOM$RANDOM"
+USER=$(new_user "$LOGIN" "$IIN" "Демо Демов" true '["view","create","sign"]')
 PORTAL=$(call POST /api/v1/sessions "$(json login="$LOGIN" password="$PASSWORD")" | field sessionToken)
 
 say "4. API credentials, a client token and a software session"
@@ -134,11 +140,7 @@ user_certificate() {
 if $TWO; then
   say "5b. A chief accountant (IIN $IIN2, may only sign), and the account's specimen card: director first, accountant second"
   LOGIN2="demo$RANDOM$RANDOM"
-  USER2=$(ops POST "/api/v1/ops/customers/$CUS/users" \
-    '{"login":"'"$LOGIN2"'","fullName":"Бухгалтер Демо","iin":"'"$IIN2"'","isAdmin":false,"permissions":{"accounts":["*"],"functions":["view","sign"]}}')
-  TEMP2=$(printf '%s' "$USER2" | field temporaryPassword)
-  FIRST2=$(EXPECT=403 call POST /api/v1/sessions "$(json login="$LOGIN2" password="$TEMP2")" | field sessionToken)
-  call POST /api/v1/users/me/password "$(json currentPassword="$TEMP2" newPassword="$PASSWORD")" -H "Authorization: Bearer $FIRST2" > /dev/null
+  USER2=$(new_user "$LOGIN2" "$IIN2" "Бухгалтер Демо" false '["view","sign"]')
   SESSION2=$(call POST /api/v1/sessions "$(json login="$LOGIN2" password="$PASSWORD")" -H "Authorization: Bearer $TOKEN" | field sessionToken)
   user_certificate accountant "$IIN2" "БУХГАЛТЕР ДЕМО"
   DIRECTOR_ID=$(printf '%s' "$USER" | field userId)

@@ -108,16 +108,10 @@ public static class DocumentSigningEndpoints
         string documentId, HttpContext context, DocumentStore store, SignatureCollector collector, AuditJournal audit, ProblemTexts texts,
         IOptions<SignatureOptions> signatures, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(context);
-        if (context.Items[SessionAuthenticationHandler.ContextItem] is not SessionContext session)
+        var (session, document, missing) = await CallersDocumentAsync(documentId, context, store, cancellationToken);
+        if (missing is not null)
         {
-            return ProblemResult.For(SignedInstructionReader.UserSessionRequired);
-        }
-
-        var document = await store.FindForCallerAsync(documentId, context.User, cancellationToken);
-        if (document is null)
-        {
-            return ProblemResult.For(DocumentProblems.DocumentNotFound);
+            return missing;
         }
 
         var (cms, message, problem) = await SignedEnvelope.ReadAsync(context.Request, signatures.Value.MaxCmsBytes, () => SignedEnvelope.Invalid("cms", "required"), cancellationToken);
@@ -150,16 +144,10 @@ public static class DocumentSigningEndpoints
     public static async Task<IResult> CancelAsync(
         string documentId, HttpContext context, DocumentStore store, SignatureCollector collector, AuditJournal audit, ProblemTexts texts, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(context);
-        if (context.Items[SessionAuthenticationHandler.ContextItem] is not SessionContext session)
+        var (session, document, missing) = await CallersDocumentAsync(documentId, context, store, cancellationToken);
+        if (missing is not null)
         {
-            return ProblemResult.For(SignedInstructionReader.UserSessionRequired);
-        }
-
-        var document = await store.FindForCallerAsync(documentId, context.User, cancellationToken);
-        if (document is null)
-        {
-            return ProblemResult.For(DocumentProblems.DocumentNotFound);
+            return missing;
         }
 
         if (document.UserId != session.User.UserId && !session.User.IsAdmin)
@@ -179,6 +167,20 @@ public static class DocumentSigningEndpoints
             CorrelationId = context.TraceIdentifier,
         }, cancellationToken);
         return TypedResults.Ok(DocumentResponse.Of(document, texts, ApiLanguages.Resolve(context.Request).Culture(), sheet));
+    }
+
+    /// <summary>The person in session and the document they name, when it is their customer's and within their powers; else the problem.</summary>
+    private static async Task<(SessionContext Session, Document Document, ProblemResult? Problem)> CallersDocumentAsync(
+        string documentId, HttpContext context, DocumentStore store, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        if (context.Items[SessionAuthenticationHandler.ContextItem] is not SessionContext session)
+        {
+            return (null!, null!, ProblemResult.For(SignedInstructionReader.UserSessionRequired));
+        }
+
+        var document = await store.FindForCallerAsync(documentId, context.User, cancellationToken);
+        return document is null ? (session, null!, ProblemResult.For(DocumentProblems.DocumentNotFound)) : (session, document, null);
     }
 
     /// <summary>The documents awaiting a signature the caller may give: on accounts they may sign, not yet signed by them, in a group still missing.</summary>

@@ -29,12 +29,13 @@ public sealed class SignatureCollector(
         ArgumentNullException.ThrowIfNull(caller);
         ArgumentNullException.ThrowIfNull(message);
         var now = time.GetUtcNow();
+        var cmsHash = DocumentArchive.Sha256(cms);
         if (await store.GetSheetAsync(document.DocumentId, cancellationToken) is not { } read)
         {
             return (null, ProblemResult.For(DocumentProblems.NotAwaitingSignatures));
         }
 
-        if (read.Sheet.Stage != SheetStages.Collecting && !read.Sheet.Counted.Any(c => c.CmsSha256 == DocumentArchive.Sha256(cms)))
+        if (read.Sheet.Stage != SheetStages.Collecting && !read.Sheet.Counted.Any(c => c.CmsSha256 == cmsHash))
         {
             return (null, Closed(read.Sheet, now));
         }
@@ -57,100 +58,57 @@ public sealed class SignatureCollector(
             return (null, problem);
         }
 
-        var cmsHash = DocumentArchive.Sha256(cms);
-        for (var round = 0; round < MaxRounds; round++)
+        var (after, refused, _) = await DecideAsync(document.CustomerId, document.DocumentId, async (sheet, at) =>
         {
-            if (await store.GetSheetAsync(document.DocumentId, cancellationToken) is not { } current)
-            {
-                return (null, ProblemResult.For(DocumentProblems.NotAwaitingSignatures));
-            }
-
-            var (sheet, etag) = current;
             if (signers!.All(s => sheet.Counted.Any(c => c.UserId == s.User.UserId && c.CmsSha256 == cmsHash)))
             {
-                return (sheet, null); // this very CMS counted already: a retry whose first answer was lost
+                return Decision.Keep; // this very CMS counted already: a retry whose first answer was lost
             }
 
-            if (Closed(sheet, now) is { } closed)
+            if (Closed(sheet, at) is { } closed)
             {
-                return (null, closed);
+                return Decision.Refuse(closed);
             }
 
             if (signers!.Any(s => sheet.Counted.Any(c => c.UserId == s.User.UserId)))
             {
-                return (null, ProblemResult.For(DocumentProblems.AlreadySigned));
+                return Decision.Refuse(ProblemResult.For(DocumentProblems.AlreadySigned));
             }
 
             var card = await cards.GetAsync(document.CustomerId, sheet.PayerIban, [.. signers!.Select(s => s.User.UserId)], cancellationToken);
             var added = new List<DocumentSignature>();
             foreach (var (user, facts) in signers!)
             {
-                var entry = card?.Card.ActiveSigner(user.UserId, now);
-                if (card is not null && entry is null)
+                var entry = card?.Card.ActiveSigner(user.UserId, at);
+                if (card is not null && (entry is null || !card.SignerETags.ContainsKey(user.UserId)))
                 {
-                    return (null, ProblemResult.For(new ApiProblem(DocumentProblems.NotOnSpecimenCard) { DetailArguments = [user.UserId] }));
+                    return Decision.Refuse(ProblemResult.For(new ApiProblem(DocumentProblems.NotOnSpecimenCard) { DetailArguments = [user.UserId] }));
                 }
 
-                added.Add(new DocumentSignature(sheet.Signatures.Count + added.Count + 1, user.UserId, entry?.Group, now, facts, cmsHash));
+                added.Add(new DocumentSignature(sheet.Signatures.Count + added.Count + 1, user.UserId, entry?.Group, at, facts, cmsHash));
             }
 
-            var next = await JudgeAsync(sheet with { Signatures = [.. sheet.Signatures, .. added] }, card?.Card, now, cancellationToken);
-            var writes = new List<TableTransactionAction>
-            {
-                new(TableTransactionActionType.UpdateReplace, SignatureRows.SheetEntity(document.CustomerId, next), etag),
-                new(TableTransactionActionType.Add, SignatureRows.SignatureEntity(document.CustomerId, document.DocumentId, added[0].Number, cms)),
-            };
+            var next = await JudgeAsync(sheet with { Signatures = [.. sheet.Signatures, .. added] }, card?.Card, at, cancellationToken);
+            List<TableTransactionAction> writes = [new(TableTransactionActionType.Add, SignatureRows.SignatureEntity(document.CustomerId, document.DocumentId, added[0].Number, cms))];
             if (card is not null)
             {
-                writes.AddRange(signers!.Select(s => SpecimenCardStore.Unchanged(document.CustomerId, sheet.PayerIban, s.User.UserId, card.SignerETags[s.User.UserId], now)));
+                // Each signer's card row unchanged since read: a power ended meanwhile makes this commit fail, and the next round refuses.
+                writes.AddRange(signers!.Select(s => SpecimenCardStore.Unchanged(document.CustomerId, sheet.PayerIban, s.User.UserId, card.SignerETags[s.User.UserId], at)));
             }
 
-            switch (await engine.RaiseEventAsync(DocumentStore.Location(document.DocumentId), Event, Change(), writes, cancellationToken))
-            {
-                case EventDelivery.Delivered:
-                    return (next, null);
-                case EventDelivery.InstanceFinished:
-                    return (null, ProblemResult.For(DocumentProblems.NotAwaitingSignatures));
-                default:
-                    continue; // the sheet or a signer's card row changed since read: decide again on what is there now
-            }
-        }
-
-        throw new InvalidOperationException($"Document {document.DocumentId}: a signature could not be counted, the sheet kept changing.");
+            return Decision.Commit(next, writes);
+        }, cancellationToken);
+        return (after, refused);
     }
 
     /// <summary>Cancels a document not yet fully signed; the sheet after, or why not.</summary>
     public async Task<(SignatureSheet? Sheet, ProblemResult? Problem)> CancelAsync(Document document, string by, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(document);
-        for (var round = 0; round < MaxRounds; round++)
-        {
-            var now = time.GetUtcNow();
-            if (await store.GetSheetAsync(document.DocumentId, cancellationToken) is not { } current)
-            {
-                return (null, ProblemResult.For(DocumentProblems.NotAwaitingSignatures));
-            }
-
-            var (sheet, etag) = current;
-            if (Closed(sheet, now) is { } closed)
-            {
-                return (null, closed);
-            }
-
-            var next = sheet with { Stage = SheetStages.Cancelled, ClosedAt = now, ClosedBy = by };
-            var writes = new List<TableTransactionAction> { new(TableTransactionActionType.UpdateReplace, SignatureRows.SheetEntity(document.CustomerId, next), etag) };
-            switch (await engine.RaiseEventAsync(DocumentStore.Location(document.DocumentId), Event, Change(), writes, cancellationToken))
-            {
-                case EventDelivery.Delivered:
-                    return (next, null);
-                case EventDelivery.InstanceFinished:
-                    return (null, ProblemResult.For(DocumentProblems.NotAwaitingSignatures));
-                default:
-                    continue;
-            }
-        }
-
-        throw new InvalidOperationException($"Document {document.DocumentId}: could not be cancelled, the sheet kept changing.");
+        var (after, refused, _) = await DecideAsync(document.CustomerId, document.DocumentId, (sheet, at) => Task.FromResult(Closed(sheet, at) is { } closed
+            ? Decision.Refuse(closed)
+            : Decision.Commit(sheet with { Stage = SheetStages.Cancelled, ClosedAt = at, ClosedBy = by }, [])), cancellationToken);
+        return (after, refused);
     }
 
     /// <summary>
@@ -163,30 +121,18 @@ public sealed class SignatureCollector(
         var changed = 0;
         foreach (var (first, _) in await store.ListCollectingAsync(customerId, iban, cancellationToken))
         {
-            for (var round = 0; round < MaxRounds; round++)
+            var (_, _, committed) = await DecideAsync(customerId, first.DocumentId, async (sheet, at) =>
             {
-                var now = time.GetUtcNow();
-                if (await store.GetSheetAsync(first.DocumentId, cancellationToken) is not { Sheet.Stage: SheetStages.Collecting } current)
+                if (sheet.Stage != SheetStages.Collecting)
                 {
-                    break;
+                    return Decision.Keep;
                 }
 
-                var card = (await cards.GetAsync(customerId, iban, null, cancellationToken))?.Card;
-                var next = await JudgeAsync(current.Sheet, card, now, cancellationToken);
-                if (next == current.Sheet || (next.Stage == current.Sheet.Stage && next.Missing.SequenceEqual(current.Sheet.Missing)
-                    && next.Signatures.SequenceEqual(current.Sheet.Signatures)))
-                {
-                    break;
-                }
-
-                var writes = new List<TableTransactionAction> { new(TableTransactionActionType.UpdateReplace, SignatureRows.SheetEntity(customerId, next), current.ETag) };
-                var delivery = await engine.RaiseEventAsync(DocumentStore.Location(first.DocumentId), Event, Change(), writes, cancellationToken);
-                if (delivery != EventDelivery.WritesConflicted)
-                {
-                    changed += delivery == EventDelivery.Delivered ? 1 : 0;
-                    break;
-                }
-            }
+                var next = await JudgeAsync(sheet, (await cards.GetAsync(customerId, iban, null, cancellationToken))?.Card, at, cancellationToken);
+                var same = next.Stage == sheet.Stage && next.Missing.SequenceEqual(sheet.Missing) && next.Signatures.SequenceEqual(sheet.Signatures);
+                return same ? Decision.Keep : Decision.Commit(next, []);
+            }, cancellationToken);
+            changed += committed ? 1 : 0;
         }
 
         return changed;
@@ -266,6 +212,53 @@ public sealed class SignatureCollector(
         }
 
         return (signers, null);
+    }
+
+    /// <summary>What a decision on the sheet as read comes to: keep it as it is, refuse, or commit the next sheet with writes of its own.</summary>
+    private sealed record Decision(SignatureSheet? Next, IReadOnlyList<TableTransactionAction> Writes, ProblemResult? Problem)
+    {
+        public static readonly Decision Keep = new(null, [], null);
+
+        public static Decision Refuse(ProblemResult problem) => new(null, [], problem);
+
+        public static Decision Commit(SignatureSheet next, IReadOnlyList<TableTransactionAction> writes) => new(next, writes, null);
+    }
+
+    /// <summary>
+    /// Reads the sheet, decides on it, and commits the decision (the sheet ETag-checked, with the decision's own writes)
+    /// in one transaction with the event that wakes the document's workflow; while the sheet (or a row the decision
+    /// checks) changes underneath, decides again on what is there now. The sheet after, or the problem; and whether it changed.
+    /// </summary>
+    private async Task<(SignatureSheet? Sheet, ProblemResult? Problem, bool Committed)> DecideAsync(
+        string customerId, string documentId, Func<SignatureSheet, DateTimeOffset, Task<Decision>> decide, CancellationToken cancellationToken)
+    {
+        for (var round = 0; round < MaxRounds; round++)
+        {
+            if (await store.GetSheetAsync(documentId, cancellationToken) is not { } current)
+            {
+                return (null, ProblemResult.For(DocumentProblems.NotAwaitingSignatures), false);
+            }
+
+            var decision = await decide(current.Sheet, time.GetUtcNow());
+            if (decision.Next is not { } next)
+            {
+                return decision.Problem is { } problem ? (null, problem, false) : (current.Sheet, null, false);
+            }
+
+            List<TableTransactionAction> writes =
+                [new(TableTransactionActionType.UpdateReplace, SignatureRows.SheetEntity(customerId, next), current.ETag), .. decision.Writes];
+            switch (await engine.RaiseEventAsync(DocumentStore.Location(documentId), Event, Change(), writes, cancellationToken))
+            {
+                case EventDelivery.Delivered:
+                    return (next, null, true);
+                case EventDelivery.InstanceFinished:
+                    return (null, ProblemResult.For(DocumentProblems.NotAwaitingSignatures), false);
+                default:
+                    continue; // the sheet or a row the decision checked changed since read
+            }
+        }
+
+        throw new InvalidOperationException($"Document {documentId}: the signature sheet kept changing; no decision could be committed.");
     }
 
     private static ProblemResult? Closed(SignatureSheet sheet, DateTimeOffset now) => sheet.Stage switch

@@ -37,11 +37,19 @@ internal sealed class InstanceTimers(TimeProvider time, TimeSpan lease, Workflow
             return;
         }
 
-        var timer = time.CreateTimer(_ =>
+        // A clock may move on another thread and fire the timer before it is filed here: each timer removes only itself,
+        // and one that fired before it was filed is taken out again at once (else this process's sweeps would skip the
+        // instance for good, thinking it timed it).
+        ITimer? timer = null;
+        var fired = 0;
+        timer = time.CreateTimer(_ =>
         {
+            Volatile.Write(ref fired, 1);
             Fire(instanceId, location);
-            _timers.TryRemove(instanceId, out var fired);
-            fired?.Dispose();
+            if (Volatile.Read(ref timer) is { } self && _timers.TryRemove(KeyValuePair.Create(instanceId, self)))
+            {
+                self.Dispose();
+            }
         }, null, delay, Timeout.InfiniteTimeSpan);
         if (_timers.TryRemove(instanceId, out var previous))
         {
@@ -49,6 +57,10 @@ internal sealed class InstanceTimers(TimeProvider time, TimeSpan lease, Workflow
         }
 
         _timers[instanceId] = timer;
+        if (Volatile.Read(ref fired) == 1 && _timers.TryRemove(KeyValuePair.Create(instanceId, timer)))
+        {
+            timer.Dispose();
+        }
     }
 
     /// <summary>

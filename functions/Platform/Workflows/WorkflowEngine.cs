@@ -186,12 +186,25 @@ public sealed class WorkflowEngine
             catch (TableTransactionFailedException ex) when (ex.Status is 409 or 412 or 404)
             {
                 // The instance or one of the caller's rows changed since read (storage does not always say which action
-                // failed): nothing was written, and the caller decides again on what is there now.
+                // failed): nothing was written this time, and the caller decides again on what is there now. The change
+                // may be this very delivery, landed on an earlier try whose answer was lost: an instance waiting with
+                // the event pending is woken, as the lost answer would have done.
+                await WakeAsync(location, eventName, cancellationToken);
                 return EventDelivery.WritesConflicted;
             }
         }
 
         throw new InvalidOperationException($"Could not deliver '{eventName}' to '{location.RowKey}': too much contention.");
+    }
+
+    /// <summary>Runs an instance here that waits for <paramref name="eventName"/> while it is already pending (a delivery whose answer was lost).</summary>
+    private async Task WakeAsync(WorkflowLocation location, string eventName, CancellationToken cancellationToken)
+    {
+        if (await LoadAsync(location, cancellationToken) is { Status: WorkflowStatus.Waiting, Wait: WaitKind.Event } instance
+            && instance.EventName == eventName && instance.PendingEvents.ContainsKey(eventName))
+        {
+            _queue.Enqueue((runner, ct) => runner.RunSafelyAsync(instance, ct));
+        }
     }
 
     /// <summary>Faulted instances (W6), oldest first by id, with a continuation token.</summary>

@@ -71,11 +71,7 @@ internal sealed partial class WorkflowRunner
                 // A retried request meets its own first attempt's change as a conflict: was the write ours after all?
                 if (await LandedAsync(next, cancellationToken) is not { } stored)
                 {
-                    if (next.IndexKey != oldKey)
-                    {
-                        await _index.DeleteAsync(next.InstanceId, next.IndexKey, cancellationToken);
-                    }
-
+                    await TakeBackEntryAsync(next, oldKey, cancellationToken);
                     LogLostRace(_logger, next.InstanceId);
                     return null;
                 }
@@ -95,11 +91,7 @@ internal sealed partial class WorkflowRunner
             }
             catch (Exception ex) when (IsRejection(ex))
             {
-                if (next.IndexKey != oldKey)
-                {
-                    await _index.DeleteAsync(next.InstanceId, next.IndexKey, cancellationToken);
-                }
-
+                await TakeBackEntryAsync(next, oldKey, cancellationToken);
                 throw new StepWriteRejectedException($"Storage refused the step's writes: {ex.Message}", ex);
             }
 
@@ -120,6 +112,20 @@ internal sealed partial class WorkflowRunner
         }
 
         return next;
+    }
+
+    /// <summary>
+    /// A transition that did not commit takes back the due entry it wrote for itself, unless the instance as stored now
+    /// has that very entry as its own: two workers running one step reach the same due time (a window's end, the next
+    /// opening), and the loser must not delete the winner's only entry, or the instance would wait for ever.
+    /// </summary>
+    private async Task TakeBackEntryAsync(InstanceRecord next, string oldKey, CancellationToken cancellationToken)
+    {
+        if (next.IndexKey != oldKey
+            && (await InstanceRecord.ReadAsync(_storage, next.Location, cancellationToken))?.IndexKey != next.IndexKey)
+        {
+            await _index.DeleteAsync(next.InstanceId, next.IndexKey, cancellationToken);
+        }
     }
 
     /// <summary>

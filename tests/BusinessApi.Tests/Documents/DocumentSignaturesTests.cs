@@ -432,9 +432,19 @@ public sealed class DocumentSignatureWindowTests(PaymentAppFixture fixture) : IC
         Assert.Equal(HttpStatusCode.Forbidden, expired.StatusCode);
 
         Assert.Equal(HttpStatusCode.Accepted, (await DocumentSignaturesTests.SignAsync(head.Software, id, Kit.Detached(content, head))).StatusCode);
-        Kit.App.Time.Advance(TimeSpan.FromDays(9)); // past the 10-day window from the draft's receipt
-        await Kit.App.Services.GetRequiredService<BusinessApi.Platform.Workflows.WorkflowSweeper>().SweepOnceAsync(CancellationToken.None);
-        var done = await Eventually.GetAsync(() => payer.DocumentAsync(id), d => d.GetProperty("status").GetString() == "cancelled");
+        Kit.App.Time.Advance(TimeSpan.FromDays(7)); // day 9 of the 10-day window from the draft's receipt
+        Assert.Equal("awaitingSignatures", (await payer.DocumentAsync(id)).GetProperty("status").GetString());
+        Kit.App.Time.Advance(TimeSpan.FromDays(1)); // past the window's end
+        var done = await Eventually.GetAsync(async () =>
+        {
+            Kit.App.Time.Advance(TimeSpan.FromMinutes(1)); // a lease at a time, with a sweep, wherever the last step left the instance
+            await Kit.App.Services.GetRequiredService<WorkflowSweeper>().SweepOnceAsync(CancellationToken.None);
+            return await payer.DocumentAsync(id);
+        }, d => d.GetProperty("status").GetString() == "cancelled", TimeSpan.FromSeconds(60), "the window's end",
+            describe: d => string.Join(" ; ", Azurite.Table(Kit.App.TablePrefix, "WorkflowDue").Query<Azure.Data.Tables.TableEntity>().Where(e => e.RowKey.Contains(id, StringComparison.Ordinal))
+                .Select(e => e.PartitionKey + "/" + e.RowKey + " claimed " + e.GetDateTimeOffset("ClaimedUntil") + " for " + e.GetInt64("ForVersion")))
+                + " || now " + Kit.App.Time.GetUtcNow().ToString("O") + " || " + JsonSerializer.Serialize(Kit.App.Services.GetRequiredService<WorkflowEngine>().GetAsync(BusinessApi.Documents.DocumentStore.Location(id)).GetAwaiter().GetResult()));
+        Assert.True(done.GetProperty("statusHistory").EnumerateArray().Last().GetProperty("at").GetDateTimeOffset() >= done.GetProperty("signing").GetProperty("windowEndsAt").GetDateTimeOffset());
         Assert.Equal("signature_window_expired", done.GetProperty("reasonCode").GetString());
     }
 
