@@ -58,19 +58,8 @@ public sealed class DocumentIntake(
             return replay;
         }
 
-        var receivedAt = time.GetUtcNow();
-        var deadlines = ExecutionDeadlines.For(await calendars.GetAsync(cancellationToken), receivedAt);
-        var document = new Document(DocumentIds.New(request.CustomerId, receivedAt), request.CustomerId, PaymentOrder.Type, DocumentStatus.AwaitingSignatures,
-            receivedAt, deadlines.OperationalDate)
-        {
-            UserId = request.UserId,
-            ClientId = request.ClientId,
-            RefusalDeadline = deadlines.RefusalDeadline,
-            DeemedExecutedAt = deadlines.DeemedExecutedAt,
-            CmsSha256 = requestHash,
-            StatusHistory = [new DocumentStatusChange(DocumentStatus.AwaitingSignatures, receivedAt)],
-            SignatureWindowEndsAt = receivedAt.AddDays(options.Value.SignatureWindowDays),
-        };
+        var document = await NewAsync(request.CustomerId, request.UserId, request.ClientId, DocumentStatus.AwaitingSignatures, requestHash, cancellationToken);
+        document = document with { SignatureWindowEndsAt = document.ReceivedAt.AddDays(options.Value.SignatureWindowDays) };
         var customer = await customers.GetCachedAsync(request.CustomerId, cancellationToken);
         var (order, errors) = await validation.ValidateAsync(document, request.Content, customer?.Bin, cancellationToken);
         if (order is null)
@@ -99,6 +88,22 @@ public sealed class DocumentIntake(
             ?? throw new InvalidOperationException("A draft's intake collided with rows that are not its Idempotency-Key's.");
     }
 
+    /// <summary>A document received now from the caller, in its first status, with the deadlines its receipt sets .</summary>
+    private async Task<Document> NewAsync(string customerId, string userId, string clientId, DocumentStatus status, string requestHash, CancellationToken cancellationToken)
+    {
+        var receivedAt = time.GetUtcNow();
+        var deadlines = ExecutionDeadlines.For(await calendars.GetAsync(cancellationToken), receivedAt);
+        return new Document(DocumentIds.New(customerId, receivedAt), customerId, PaymentOrder.Type, status, receivedAt, deadlines.OperationalDate)
+        {
+            UserId = userId,
+            ClientId = clientId,
+            RefusalDeadline = deadlines.RefusalDeadline,
+            DeemedExecutedAt = deadlines.DeemedExecutedAt,
+            CmsSha256 = requestHash,
+            StatusHistory = [new DocumentStatusChange(status, receivedAt)],
+        };
+    }
+
     /// <summary>The first answer for a key used before (or 422 when it was used for another request); null for a new key.</summary>
     private async Task<IntakeResult?> ReplayAsync(string customerId, string keyHash, string requestHash, CancellationToken cancellationToken)
     {
@@ -122,17 +127,7 @@ public sealed class DocumentIntake(
         var keyHash = DocumentStore.KeyHash(request.UserId, request.ClientId, request.IdempotencyKey); // per caller: another user's key is another key
         var requestHash = DocumentArchive.Sha256(request.Cms);
         var signatureHash = SignedInstructions.Fingerprint(request.Envelope, request.Cms);
-        var receivedAt = time.GetUtcNow();
-        var deadlines = ExecutionDeadlines.For(await calendars.GetAsync(cancellationToken), receivedAt);
-        var document = new Document(DocumentIds.New(request.CustomerId, receivedAt), request.CustomerId, PaymentOrder.Type, DocumentStatus.Received, receivedAt, deadlines.OperationalDate)
-        {
-            UserId = request.UserId,
-            ClientId = request.ClientId,
-            RefusalDeadline = deadlines.RefusalDeadline,
-            DeemedExecutedAt = deadlines.DeemedExecutedAt,
-            CmsSha256 = requestHash,
-            StatusHistory = [new DocumentStatusChange(DocumentStatus.Received, receivedAt)],
-        };
+        var document = await NewAsync(request.CustomerId, request.UserId, request.ClientId, DocumentStatus.Received, requestHash, cancellationToken);
 
         if (await engine.StartAsync(workflow, DocumentStore.Location(document.DocumentId), document.DocumentId, document,
             DocumentStore.IntakeRows(document, request.Cms, keyHash, requestHash, signatureHash), new FirstStepInput(request.Cms), cancellationToken))
