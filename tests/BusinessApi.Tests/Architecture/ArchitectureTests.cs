@@ -24,7 +24,7 @@ public sealed class ArchitectureTests
     {
         // The checks are only as good as what the graph sees: an async handler's body lives in a compiler-made type.
         Assert.Contains(("BusinessApi.Documents.DocumentEndpoints", "SubmitAsync"), App.Value.Handlers);
-        Assert.Contains(App.Value.Uses, u => u is { From: "BusinessApi.Documents.DocumentIntake", Method: "TakeAsync", To: "BusinessApi.Documents.ExecutionDeadlines", Member: "For" });
+        Assert.Contains(App.Value.Uses, u => u is { From: "BusinessApi.Documents.DocumentIntake", Method: "NewAsync", To: "BusinessApi.Documents.ExecutionDeadlines", Member: "For" });
     }
 
     [Fact]
