@@ -68,6 +68,7 @@ public sealed class ReplayTests : IClassFixture<PaymentAppFixture>
         using var payer = await App.PayerAsync(Pki, funds: 1_000m);
         var order = payer.Order(100m);
         var first = await payer.SubmitSignedAsync(payer.SignOrder(order));
+        await Eventually.GetAsync(() => payer.DocumentAsync(first), d => d.GetProperty("status").GetString() != "received"); // it holds the number
         var copy = await payer.SubmitSignedAsync(SignAgain(payer, order, 1)); // a fresh signature over the same order: new bytes
 
         var refused = await payer.FinishedAsync(copy);
