@@ -90,12 +90,22 @@ public sealed record StatementEntryResponse(
     string? Reference,
     DateOnly? ValueDate)
 {
+    /// <summary>The payment purpose code (КНП) of the operation.</summary>
+    public string? PurposeCode { get; init; }
+
+    /// <summary>The number of the document the entry comes from, as its customer gave it.</summary>
+    public string? DocumentNumber { get; init; }
+
     public static StatementEntryResponse From(LedgerEntry entry, Currency currency)
     {
         ArgumentNullException.ThrowIfNull(entry);
         return new(entry.Sequence, entry.Day, entry.BookedAt, entry.Amount < 0 ? EntryDirection.Debit : EntryDirection.Credit,
             AmountText.Format(Math.Abs(entry.Amount), currency), AmountText.Format(entry.BalanceAfter, currency),
-            entry.TransactionId, entry.Kind, entry.Counterparty, entry.Purpose, entry.DocumentId, entry.Reference, entry.ValueDate);
+            entry.TransactionId, entry.Kind, entry.Counterparty, entry.Purpose, entry.DocumentId, entry.Reference, entry.ValueDate)
+        {
+            PurposeCode = entry.PurposeCode,
+            DocumentNumber = entry.DocumentNumber,
+        };
     }
 }
 

@@ -22,6 +22,8 @@ public static class AccountsExtensions
         services.AddSingleton<Ledger.Ledger>();
         services.AddSingleton<LedgerReports>();
         services.AddSingleton<AccountDirectory>();
+        services.AddStorageTable(ExchangeRateStore.TableName);
+        services.AddSingleton<ExchangeRateStore>();
         services.AddScheduledJob<LedgerOutboxSweep>();
         services.AddSingleton(new ProblemTextResources(new System.Resources.ResourceManager(
             "BusinessApi.Accounts.Resources.AccountTexts", typeof(AccountsExtensions).Assembly)));
@@ -44,10 +46,26 @@ public static class AccountsExtensions
         api.MapGet("/accounts/{iban}/statement", InformationServices.GetStatementAsync)
             .RequireCustomerScope(CustomerAccess.StatementsRead)
             .WithName("GetStatement").WithTags("Information services")
-            .WithSummary("Statement for local days from..to: opening and closing balance, totals, entries (paged).")
+            .WithSummary("Statement for local days from..to: opening and closing balance, totals, entries (paged JSON), or the whole period as a file: format=mt940 (SWIFT, ASCII), camt053 (ISO 20022 camt.053.001.08), 1c (1CClientBankExchange, Windows-1251).")
+            .Produces<string>(StatusCodes.Status200OK, "application/xml", "text/plain")
             .ProducesValidationProblem().ProducesProblem(StatusCodes.Status404NotFound);
 
+        api.MapGet("/exchange-rates", ExchangeRateEndpoints.GetAsync)
+            .WithName("GetExchangeRates").WithTags("Currency")
+            .WithSummary("The bank's buy and sell rates (KZT per unit) of a date, today's by default: the newest published version (R-34).")
+            .ProducesProblem(StatusCodes.Status404NotFound);
+
         // The bank's side.
+        ops.MapPut("/exchange-rates/{date}", ExchangeRateEndpoints.PublishAsync)
+            .RequireOperatorRole(OperatorRoles.Payments)
+            .RequireFourEyes("exchange_rates.publish")
+            .WithName("PublishExchangeRates").WithTags("Currency")
+            .WithSummary("Publish a date's rates as a new version; earlier versions stay as they were (a correction is journaled beside what it replaces).")
+            .ProducesValidationProblem();
+        ops.MapGet("/exchange-rates/{date}/versions", ExchangeRateEndpoints.ListVersionsAsync)
+            .WithName("ListExchangeRateVersions").WithTags("Currency")
+            .WithSummary("Every published version of a date's rates, oldest first.")
+            .ProducesProblem(StatusCodes.Status404NotFound);
         ops.MapPost("/customers/{customerId}/accounts", OpenAccount.HandleAsync)
             .RequireOperatorRole(OperatorRoles.Customers)
             .WithIdempotency(required: false)

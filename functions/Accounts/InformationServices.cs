@@ -1,5 +1,6 @@
 using System.Security.Claims;
 using BusinessApi.Accounts.Ledger;
+using BusinessApi.Accounts.Statements;
 using BusinessApi.Calendar;
 using BusinessApi.Customers;
 using BusinessApi.Platform.Http;
@@ -39,33 +40,75 @@ public static class InformationServices
             : ProblemResult.For(new ApiProblem(PlatformProblems.NotFound));
     }
 
-    /// <summary><c>GET /api/v1/accounts/{iban}/statement?from&amp;to&amp;pageSize&amp;continuation</c>.</summary>
-    public static async Task<Results<Ok<StatementResponse>, ProblemResult>> GetStatementAsync(
+    /// <summary>
+    /// <c>GET /api/v1/accounts/{iban}/statement?from&amp;to&amp;format&amp;pageSize&amp;continuation</c>: paged JSON by default; with
+    /// <c>format=mt940|camt053|1c</c> the whole period as one file, streamed (paging does not apply).
+    /// </summary>
+    public static async Task<Results<Ok<StatementResponse>, StatementFileResult, ProblemResult>> GetStatementAsync(
         string iban,
         DateOnly? from,
         DateOnly? to,
+        string? format,
         int? pageSize,
         string? continuation,
         ClaimsPrincipal user,
         AccountDirectory accounts,
         LedgerReports reports,
+        CustomerStore customers,
+        Microsoft.Extensions.Options.IOptions<BankOptions> bank,
+        TimeProvider time,
         CancellationToken cancellationToken)
     {
-        if (CheckStatementQuery(iban, from, to, pageSize, continuation, out var parsed, out var page) is { } invalid)
+        if (CheckStatementQuery(iban, from, to, pageSize, continuation, out var parsed, out var page, format) is { } invalid)
         {
             return invalid;
         }
 
         var state = await accounts.FindForCallerAsync(parsed, user, cancellationToken);
-        return state is null
-            ? ProblemResult.For(new ApiProblem(PlatformProblems.NotFound))
-            : await StatementAsync(state, from!.Value, to!.Value, page, reports, cancellationToken);
+        if (state is null)
+        {
+            return ProblemResult.For(new ApiProblem(PlatformProblems.NotFound));
+        }
+
+        if (StatementFormats.Writer(format) is { } writer)
+        {
+            return await FileAsync(writer, state, from!.Value, to!.Value, reports, customers, bank.Value, time, cancellationToken);
+        }
+
+        return (await StatementAsync(state, from!.Value, to!.Value, page, reports, cancellationToken)).Result switch
+        {
+            Ok<StatementResponse> ok => ok,
+            ProblemResult problem => problem,
+            var other => throw new InvalidOperationException($"Unexpected statement result {other}."),
+        };
+    }
+
+    /// <summary>A statement file: the period's figures first, then the entries streamed up to the last one those figures count.</summary>
+    internal static async Task<Results<Ok<StatementResponse>, StatementFileResult, ProblemResult>> FileAsync(
+        IStatementWriter writer, AccountState state, DateOnly from, DateOnly to, LedgerReports reports, CustomerStore customers, BankOptions bank,
+        TimeProvider time, CancellationToken cancellationToken)
+    {
+        var figures = await reports.ReadStatementAsync(state.Id, from, to, null, 1, cancellationToken);
+        if (figures is null)
+        {
+            return ProblemResult.For(new ApiProblem(PlatformProblems.NotFound));
+        }
+
+        var owner = state.CustomerId is { } customerId ? await customers.GetCachedAsync(customerId, cancellationToken) : null;
+        var header = new StatementHeader(state.Iban ?? state.Id.Value, state.Currency, owner?.Name ?? bank.Name, owner?.Bin ?? "", bank.Bic, bank.Name,
+            from, to, figures.OpeningBalance, figures.ClosingBalance, figures.TotalDebits, figures.TotalCredits, figures.EntryCount ?? 0, time.GetUtcNow());
+        return new StatementFileResult(writer, header, state.Id, figures.LastSequence, reports);
     }
 
     internal static ProblemResult? CheckStatementQuery(
-        string? iban, DateOnly? from, DateOnly? to, int? pageSize, string? continuation, out Iban parsed, out (int Size, string? Token) page)
+        string? iban, DateOnly? from, DateOnly? to, int? pageSize, string? continuation, out Iban parsed, out (int Size, string? Token) page, string? format = null)
     {
         var errors = new ValidationErrors();
+        if (format is not null && !StatementFormats.All.Contains(format))
+        {
+            errors.Add("format", "statement_format_unknown", string.Join(", ", StatementFormats.All));
+        }
+
         parsed = default;
         if (iban is not null && !Iban.TryParse(iban, out parsed))
         {

@@ -50,9 +50,12 @@ public static class RefusalReasons
     /// <summary>A document not fully signed within Documents:SignatureWindowDays.</summary>
     public const string SignatureWindowExpired = "signature_window_expired";
 
+    /// <summary>A conversion whose operation date has no published rates: never converted at a guessed rate.</summary>
+    public const string RateUnavailable = "rate_unavailable";
+
     public static readonly IReadOnlyList<string> All =
         [InsufficientFunds, InvalidDocument, AccountRestricted, AuthenticationFailed, CredentialsCompromised, Aml, ServiceSuspended, ServiceTerminated,
-            CancelledByCustomer, SignatureWindowExpired];
+            CancelledByCustomer, SignatureWindowExpired, RateUnavailable];
 }
 
 /// <summary>What a document is waiting for while it is <c>processing</c>.</summary>
@@ -114,6 +117,23 @@ public sealed record DocumentSummary(
     /// <summary>The budget classification code (КБК) of a payment to the budget, as signed.</summary>
     public string? Kbk { get; init; }
 
+    /// <summary>A conversion order's two sides: the currencies as signed, and the amounts and rate once executed.</summary>
+    public ConversionSummary? Conversion { get; init; }
+
+    /// <summary>The summary of any signed order; a conversion names the customer on both sides and the bank as both banks.</summary>
+    public static DocumentSummary Of(ISignedOrder order, string bankCode, string bankBic) => order switch
+    {
+        PaymentOrder payment => Of(payment, payment.BeneficiaryIban.BankCode == bankCode),
+        ConversionOrder c => new(c.Number, c.Date, c.Amount, c.AmountCurrency.ToString(), c.DebitIban, c.OwnerName ?? "", c.OwnerIdn ?? "", c.CreditIban,
+            bankBic, c.PurposeCode, c.Purpose, c.Date, PaymentRoutes.Internal)
+        {
+            PayerName = c.OwnerName,
+            PayerIdn = c.OwnerIdn,
+            Conversion = new ConversionSummary(c.DebitCurrency.ToString(), c.CreditCurrency.ToString()),
+        },
+        _ => throw new ArgumentOutOfRangeException(nameof(order), order?.Type, "Unknown kind of order."),
+    };
+
     public static DocumentSummary Of(PaymentOrder order, bool internalBeneficiary)
     {
         ArgumentNullException.ThrowIfNull(order);
@@ -126,6 +146,27 @@ public sealed record DocumentSummary(
             Kbk = order.Kbk,
         };
     }
+}
+
+/// <summary>
+/// A conversion's two sides. <c>amount</c>/<c>currency</c> of the summary is the side the customer fixed; the other is
+/// computed at execution at the bank's rate of the operation date (<see cref="RateDate"/>, version <see cref="RateVersion"/>).
+/// <see cref="Rate"/> is credit units per debit unit, shown to 6 decimal places; the amounts are computed from the
+/// published buy and sell rates exactly and rounded once.
+/// </summary>
+public sealed record ConversionSummary(string DebitCurrency, string CreditCurrency)
+{
+    [JsonConverter(typeof(MinorUnitsAmountConverter))]
+    public decimal? DebitAmount { get; init; }
+
+    [JsonConverter(typeof(MinorUnitsAmountConverter))]
+    public decimal? CreditAmount { get; init; }
+
+    public decimal? Rate { get; init; }
+
+    public DateOnly? RateDate { get; init; }
+
+    public int? RateVersion { get; init; }
 }
 
 /// <summary>

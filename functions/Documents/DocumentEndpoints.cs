@@ -323,6 +323,9 @@ public sealed record DocumentResponse(
     /// <summary>When the account's signature rule was met: operational-day timing counts from here.</summary>
     public DateTimeOffset? SignedAt { get; init; }
 
+    /// <summary>A conversion order as signed (<c>payerIban</c> debited, <c>beneficiaryIban</c> credited) and, once executed, its two amounts and rate (<c>conversion</c>).</summary>
+    public DocumentSummary? ConversionOrder { get; init; }
+
     public static DocumentResponse Of(Document document, ProblemTexts texts, CultureInfo culture, SignatureSheet? sheet)
     {
         ArgumentNullException.ThrowIfNull(document);
@@ -349,7 +352,7 @@ public sealed record DocumentResponse(
             document.RefusalDeadline, document.DeemedExecutedAt, last?.ReasonCode, last?.Failure, last?.Reason,
             [.. document.Errors.Select(e => new FieldErrorResponse(e.Field, e.Code, texts.Format("field." + e.Code, culture, [.. e.Arguments], e.Code)!))],
             document.WaitingFor, !document.IsTerminal && document.OverdueSince is not null, document.OverdueSince,
-            document.Summary,
+            document.Type == Documents.ConversionOrder.Type ? null : document.Summary,
             document.Signer is { } s ? SignerResponse.Of(s) : null,
             document.TransactionId, document.CmsSha256, document.ArchiveSha256, document.ReceiptSha256, document.UserId, document.ClientId)
         {
@@ -360,6 +363,7 @@ public sealed record DocumentResponse(
                     : document.Status == DocumentStatus.Cancelled ? SheetStages.Cancelled : SheetStages.Complete, [], until, document.SignedAt)
                 : null,
             SignedAt = document.SignedAt,
+            ConversionOrder = document.Type == Documents.ConversionOrder.Type ? document.Summary : null,
         };
     }
 

@@ -61,20 +61,20 @@ public sealed class DocumentIntake(
         var document = await NewAsync(request.CustomerId, request.UserId, request.ClientId, DocumentStatus.AwaitingSignatures, requestHash, cancellationToken);
         document = document with { SignatureWindowEndsAt = document.ReceivedAt.AddDays(options.Value.SignatureWindowDays) };
         var customer = await customers.GetCachedAsync(request.CustomerId, cancellationToken);
-        var (order, errors) = await validation.ValidateAsync(document, request.Content, customer?.Bin, cancellationToken);
+        var (order, errors) = await validation.ValidateAsync(document, request.Content, customer, cancellationToken);
         if (order is null)
         {
             return new IntakeResult.Invalid(errors);
         }
 
-        if (!request.MayUseAccount(order.Payer.Iban!))
+        if (!request.MayUseAccount(order.DebitIban))
         {
             return new IntakeResult.AccountNotAllowed();
         }
 
-        document = document with { Summary = DocumentSummary.Of(order, order.BeneficiaryIban.BankCode == bank.Value.IbanCode) };
-        var card = await cards.GetAsync(request.CustomerId, order.Payer.Iban!, null, cancellationToken);
-        var sheet = new SignatureSheet(document.DocumentId, order.Payer.Iban!, SheetStages.Collecting, document.SignatureWindowEndsAt!.Value, [])
+        document = document with { Type = order.Type, Summary = DocumentSummary.Of(order, bank.Value.IbanCode, bank.Value.Bic) };
+        var card = await cards.GetAsync(request.CustomerId, order.DebitIban, null, cancellationToken);
+        var sheet = new SignatureSheet(document.DocumentId, order.DebitIban, SheetStages.Collecting, document.SignatureWindowEndsAt!.Value, [])
         {
             Missing = SignatureSheet.MissingUnder(card?.Card, []),
         };

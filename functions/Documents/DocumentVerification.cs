@@ -11,7 +11,7 @@ namespace BusinessApi.Documents;
 public abstract record Verdict(SignatureFacts? Signer)
 {
     /// <summary>Identified, authenticated and well formed: the order may be executed.</summary>
-    public sealed record Accepted(PaymentOrder Order, SignatureFacts Facts) : Verdict(Facts)
+    public sealed record Accepted(ISignedOrder Order, SignatureFacts Facts) : Verdict(Facts)
     {
         /// <summary>The signed content (the order's JSON), kept when more signatures are needed over it.</summary>
         public byte[] Content { get; init; } = [];
@@ -77,20 +77,20 @@ public sealed class DocumentVerification(
             return Refuse(RefusalReasons.CredentialsCompromised, SignatureFailures.CredentialsCompromised, facts);
         }
 
-        var (order, errors) = await validation.ValidateAsync(document, check.Content!, customer?.Bin, cancellationToken);
+        var (order, errors) = await validation.ValidateAsync(document, check.Content!, customer, cancellationToken);
         if (order is null)
         {
             return new Verdict.Refused(RefusalReasons.InvalidDocument, errors[0].Code, errors, facts);
         }
 
-        if (!user!.MaySignAt(order.Payer.Iban!, document.ReceivedAt))
+        if (!user!.MaySignAt(order.DebitIban, document.ReceivedAt))
         {
             return Refuse(RefusalReasons.AuthenticationFailed, SignatureFailures.NoSigningAuthority, facts);
         }
 
         // One payment order per payer account, number and date while it lives: a second one (a re-signed copy
         // included) is refused, never executed twice. Claimed before any effect, so a lost race moves no money.
-        if (await store.ClaimNumberAsync(document, order.Payer.Iban!, order.Date, order.Number, cancellationToken) is { } holder)
+        if (await store.ClaimNumberAsync(document, order.NumberScope, order.IssuedOn, order.Number, cancellationToken) is { } holder)
         {
             return new Verdict.Refused(RefusalReasons.InvalidDocument, DocumentFailures.DuplicateNumber,
                 [new FieldError("number", DocumentFailures.DuplicateNumber, [holder])], facts);

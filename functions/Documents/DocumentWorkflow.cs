@@ -102,8 +102,8 @@ public sealed class DocumentWorkflow : WorkflowDefinition<Document>
         var order = accepted.Order;
         var first = new DocumentSignature(1, document.UserId, null, document.ReceivedAt, accepted.Facts, document.CmsSha256);
         // One point read tells whether the account has a card; only then is the signer's own row read (for its ETag).
-        if (await _cards.GetAsync(document.CustomerId, order.Payer.Iban!, null, cancellationToken) is not null
-            && await _cards.GetAsync(document.CustomerId, order.Payer.Iban!, [document.UserId], cancellationToken) is { } card)
+        if (await _cards.GetAsync(document.CustomerId, order.DebitIban, null, cancellationToken) is not null
+            && await _cards.GetAsync(document.CustomerId, order.DebitIban, [document.UserId], cancellationToken) is { } card)
         {
             // The account's specimen card: the signer must be on it, and the rule may want more signatures.
             if (card.Card.ActiveSigner(document.UserId, document.ReceivedAt) is not { } entry || !card.SignerETags.ContainsKey(document.UserId))
@@ -116,18 +116,19 @@ public sealed class DocumentWorkflow : WorkflowDefinition<Document>
             var missing = SignatureSheet.MissingUnder(card.Card, [first]);
             if (missing.Count > 0)
             {
-                var sheet = new SignatureSheet(document.DocumentId, order.Payer.Iban!, SheetStages.Collecting,
+                var sheet = new SignatureSheet(document.DocumentId, order.DebitIban, SheetStages.Collecting,
                     document.ReceivedAt.AddDays(_documents.Value.SignatureWindowDays), [first]) { Missing = missing };
                 context.Write(new(TableTransactionActionType.Add, SignatureRows.SheetEntity(document.CustomerId, sheet)));
                 context.Write(new(TableTransactionActionType.Add, SignatureRows.SignatureEntity(document.CustomerId, document.DocumentId, 1, cms)));
                 context.Write(new(TableTransactionActionType.UpsertMerge,
                     new TableEntity(document.CustomerId, DocumentStore.SignedBytesPrefix + document.DocumentId) { ["Content"] = accepted.Content }));
-                context.Write(SpecimenCardStore.Unchanged(document.CustomerId, order.Payer.Iban!, document.UserId, card.SignerETags[document.UserId], context.Now));
+                context.Write(SpecimenCardStore.Unchanged(document.CustomerId, order.DebitIban, document.UserId, card.SignerETags[document.UserId], context.Now));
                 context.Data = document with
                 {
+                    Type = order.Type,
                     Status = DocumentStatus.AwaitingSignatures,
                     StatusHistory = [.. document.StatusHistory, new DocumentStatusChange(DocumentStatus.AwaitingSignatures, context.Now)],
-                    Summary = DocumentSummary.Of(order, order.BeneficiaryIban.BankCode == _bank.Value.IbanCode),
+                    Summary = DocumentSummary.Of(order, _bank.Value.IbanCode, _bank.Value.Bic),
                     Signatures = [first],
                     SignatureWindowEndsAt = sheet.WindowEndsAt,
                 };
@@ -146,7 +147,7 @@ public sealed class DocumentWorkflow : WorkflowDefinition<Document>
     /// Accepted: the signed original goes to the archive before the document says so; then executed now, or
     /// at the next opening of the operational day.
     /// </summary>
-    private async Task<Transition> AcceptAsync(StepContext<Document> context, PaymentOrder order, byte[] cms, CancellationToken cancellationToken)
+    private async Task<Transition> AcceptAsync(StepContext<Document> context, ISignedOrder order, byte[] cms, CancellationToken cancellationToken)
     {
         var document = context.Data;
         var (archived, _) = await _archive.WriteOnceAsync(DocumentArchive.PathOf(document, DocumentArchive.OriginalName), cms, cancellationToken);
@@ -154,9 +155,10 @@ public sealed class DocumentWorkflow : WorkflowDefinition<Document>
         var open = calendar.IsOpen(context.Now);
         context.Data = document = document with
         {
+            Type = order.Type,
             Status = DocumentStatus.Processing,
             StatusHistory = [.. document.StatusHistory, new DocumentStatusChange(DocumentStatus.Processing, context.Now)],
-            Summary = DocumentSummary.Of(order, order.BeneficiaryIban.BankCode == _bank.Value.IbanCode),
+            Summary = DocumentSummary.Of(order, _bank.Value.IbanCode, _bank.Value.Bic),
             ArchiveSha256 = archived,
             WaitingFor = open ? null : DocumentWaits.OperationalDay,
         };
@@ -249,14 +251,14 @@ public sealed class DocumentWorkflow : WorkflowDefinition<Document>
         }
 
         var customer = await _customers.GetCachedAsync(document.CustomerId, cancellationToken);
-        var (order, errors) = await _validation.ValidateAsync(document, content, customer?.Bin, cancellationToken);
+        var (order, errors) = await _validation.ValidateAsync(document, content, customer, cancellationToken);
         if (order is null)
         {
             context.Data = document with { Errors = [.. errors.Select(DocumentError.Of)] };
             return await _completion.FinishAsync(context, DocumentStatus.Refused, RefusalReasons.InvalidDocument, errors[0].Code, cancellationToken: cancellationToken);
         }
 
-        if (await _store.ClaimNumberAsync(document, order.Payer.Iban!, order.Date, order.Number, cancellationToken) is { } holder)
+        if (await _store.ClaimNumberAsync(document, order.NumberScope, order.IssuedOn, order.Number, cancellationToken) is { } holder)
         {
             context.Data = document with { Errors = [new DocumentError("number", DocumentFailures.DuplicateNumber, [holder])] };
             return await _completion.FinishAsync(context, DocumentStatus.Refused, RefusalReasons.InvalidDocument, DocumentFailures.DuplicateNumber,
@@ -341,8 +343,13 @@ public sealed class DocumentWorkflow : WorkflowDefinition<Document>
     private async Task<Transition> PostAsync(StepContext<Document> context, CancellationToken cancellationToken)
     {
         var posted = await _posting.PostAsync(context.Data, context.Now, cancellationToken);
-        context.Data = context.Data with { Summary = context.Data.Summary! with { Commission = posted.Commission } };
-        if (posted.Result.IsPosted)
+        context.Data = context.Data with { Summary = context.Data.Summary! with { Commission = posted.Commission, Conversion = posted.Conversion ?? context.Data.Summary.Conversion } };
+        if (posted.Refusal is { } refusal)
+        {
+            return await _completion.FinishAsync(context, DocumentStatus.Refused, refusal, cancellationToken: cancellationToken);
+        }
+
+        if (posted.Result!.IsPosted)
         {
             context.Data = context.Data with { TransactionId = posted.TransactionId };
             return await _completion.FinishAsync(context, DocumentStatus.Executed, cancellationToken: cancellationToken);

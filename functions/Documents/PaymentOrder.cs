@@ -8,6 +8,23 @@ namespace BusinessApi.Documents;
 
 public sealed record PaymentParty(string? Name, string? Idn, string? Iban, string? Bic, string? Code);
 
+/// <summary>What every signed order has, whatever its type: the account it debits (whose powers and card decide who signs) and its number.</summary>
+public interface ISignedOrder
+{
+    string Type { get; }
+
+    string Number { get; }
+
+    /// <summary>The order's date, as signed.</summary>
+    DateOnly IssuedOn { get; }
+
+    /// <summary>The customer's account the order debits.</summary>
+    string DebitIban { get; }
+
+    /// <summary>Where the order's number must be unique with its date: one number per account and date, per kind of order.</summary>
+    string NumberScope { get; }
+}
+
 /// <summary>A payment order as signed: what is executed is exactly this, read from the signed bytes.</summary>
 public sealed record PaymentOrder(
     string Number,
@@ -18,9 +35,17 @@ public sealed record PaymentOrder(
     PaymentParty Beneficiary,
     string PurposeCode,
     string Purpose,
-    DateOnly ValueDate)
+    DateOnly ValueDate) : ISignedOrder
 {
     public const string Type = "paymentOrder";
+
+    string ISignedOrder.Type => Type;
+
+    DateOnly ISignedOrder.IssuedOn => Date;
+
+    public string DebitIban => Payer.Iban!;
+
+    public string NumberScope => Payer.Iban!;
 
     /// <summary>The budget classification code (КБК, 6 digits) of a payment to the budget; null otherwise.</summary>
     public string? Kbk { get; init; }
@@ -42,6 +67,9 @@ public sealed record PaymentOrderContext(
 {
     /// <summary>The IIN/BIN of the payer account's owner: a <c>payer.idn</c> on the order must be this.</summary>
     public string? PayerIdn { get; init; }
+
+    /// <summary>The account owner's name, for the orders that name the customer on both sides (a conversion).</summary>
+    public string? OwnerName { get; init; }
 
     /// <summary>A sandbox: IDNs failing the control digit (NCA RK's test identifiers) pass.</summary>
     public bool AcceptTestIdentifiers { get; init; }
@@ -97,7 +125,7 @@ public static class PaymentOrderRules
             Unknown(root, TopLevel, "", errors);
             if (Text(root, "type", errors) is { } type && type != PaymentOrder.Type)
             {
-                errors.Add("type", "unsupported_document_type", PaymentOrder.Type);
+                errors.Add("type", "unsupported_document_type", PaymentOrder.Type + ", " + ConversionOrder.Type);
             }
 
             var number = Text(root, "number", errors);
@@ -258,7 +286,7 @@ public static class PaymentOrderRules
         bic.Length is 8 or 11 && bic[..4].All(char.IsAsciiLetterUpper) && bic.AsSpan(4, 2).SequenceEqual("KZ")
         && bic[6..].All(c => char.IsAsciiLetterUpper(c) || char.IsAsciiDigit(c));
 
-    private static void CheckEconomicCode(string? code, string field, ValidationErrors errors)
+    internal static void CheckEconomicCode(string? code, string field, ValidationErrors errors)
     {
         if (errors.Required(field, code) && !IsEconomicCode(code))
         {
@@ -266,7 +294,7 @@ public static class PaymentOrderRules
         }
     }
 
-    private static Iban? CheckIban(string? text, string field, ValidationErrors errors)
+    internal static Iban? CheckIban(string? text, string field, ValidationErrors errors)
     {
         if (!errors.Required(field, text))
         {
@@ -282,7 +310,7 @@ public static class PaymentOrderRules
         return null;
     }
 
-    private static decimal? Amount(JsonElement root, Currency? currency, ValidationErrors errors)
+    internal static decimal? Amount(JsonElement root, Currency? currency, ValidationErrors errors)
     {
         var text = Text(root, "amount", errors);
         if (text is null)
@@ -330,7 +358,7 @@ public static class PaymentOrderRules
         return new PaymentParty(Field("name"), Field("idn"), Field("iban"), Field("bic"), Field("code"));
     }
 
-    private static DateOnly? Date(JsonElement root, string name, ValidationErrors errors)
+    internal static DateOnly? Date(JsonElement root, string name, ValidationErrors errors)
     {
         var text = Text(root, name, errors);
         if (text is null)
@@ -347,7 +375,7 @@ public static class PaymentOrderRules
         return null;
     }
 
-    private static string? Text(JsonElement element, string name, ValidationErrors errors, string? field = null, bool required = true)
+    internal static string? Text(JsonElement element, string name, ValidationErrors errors, string? field = null, bool required = true)
     {
         field ??= name;
         if (!element.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null)
@@ -380,7 +408,7 @@ public static class PaymentOrderRules
         return text;
     }
 
-    private static void Unknown(JsonElement element, HashSet<string> known, string prefix, ValidationErrors errors)
+    internal static void Unknown(JsonElement element, HashSet<string> known, string prefix, ValidationErrors errors)
     {
         foreach (var property in element.EnumerateObject())
         {

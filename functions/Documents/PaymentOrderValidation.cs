@@ -1,4 +1,3 @@
-using System.Text.Json;
 using BusinessApi.Accounts;
 using BusinessApi.Accounts.Ledger;
 using BusinessApi.Calendar;
@@ -21,25 +20,31 @@ public sealed class PaymentOrderValidation(
 
     private sealed record AccountFacts(string? CustomerId, Currency Currency, LedgerAccountKind Kind);
 
-    public async Task<(PaymentOrder? Order, IReadOnlyList<FieldError> Errors)> ValidateAsync(Document document, byte[] content, string? ownerBin, CancellationToken cancellationToken)
+    public async Task<(ISignedOrder? Order, IReadOnlyList<FieldError> Errors)> ValidateAsync(
+        Document document, byte[] content, Customers.Customer? owner, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(document);
         var bank = options.Value;
         var accounts = new Dictionary<string, Currency>(StringComparer.Ordinal);
-        if (PayerIbanOf(content) is { } payer && await FactsAsync(LedgerAccountId.ForIban(payer), cancellationToken) is { } account && account.CustomerId == document.CustomerId)
+        foreach (var iban in SignedOrders.AccountsOf(content))
         {
-            accounts[payer.Value] = account.Currency; // a closed or restricted account is refused by the ledger at posting
+            if (await FactsAsync(LedgerAccountId.ForIban(iban), cancellationToken) is { } account && account.CustomerId == document.CustomerId)
+            {
+                accounts[iban.Value] = account.Currency; // a closed or restricted account is refused by the ledger at posting
+            }
         }
 
         var context = new PaymentOrderContext(KazakhstanTime.LocalDate(document.ReceivedAt), document.OperationalDate, bank.IbanCode, bank.Bic,
             accounts, purposeCodes, payments.Value.MaxDocumentAgeDays)
         {
-            PayerIdn = ownerBin,
+            PayerIdn = owner?.Bin,
+            OwnerName = owner?.Name,
             AcceptTestIdentifiers = sandbox.Value.AcceptTestIdentifiers,
         };
-        var (order, errors) = PaymentOrderRules.Validate(content, context);
-        if (order is null || order.BeneficiaryIban.BankCode != bank.IbanCode)
+        var (signed, errors) = SignedOrders.Validate(content, context);
+        if (signed is not PaymentOrder order || order.BeneficiaryIban.BankCode != bank.IbanCode)
         {
-            return (order, errors);
+            return (signed, errors);
         }
 
         // A beneficiary at this bank must hold an open account in the document's currency.
@@ -65,21 +70,5 @@ public sealed class PaymentOrderValidation(
         var facts = new AccountFacts(state.CustomerId, state.Currency, state.Kind);
         _accounts.Set(id, facts);
         return facts;
-    }
-
-    private static Iban? PayerIbanOf(byte[] content)
-    {
-        try
-        {
-            using var json = JsonDocument.Parse(content);
-            return json.RootElement.ValueKind == JsonValueKind.Object && json.RootElement.TryGetProperty("payer", out var payer) && payer.ValueKind == JsonValueKind.Object
-                && payer.TryGetProperty("iban", out var iban) && iban.ValueKind == JsonValueKind.String && Iban.TryParse(iban.GetString(), out var parsed)
-                ? parsed
-                : null;
-        }
-        catch (JsonException)
-        {
-            return null;
-        }
     }
 }

@@ -12,7 +12,8 @@ namespace BusinessApi.Documents;
 
 /// <summary>
 /// The bank's commission for one kind of document (R-40, clause 3.9): by document type, currency and route
-/// (internal: the beneficiary is at this bank; interbank: elsewhere). A fixed part plus a percentage of
+/// (internal: the beneficiary is at this bank; interbank: elsewhere). A conversion order's commission is the
+/// <c>conversionOrder</c> tariff of the debited currency, route <c>internal</c>, on the debited amount. A fixed part plus a percentage of
 /// the amount, kept between an optional minimum and maximum, rounded to the currency's minor unit.
 /// </summary>
 public sealed record Tariff(string DocumentType, string Currency, string Route, decimal Fixed, decimal Percent)
@@ -73,9 +74,14 @@ public static class Commissions
                 continue;
             }
 
-            if (t.DocumentType != PaymentOrder.Type)
+            if (t.DocumentType is not (PaymentOrder.Type or ConversionOrder.Type))
             {
-                errors.Add(at + ".documentType", "unsupported_document_type", PaymentOrder.Type);
+                errors.Add(at + ".documentType", "unsupported_document_type", PaymentOrder.Type + ", " + ConversionOrder.Type);
+            }
+            else if (t.DocumentType == ConversionOrder.Type && t.Route != PaymentRoutes.Internal)
+            {
+                // A conversion stays inside the bank: its commission is in the debited currency, on the debited amount.
+                errors.Add(at + ".route", "route_unknown");
             }
 
             if (!Currencies.TryParse(t.Currency, out var currency))

@@ -121,6 +121,8 @@ internal sealed class ApplyLegs(LedgerTransaction transaction, IReadOnlyList<Led
                 DocumentId = leg.DocumentId,
                 Reference = transaction.Reference,
                 ValueDate = transaction.ValueDate,
+                PurposeCode = leg.PurposeCode,
+                DocumentNumber = leg.DocumentNumber,
             };
             actions.Add(new(TableTransactionActionType.Add, LedgerRows.EntryEntity(state.Id, entry)));
         }

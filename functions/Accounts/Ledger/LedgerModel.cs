@@ -81,6 +81,7 @@ public readonly record struct LedgerAccountId
         BankAccount.InterbankSettlement => "interbank-settlement",
         BankAccount.Cash => "cash",
         BankAccount.PenaltyExpense => "penalty-expense",
+        BankAccount.CurrencyPosition => "currency-position",
         _ => throw new ArgumentOutOfRangeException(nameof(account), account, null),
     };
 }
@@ -111,6 +112,12 @@ public enum BankAccount
 
     /// <summary>The bank's expense for penalties paid to customers (clause 7.4).</summary>
     PenaltyExpense,
+
+    /// <summary>
+    /// The bank's open position in a currency: a conversion moves the customer's money through the position of each of its
+    /// currencies (bought currency in, sold currency out), so each currency's legs balance on their own.
+    /// </summary>
+    CurrencyPosition,
 }
 
 public enum LedgerAccountKind
@@ -141,6 +148,12 @@ public sealed record LedgerLeg(LedgerAccountId Account, decimal Amount, Currency
     public string? Purpose { get; init; }
 
     public string? DocumentId { get; init; }
+
+    /// <summary>The payment purpose code (КНП) of the operation, as statements show it.</summary>
+    public string? PurposeCode { get; init; }
+
+    /// <summary>The number of the document the entry comes from, as its customer gave it.</summary>
+    public string? DocumentNumber { get; init; }
 }
 
 /// <summary>
@@ -155,7 +168,13 @@ public sealed record LedgerTransaction(string Id, string Kind, IReadOnlyList<Led
 
     /// <summary>A hold on the debited account that this transaction consumes (released in the same write).</summary>
     public string? HoldId { get; init; }
+
+    /// <summary>The rate a transaction between two currencies was made at, and the published rates it came from.</summary>
+    public AppliedRate? Exchange { get; init; }
 }
+
+/// <summary>A conversion's rate: <see cref="Rate"/> units of <see cref="To"/> per unit of <see cref="From"/>, from the bank's rates of <see cref="Date"/>, version <see cref="Version"/>.</summary>
+public sealed record AppliedRate(Currency From, Currency To, decimal Rate, DateOnly Date, int Version);
 
 /// <summary>Why the ledger refused a debit, hold or posting; a business outcome, not an error.</summary>
 public enum LedgerRefusal
@@ -248,6 +267,10 @@ public sealed record LedgerEntry(
     public string? Reference { get; init; }
 
     public DateOnly? ValueDate { get; init; }
+
+    public string? PurposeCode { get; init; }
+
+    public string? DocumentNumber { get; init; }
 
     public decimal BalanceBefore => BalanceAfter - Amount;
 

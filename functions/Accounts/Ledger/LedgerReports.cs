@@ -16,7 +16,11 @@ public sealed record StatementPage(
     decimal TotalCredits,
     int? EntryCount,
     IReadOnlyList<LedgerEntry> Entries,
-    string? Continuation);
+    string? Continuation)
+{
+    /// <summary>The sequence number of the period's last entry as of these figures: entries booked after them belong to a later statement.</summary>
+    public long LastSequence { get; init; }
+}
 
 /// <summary>Per currency: the sum of all balances and of legs still on their way (outbox); they cancel out when the books balance.</summary>
 public sealed record TrialBalanceLine(Currency Currency, decimal Balances, decimal InTransit, int Accounts)
@@ -60,7 +64,25 @@ public sealed class LedgerReports(Ledger ledger)
             : (int)((closing?.Sequence ?? head.Sequence + 1) - opening.Sequence);
 
         return new StatementPage(from, to, openingBalance, closingBalance,
-            closingDebits - openingDebits, closingCredits - openingCredits, count, entries, next);
+            closingDebits - openingDebits, closingCredits - openingCredits, count, entries, next)
+        {
+            LastSequence = (closing?.Sequence ?? head.Sequence + 1) - 1,
+        };
+    }
+
+    /// <summary>
+    /// The account's entries of days <paramref name="from"/>..<paramref name="to"/> in booking order, read a page at a time
+    /// and handed on one by one: a statement of any length is written with the memory of one page.
+    /// </summary>
+    public async IAsyncEnumerable<LedgerEntry> StreamEntriesAsync(
+        LedgerAccountId account, DateOnly from, DateOnly to, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var filter = TableClient.CreateQueryFilter(
+            $"PartitionKey eq {account.Value} and RowKey ge {LedgerRows.EntriesFrom(from)} and RowKey lt {LedgerRows.EntriesFrom(to.AddDays(1))}");
+        await foreach (var row in Table.QueryAsync<TableEntity>(filter, maxPerPage: 1000, cancellationToken: cancellationToken))
+        {
+            yield return LedgerRows.ToEntry(row);
+        }
     }
 
     /// <summary>Sums every head and every leg still in an outbox, per currency. Reads the whole table: an operator's check, not a hot path.</summary>

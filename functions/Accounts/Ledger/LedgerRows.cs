@@ -138,6 +138,8 @@ internal static class LedgerRows
             ["DocumentId"] = entry.DocumentId,
             ["Reference"] = entry.Reference,
             ["ValueDate"] = entry.ValueDate is { } value ? Day(value) : null,
+            ["Knp"] = entry.PurposeCode,
+            ["DocumentNumber"] = entry.DocumentNumber,
         };
     }
 
@@ -161,6 +163,8 @@ internal static class LedgerRows
             DocumentId = entity.GetString("DocumentId"),
             Reference = entity.GetString("Reference"),
             ValueDate = Day(entity.GetString("ValueDate")),
+            PurposeCode = entity.GetString("Knp"),
+            DocumentNumber = entity.GetString("DocumentNumber"),
         };
     }
 

@@ -1,0 +1,137 @@
+using System.Globalization;
+using System.Text;
+using BusinessApi.Accounts.Ledger;
+
+namespace BusinessApi.Accounts.Statements;
+
+/// <summary>
+/// SWIFT MT940, one message per day with entries (<c>:20:</c> <c>:25:</c> <c>:28C:</c> <c>:60F:</c>, then <c>:61:</c>
+/// and <c>:86:</c> per entry, <c>:62F:</c>, and a line <c>-</c>), in character set X (<see cref="SwiftCharacters"/>)
+/// with CR LF line ends, as ASCII. A period without entries is one message whose opening equals its closing.
+/// <para><c>:61:</c> is value date, entry date (MMDD), C or D, the amount with a decimal comma, the type (<c>NTRF</c> a
+/// transfer, <c>NFEX</c> a conversion, <c>NCHG</c> a commission, <c>NMSC</c> anything else), the customer's reference (the
+/// document number, else <c>NONREF</c>) and <c>//</c> the bank's reference (booking day and entry sequence).</para>
+/// <para><c>:86:</c> carries tagged fields, at most 6 lines of 65: <c>/KNP/</c> the purpose code, <c>/DOC/</c> the document
+/// number, <c>/NAME/</c>, <c>/IDN/</c> (IIN/BIN), <c>/IBAN/</c>, <c>/BIC/</c> of the counterparty, and <c>/PURP/</c> the
+/// purpose, cut to fit; a <c>/</c> inside a value becomes <c>-</c> so the tags stay unambiguous.</para>
+/// </summary>
+public sealed class Mt940Writer : IStatementWriter
+{
+    private const int LineLength = 65;
+    private const int NarrativeLines = 6;
+
+    public string ContentType => "text/plain; charset=us-ascii";
+
+    public string FileExtension => "sta";
+
+    public async Task WriteAsync(StatementHeader header, IAsyncEnumerable<LedgerEntry> entries, Stream output, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(header);
+        ArgumentNullException.ThrowIfNull(entries);
+        await using var writer = new StreamWriter(output, Encoding.ASCII, bufferSize: 64 * 1024, leaveOpen: true) { NewLine = "\r\n" };
+        DateOnly? day = null;
+        var balance = 0m;
+        var number = 0;
+        await foreach (var entry in entries.WithCancellation(cancellationToken))
+        {
+            if (entry.Day != day)
+            {
+                if (day is { } previous)
+                {
+                    await CloseAsync(writer, header, previous, balance);
+                }
+
+                day = entry.Day;
+                await OpenAsync(writer, header, entry.Day, ++number, entry.BalanceBefore);
+            }
+
+            await EntryAsync(writer, new StatementLine(entry, header));
+            balance = entry.BalanceAfter;
+        }
+
+        if (day is { } last)
+        {
+            await CloseAsync(writer, header, last, balance);
+        }
+        else
+        {
+            await OpenAsync(writer, header, header.To, 1, header.OpeningBalance);
+            await CloseAsync(writer, header, header.To, header.ClosingBalance);
+        }
+    }
+
+    private static async Task OpenAsync(StreamWriter writer, StatementHeader header, DateOnly day, int number, decimal opening)
+    {
+        await writer.WriteLineAsync(":20:" + header.Reference);
+        await writer.WriteLineAsync(":25:" + header.Iban);
+        await writer.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $":28C:{number:D5}/1"));
+        await writer.WriteLineAsync(":60F:" + Balance(opening, day, header.Currency));
+    }
+
+    private static async Task CloseAsync(StreamWriter writer, StatementHeader header, DateOnly day, decimal closing)
+    {
+        await writer.WriteLineAsync(":62F:" + Balance(closing, day, header.Currency));
+        await writer.WriteLineAsync("-");
+    }
+
+    private static async Task EntryAsync(StreamWriter writer, StatementLine line)
+    {
+        var entry = line.Entry;
+        var type = entry.Kind switch
+        {
+            "conversion" => "NFEX",
+            _ when entry.PurposeCode == "840" || entry.Kind.Contains("fee", StringComparison.OrdinalIgnoreCase) => "NCHG",
+            "payment" or "refund" => "NTRF",
+            _ => "NMSC",
+        };
+        var reference = Reference(entry.DocumentNumber);
+        await writer.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
+            $":61:{line.ValueDate:yyMMdd}{entry.Day:MMdd}{(line.IsCredit ? 'C' : 'D')}{Amount(line.Amount, line.Header.Currency)}{type}{reference}//{line.BankReference}"));
+        var other = line.Other;
+        var narrative = new StringBuilder();
+        void Tag(string tag, string? value)
+        {
+            var text = SwiftCharacters.ToX(value).Replace('/', '-').Trim();
+            if (text.Length > 0)
+            {
+                narrative.Append('/').Append(tag).Append('/').Append(text);
+            }
+        }
+
+        Tag("KNP", entry.PurposeCode);
+        Tag("DOC", entry.DocumentNumber);
+        Tag("NAME", other.Name);
+        Tag("IDN", other.Idn);
+        Tag("IBAN", other.Iban);
+        Tag("BIC", other.Bic);
+        Tag("PURP", entry.Purpose);
+        var text = narrative.Length > 0 ? narrative.ToString() : "/PURP/" + entry.Kind;
+        var max = LineLength * NarrativeLines;
+        if (text.Length > max)
+        {
+            text = text[..max];
+        }
+
+        for (var at = 0; at < text.Length; at += LineLength)
+        {
+            var part = text.Substring(at, Math.Min(LineLength, text.Length - at));
+            if (at > 0 && part[0] is ':' or '-')
+            {
+                part = "." + part[1..]; // a line may not begin like a tag or the end of the message
+            }
+
+            await writer.WriteLineAsync(at == 0 ? ":86:" + part : part);
+        }
+    }
+
+    private static string Reference(string? number)
+    {
+        var text = SwiftCharacters.ToX(number).Replace("/", "", StringComparison.Ordinal).Replace(" ", "", StringComparison.Ordinal);
+        return text.Length == 0 ? "NONREF" : text.Length > 16 ? text[..16] : text;
+    }
+
+    private static string Balance(decimal amount, DateOnly day, Currency currency) =>
+        string.Create(CultureInfo.InvariantCulture, $"{(amount < 0 ? 'D' : 'C')}{day:yyMMdd}{currency}{Amount(amount, currency)}");
+
+    private static string Amount(decimal amount, Currency currency) => StatementText.Amount(amount, currency).Replace('.', ',');
+}

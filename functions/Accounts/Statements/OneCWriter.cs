@@ -1,0 +1,120 @@
+using System.Globalization;
+using System.Text;
+using BusinessApi.Accounts.Ledger;
+
+namespace BusinessApi.Accounts.Statements;
+
+/// <summary>
+/// 1C:Enterprise's "Client–Bank" exchange file (<c>1CClientBankExchange</c>), as Kazakh banks give statements to
+/// 1C:Accounting for Kazakhstan: <c>ВерсияФормата=1.01</c>, <c>Кодировка=Windows</c> (the file is Windows-1251),
+/// CR LF line ends; a header, one <c>СекцияРасчСчет</c> with the period's balances and turnovers, one
+/// <c>СекцияДокумент=Выписка</c> … <c>КонецДокумента</c> per entry, and <c>КонецФайла</c>.
+/// <para>Per entry: <c>НомерДокумента</c>, <c>ДатаДокумента</c> and <c>ДатаОперации</c> (dd.MM.yyyy), <c>ВидДокумента</c>,
+/// payer and payee by <c>…Наименование</c>, <c>…БИН_ИИН</c>, <c>…ИИК</c>, <c>…БанкБИК</c>, <c>СуммаРасход</c> or
+/// <c>СуммаПриход</c> (a decimal point, two decimals), <c>НазначениеПлатежа</c> and <c>КодНазначенияПлатежа</c> (КНП).
+/// Kazakh letters Windows-1251 lacks are written as the nearest Russian letter (ә→а, ғ→г, қ→к, ң→н, ө→о, ұ ү→у, һ→х);
+/// line breaks inside a value become spaces.</para>
+/// </summary>
+public sealed class OneCWriter : IStatementWriter
+{
+    private static readonly Encoding Windows1251 = CreateEncoding();
+
+    public string ContentType => "text/plain; charset=windows-1251";
+
+    public string FileExtension => "txt";
+
+    public async Task WriteAsync(StatementHeader header, IAsyncEnumerable<LedgerEntry> entries, Stream output, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(header);
+        ArgumentNullException.ThrowIfNull(entries);
+        await using var writer = new StreamWriter(output, Windows1251, bufferSize: 64 * 1024, leaveOpen: true) { NewLine = "\r\n" };
+        var local = header.CreatedAt.ToOffset(Calendar.KazakhstanTime.Offset);
+        await writer.WriteLineAsync("1CClientBankExchange");
+        await Field(writer, "ВерсияФормата", "1.01");
+        await Field(writer, "Кодировка", "Windows");
+        await Field(writer, "Отправитель", header.BankName);
+        await Field(writer, "Получатель", "1C");
+        await Field(writer, "ДатаСоздания", local.ToString("dd.MM.yyyy", CultureInfo.InvariantCulture));
+        await Field(writer, "ВремяСоздания", local.ToString("HH:mm:ss", CultureInfo.InvariantCulture));
+        await Field(writer, "ДатаНачала", Date(header.From));
+        await Field(writer, "ДатаКонца", Date(header.To));
+        await Field(writer, "РасчСчет", header.Iban);
+        await writer.WriteLineAsync("СекцияРасчСчет");
+        await Field(writer, "ДатаНачала", Date(header.From));
+        await Field(writer, "ДатаКонца", Date(header.To));
+        await Field(writer, "РасчСчет", header.Iban);
+        await Field(writer, "Валюта", header.Currency.ToString());
+        await Field(writer, "НачальныйОстаток", Amount(header.OpeningBalance, header.Currency));
+        await Field(writer, "ВсегоПоступило", Amount(header.TotalCredits, header.Currency));
+        await Field(writer, "ВсегоСписано", Amount(header.TotalDebits, header.Currency));
+        await Field(writer, "КонечныйОстаток", Amount(header.ClosingBalance, header.Currency));
+        await writer.WriteLineAsync("КонецРасчСчет");
+
+        await foreach (var entry in entries.WithCancellation(cancellationToken))
+        {
+            var line = new StatementLine(entry, header);
+            var (payer, payee) = (line.Payer, line.Payee);
+            await writer.WriteLineAsync("СекцияДокумент=Выписка");
+            await Field(writer, "НомерДокумента", entry.DocumentNumber ?? entry.Sequence.ToString(CultureInfo.InvariantCulture));
+            await Field(writer, "ДатаДокумента", Date(entry.Day));
+            await Field(writer, "ВидДокумента", entry.Kind switch
+            {
+                "payment" => "Платежное поручение",
+                "conversion" => "Заявление на конвертацию",
+                "cashIn" => "Приходный кассовый ордер",
+                _ => "Мемориальный ордер",
+            });
+            await Field(writer, "ПлательщикНаименование", payer.Name);
+            await Field(writer, "ПлательщикБИН_ИИН", payer.Idn);
+            await Field(writer, "ПлательщикИИК", payer.Iban);
+            await Field(writer, "ПлательщикБанкБИК", payer.Bic);
+            await Field(writer, "ПолучательНаименование", payee.Name);
+            await Field(writer, "ПолучательБИН_ИИН", payee.Idn);
+            await Field(writer, "ПолучательИИК", payee.Iban);
+            await Field(writer, "ПолучательБанкБИК", payee.Bic);
+            await Field(writer, line.IsCredit ? "СуммаПриход" : "СуммаРасход", Amount(line.Amount, header.Currency));
+            await Field(writer, "ДатаОперации", Date(line.ValueDate));
+            await Field(writer, "НазначениеПлатежа", entry.Purpose);
+            await Field(writer, "КодНазначенияПлатежа", entry.PurposeCode);
+            await writer.WriteLineAsync("КонецДокумента");
+        }
+
+        await writer.WriteLineAsync("КонецФайла");
+    }
+
+    /// <summary>Text as Windows-1251 can carry it: the Kazakh letters it lacks as their nearest Russian ones.</summary>
+    public static string ToWindows1251Text(string? text)
+    {
+        if (string.IsNullOrEmpty(text))
+        {
+            return "";
+        }
+
+        var builder = new StringBuilder(text.Length);
+        foreach (var c in text)
+        {
+            builder.Append(c switch
+            {
+                'ә' => 'а', 'Ә' => 'А', 'ғ' => 'г', 'Ғ' => 'Г', 'қ' => 'к', 'Қ' => 'К', 'ң' => 'н', 'Ң' => 'Н',
+                'ө' => 'о', 'Ө' => 'О', 'ұ' or 'ү' => 'у', 'Ұ' or 'Ү' => 'У', 'һ' => 'х', 'Һ' => 'Х',
+                '\r' or '\n' or '\t' => ' ',
+                _ => c,
+            });
+        }
+
+        return builder.ToString();
+    }
+
+    private static Task Field(StreamWriter writer, string name, string? value) =>
+        writer.WriteLineAsync(name + "=" + ToWindows1251Text(value));
+
+    private static string Date(DateOnly day) => day.ToString("dd.MM.yyyy", CultureInfo.InvariantCulture);
+
+    private static string Amount(decimal amount, Currency currency) => (amount < 0 ? "-" : "") + StatementText.Amount(amount, currency);
+
+    private static Encoding CreateEncoding()
+    {
+        Encoding.RegisterProvider(CodePagesEncodingProvider.Instance);
+        return Encoding.GetEncoding(1251, new EncoderReplacementFallback("?"), DecoderFallback.ExceptionFallback);
+    }
+}

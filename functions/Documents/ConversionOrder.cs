@@ -1,0 +1,212 @@
+using System.Text.Json;
+using BusinessApi.Accounts;
+using BusinessApi.Platform.Http;
+
+namespace BusinessApi.Documents;
+
+/// <summary>
+/// An order to convert money between two of the customer's own accounts in different currencies (R-34, clause 3.12),
+/// at the bank's rate of the operation date: <see cref="Amount"/> in <see cref="AmountCurrency"/> fixes one side (what
+/// leaves the debited account, or what arrives on the credited one) and the other side is computed at execution.
+/// </summary>
+public sealed record ConversionOrder(
+    string Number,
+    DateOnly Date,
+    string DebitIban,
+    Currency DebitCurrency,
+    string CreditIban,
+    Currency CreditCurrency,
+    decimal Amount,
+    Currency AmountCurrency,
+    string Purpose) : ISignedOrder
+{
+    public const string Type = "conversionOrder";
+
+    string ISignedOrder.Type => Type;
+
+    DateOnly ISignedOrder.IssuedOn => Date;
+
+    public string NumberScope => "conversion|" + DebitIban;
+
+    /// <summary>The owner of both accounts, as the bank knows it (the counterparty of each side in statements).</summary>
+    public string? OwnerName { get; init; }
+
+    public string? OwnerIdn { get; init; }
+
+    /// <summary>
+    /// The payment purpose code of the operation (resolution 203, section 2 "operations with foreign currency"):
+    /// 213 the purchase of foreign currency for tenge, 223 the sale of foreign currency for tenge, 233 the conversion of
+    /// one foreign currency into another.
+    /// </summary>
+    public string PurposeCode => (DebitCurrency, CreditCurrency) switch
+    {
+        (Currency.KZT, _) => "213",
+        (_, Currency.KZT) => "223",
+        _ => "233",
+    };
+}
+
+/// <summary>The rules of form of a conversion order; pure, every broken rule at once.</summary>
+public static class ConversionOrderRules
+{
+    private static readonly HashSet<string> Fields = new(StringComparer.Ordinal)
+    {
+        "type", "number", "date", "debitIban", "creditIban", "amount", "amountCurrency", "purpose",
+    };
+
+    public static (ConversionOrder? Order, IReadOnlyList<FieldError> Errors) Validate(JsonElement root, PaymentOrderContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var errors = new ValidationErrors();
+        PaymentOrderRules.Unknown(root, Fields, "", errors);
+        var number = PaymentOrderRules.Text(root, "number", errors);
+        if (number is not null && (number.Length > PaymentOrderRules.MaxNumberLength || !number.All(char.IsAsciiLetterOrDigit)))
+        {
+            errors.Add("number", "number_invalid", PaymentOrderRules.MaxNumberLength);
+        }
+
+        var date = PaymentOrderRules.Date(root, "date", errors);
+        if (date is { } d)
+        {
+            if (d > context.ReceiptDate)
+            {
+                errors.Add("date", "date_in_future");
+            }
+            else if (context.ReceiptDate.DayNumber - d.DayNumber > context.MaxAgeDays)
+            {
+                errors.Add("date", "date_stale", context.MaxAgeDays);
+            }
+        }
+
+        var debit = Account(root, "debitIban", "payer_account_unknown", context, errors);
+        var credit = Account(root, "creditIban", "credit_account_unknown", context, errors);
+        if (debit is { } a && credit is { } b)
+        {
+            if (a.Iban == b.Iban)
+            {
+                errors.Add("creditIban", "same_account");
+            }
+            else if (a.Currency == b.Currency)
+            {
+                errors.Add("creditIban", "conversion_same_currency");
+            }
+        }
+
+        Currency? amountCurrency = null;
+        if (PaymentOrderRules.Text(root, "amountCurrency", errors) is { } code)
+        {
+            if (!Currencies.TryParse(code, out var parsed))
+            {
+                errors.Add("amountCurrency", "currency_unknown");
+            }
+            else if (debit is { } x && credit is { } y && parsed != x.Currency && parsed != y.Currency)
+            {
+                errors.Add("amountCurrency", "amount_currency_invalid", x.Currency.ToString(), y.Currency.ToString());
+            }
+            else
+            {
+                amountCurrency = parsed;
+            }
+        }
+
+        var amount = PaymentOrderRules.Amount(root, amountCurrency, errors);
+        var purpose = PaymentOrderRules.Text(root, "purpose", errors);
+        if (purpose is { Length: > PaymentOrderRules.MaxPurposeLength })
+        {
+            errors.Add("purpose", "purpose_too_long", PaymentOrderRules.MaxPurposeLength);
+        }
+
+        if (errors.Count > 0)
+        {
+            return (null, [.. errors]);
+        }
+
+        return (new ConversionOrder(number!, date!.Value, debit!.Value.Iban, debit.Value.Currency, credit!.Value.Iban, credit.Value.Currency,
+            amount!.Value, amountCurrency!.Value, purpose!) { OwnerIdn = context.PayerIdn, OwnerName = context.OwnerName }, []);
+    }
+
+    private static (string Iban, Currency Currency)? Account(JsonElement root, string field, string unknown, PaymentOrderContext context, ValidationErrors errors)
+    {
+        if (PaymentOrderRules.CheckIban(PaymentOrderRules.Text(root, field, errors), field, errors) is not { } iban)
+        {
+            return null;
+        }
+
+        if (!context.CustomerAccounts.TryGetValue(iban.Value, out var currency))
+        {
+            errors.Add(field, unknown);
+            return null;
+        }
+
+        return (iban.Value, currency);
+    }
+}
+
+/// <summary>Reads any signed order: its <c>type</c> says which rules apply (a payment order when it names none).</summary>
+public static class SignedOrders
+{
+    private static readonly JsonDocumentOptions Strict = new() { AllowDuplicateProperties = false, MaxDepth = 8 };
+
+    public static (ISignedOrder? Order, IReadOnlyList<FieldError> Errors) Validate(ReadOnlyMemory<byte> content, PaymentOrderContext context)
+    {
+        if (TypeOf(content) == ConversionOrder.Type)
+        {
+            using var document = JsonDocument.Parse(content, Strict);
+            return ConversionOrderRules.Validate(document.RootElement, context);
+        }
+
+        return PaymentOrderRules.Validate(content, context);
+    }
+
+    /// <summary>The <c>type</c> of well-formed JSON content, or null (malformed content is the payment order rules' to report).</summary>
+    public static string? TypeOf(ReadOnlyMemory<byte> content)
+    {
+        try
+        {
+            using var document = JsonDocument.Parse(content, Strict);
+            return document.RootElement.ValueKind == JsonValueKind.Object && document.RootElement.TryGetProperty("type", out var type)
+                && type.ValueKind == JsonValueKind.String ? type.GetString() : null;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>The customer accounts content names (a payment's payer, a conversion's two accounts), for the bank to look up before the rules run.</summary>
+    public static IReadOnlyList<Iban> AccountsOf(ReadOnlyMemory<byte> content)
+    {
+        var found = new List<Iban>();
+        try
+        {
+            using var document = JsonDocument.Parse(content, Strict);
+            var root = document.RootElement;
+            if (root.ValueKind != JsonValueKind.Object)
+            {
+                return found;
+            }
+
+            void Add(JsonElement element, string name)
+            {
+                if (element.ValueKind == JsonValueKind.Object && element.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String
+                    && Iban.TryParse(value.GetString(), out var iban))
+                {
+                    found.Add(iban);
+                }
+            }
+
+            if (root.TryGetProperty("payer", out var payer))
+            {
+                Add(payer, "iban");
+            }
+
+            Add(root, "debitIban");
+            Add(root, "creditIban");
+        }
+        catch (JsonException)
+        {
+        }
+
+        return found;
+    }
+}
