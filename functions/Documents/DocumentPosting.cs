@@ -28,7 +28,7 @@ public sealed record DocumentPosted(PostingResult? Result, decimal Commission, s
 public sealed class DocumentPosting(TariffStore tariffs, Ledger ledger, ExchangeRateStore rates, CustomerStore customers, IOptions<BankOptions> options)
 {
     /// <summary>The payment purpose code (КНП) of a commission the bank takes for its services.</summary>
-    public const string CommissionPurposeCode = "840";
+    public const string CommissionPurposeCode = Accounts.Statements.KnownPurposeCodes.BankCommission;
 
     public static string TransactionId(string documentId) => "doc:" + documentId;
 

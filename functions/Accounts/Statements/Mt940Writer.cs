@@ -80,7 +80,7 @@ public sealed class Mt940Writer : IStatementWriter
         var type = entry.Kind switch
         {
             "conversion" => "NFEX",
-            _ when entry.PurposeCode == "840" || entry.Kind.Contains("fee", StringComparison.OrdinalIgnoreCase) => "NCHG",
+            _ when line.IsCommission || entry.Kind.Contains("fee", StringComparison.OrdinalIgnoreCase) => "NCHG",
             "payment" or "refund" => "NTRF",
             _ => "NMSC",
         };

@@ -59,6 +59,7 @@ public sealed class OneCWriter : IStatementWriter
             await Field(writer, "ДатаДокумента", Date(entry.Day));
             await Field(writer, "ВидДокумента", entry.Kind switch
             {
+                _ when line.IsCommission => "Мемориальный ордер",
                 "payment" => "Платежное поручение",
                 "conversion" => "Заявление на конвертацию",
                 "cashIn" => "Приходный кассовый ордер",

@@ -24,6 +24,13 @@ public static class StatementFormats
     };
 }
 
+/// <summary>Payment purpose codes (КНП) the bank itself puts on entries.</summary>
+public static class KnownPurposeCodes
+{
+    /// <summary>A commission the bank takes for its services.</summary>
+    public const string BankCommission = "840";
+}
+
 /// <summary>What every format says of the statement before its entries: whose account, the period, and its figures.</summary>
 public sealed record StatementHeader(
     string Iban,
@@ -49,6 +56,9 @@ public sealed record StatementHeader(
 public readonly record struct StatementLine(LedgerEntry Entry, StatementHeader Header)
 {
     public bool IsCredit => Entry.Amount > 0;
+
+    /// <summary>The bank's commission (a memorial order, not the customer's document).</summary>
+    public bool IsCommission => Entry.PurposeCode == KnownPurposeCodes.BankCommission;
 
     public decimal Amount => Math.Abs(Entry.Amount);
 
