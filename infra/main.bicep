@@ -127,6 +127,8 @@ var tables = [
   'Documents'
   'DocumentsDue'
   'ErrorReports'
+  'ExchangeRates'
+  'FeeDebts'
   'IdempotencyExpiry'
   'IdempotencyKeys'
   'Ledger'

@@ -56,6 +56,15 @@ public sealed class CustomerStore(StorageResources storage)
         }
     }
 
+    /// <summary>Every customer, in id order (a monthly job's walk; not for request paths).</summary>
+    public async IAsyncEnumerable<Customer> ListAsync([System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        await foreach (var row in _customers.QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"RowKey eq {Row}"), cancellationToken: cancellationToken))
+        {
+            yield return FromEntity(row);
+        }
+    }
+
     public async Task<Customer?> GetAsync(string customerId, CancellationToken cancellationToken)
     {
         if (!Customer.IsWellFormedId(customerId))

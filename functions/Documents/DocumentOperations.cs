@@ -137,12 +137,16 @@ public static class DocumentOperations
         TariffsRequest request, HttpContext context, TariffStore tariffs, AuditJournal audit, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
-        var schedule = await tariffs.PutAsync(request.Tariffs!, Actor(context), cancellationToken);
+        var schedule = await tariffs.PutAsync(request.Tariffs!, request.ApiSupportFee, Actor(context), cancellationToken);
         await audit.AppendAsync(new AuditRecord(AuditJournal.SystemSubject, Actor(context), "tariffs.updated", AuditOutcome.Success)
         {
             Target = "tariffs",
             CorrelationId = context.TraceIdentifier,
-            Details = new Dictionary<string, string> { ["schedule"] = JsonSerializer.Serialize(request.Tariffs, PlatformExtensions.JsonOptions) },
+            Details = new Dictionary<string, string>
+            {
+                ["schedule"] = JsonSerializer.Serialize(request.Tariffs, PlatformExtensions.JsonOptions),
+                ["apiSupportFee"] = JsonSerializer.Serialize(request.ApiSupportFee, PlatformExtensions.JsonOptions),
+            },
         }, cancellationToken);
         return TypedResults.Ok(schedule);
     }
@@ -238,9 +242,15 @@ public sealed record CrlRequest(string? Crl) : IValidatable
     }
 }
 
-public sealed record TariffsRequest(IReadOnlyList<Tariff>? Tariffs) : IValidatable
+/// <param name="Tariffs">Commissions per document type, currency and route.</param>
+/// <param name="ApiSupportFee">The monthly fee for the API's technical support (clause 3.9), if the tariffs set one.</param>
+public sealed record TariffsRequest(IReadOnlyList<Tariff>? Tariffs, PeriodicFee? ApiSupportFee = null) : IValidatable
 {
-    public void Validate(ValidationErrors errors) => Commissions.Validate(Tariffs, errors);
+    public void Validate(ValidationErrors errors)
+    {
+        Commissions.Validate(Tariffs, errors);
+        PeriodicFee.Validate(ApiSupportFee, errors);
+    }
 }
 
 public sealed record TrustAnchorResponse(string Subject, string Issuer, string Thumbprint, bool Root, DateTimeOffset NotBefore, DateTimeOffset NotAfter)

@@ -33,6 +33,10 @@ public static class DocumentsExtensions
         services.AddSingleton<CertificateBlocks>();
         services.AddSingleton<SignedInstructionReader>();
         services.AddSingleton<TariffStore>();
+        services.AddStorageTable(FeeCollector.TableName);
+        services.AddSingleton<FeeCollector>();
+        services.AddScheduledJob<ApiSupportFeeJob>();
+        services.AddScheduledJob<FeeDebtSettlementJob>();
         services.AddSingleton(sp => PurposeCodes.Load(sp.GetRequiredService<IOptions<PaymentOptions>>().Value.PurposeCodesPath));
         services.AddSingleton<PaymentOrderValidation>();
         services.AddSingleton<DocumentVerification>();

@@ -16,6 +16,9 @@ public sealed class PaymentOptions
     /// <summary>The commission schedule until an operator publishes one (<c>PUT /ops/tariffs</c>).</summary>
     public List<Tariff> Tariffs { get; set; } = [];
 
+    /// <summary>The monthly API support fee until an operator publishes tariffs (clause 3.9); none by default.</summary>
+    public PeriodicFee? ApiSupportFee { get; set; }
+
     /// <summary>Anti-money-laundering rules: a matching document is held for an operator (R-36 e).</summary>
     public List<AmlRule> AmlRules { get; set; } = [];
 

@@ -146,17 +146,21 @@ public sealed class TariffStore(StorageResources storage, IOptions<PaymentOption
         var row = await _table.GetEntityIfExistsAsync<TableEntity>("tariffs", "current", cancellationToken: cancellationToken);
         var schedule = row.HasValue
             ? new TariffSchedule(JsonSerializer.Deserialize<List<Tariff>>(row.Value!.GetString("Json"), PlatformExtensions.JsonOptions)!, row.Value.GetDateTimeOffset("UpdatedAt"), row.Value.GetString("UpdatedBy"))
-            : new TariffSchedule(options.Value.Tariffs, null, null);
+            {
+                ApiSupportFee = row.Value.GetString("ApiSupportFee") is { } fee ? JsonSerializer.Deserialize<PeriodicFee>(fee, PlatformExtensions.JsonOptions) : null,
+            }
+            : new TariffSchedule(options.Value.Tariffs, null, null) { ApiSupportFee = options.Value.ApiSupportFee };
         _cached.Set(TableName, schedule);
         return schedule;
     }
 
-    public async Task<TariffSchedule> PutAsync(IReadOnlyList<Tariff> tariffs, string by, CancellationToken cancellationToken)
+    public async Task<TariffSchedule> PutAsync(IReadOnlyList<Tariff> tariffs, PeriodicFee? apiSupportFee, string by, CancellationToken cancellationToken)
     {
-        var schedule = new TariffSchedule(tariffs, time.GetUtcNow(), by);
+        var schedule = new TariffSchedule(tariffs, time.GetUtcNow(), by) { ApiSupportFee = apiSupportFee };
         await _table.UpsertEntityAsync(new TableEntity("tariffs", "current")
         {
             ["Json"] = JsonSerializer.Serialize(tariffs, PlatformExtensions.JsonOptions),
+            ["ApiSupportFee"] = apiSupportFee is null ? null : JsonSerializer.Serialize(apiSupportFee, PlatformExtensions.JsonOptions),
             ["UpdatedAt"] = schedule.UpdatedAt,
             ["UpdatedBy"] = by,
         }, TableUpdateMode.Replace, cancellationToken);
@@ -165,4 +169,32 @@ public sealed class TariffStore(StorageResources storage, IOptions<PaymentOption
     }
 }
 
-public sealed record TariffSchedule(IReadOnlyList<Tariff> Tariffs, DateTimeOffset? UpdatedAt, string? UpdatedBy);
+public sealed record TariffSchedule(IReadOnlyList<Tariff> Tariffs, DateTimeOffset? UpdatedAt, string? UpdatedBy)
+{
+    /// <summary>The monthly fee for the technical support of the API (clause 3.9), when the tariffs set one.</summary>
+    public PeriodicFee? ApiSupportFee { get; init; }
+}
+
+/// <summary>A fee charged once per calendar month (local), in the currency of the accounts it is debited from.</summary>
+public sealed record PeriodicFee(
+    [property: System.Text.Json.Serialization.JsonNumberHandling(System.Text.Json.Serialization.JsonNumberHandling.AllowReadingFromString)] decimal Amount,
+    string Currency)
+{
+    public static void Validate(PeriodicFee? fee, ValidationErrors errors)
+    {
+        ArgumentNullException.ThrowIfNull(errors);
+        if (fee is null)
+        {
+            return;
+        }
+
+        if (!Currencies.TryParse(fee.Currency, out var currency))
+        {
+            errors.Add("apiSupportFee.currency", "currency_unknown");
+        }
+        else if (fee.Amount <= 0 || !Money.HasValidScale(fee.Amount, currency))
+        {
+            errors.Add("apiSupportFee.amount", "tariff_amount_invalid", currency.MinorUnits());
+        }
+    }
+}

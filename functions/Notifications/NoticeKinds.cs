@@ -35,11 +35,17 @@ public static class NoticeKinds
     /// <summary>To the customer's admins: a signer's power ends within 7 days.</summary>
     public const string SignerPowerExpiring = "signer_power_expiring";
 
+    /// <summary>A fee (the API support fee, clause 3.9) was debited in full.</summary>
+    public const string FeeDebited = "fee_debited";
+
+    /// <summary>A fee was debited in part, or not at all: the rest is owed and debited as money arrives (clause 5.2.9).</summary>
+    public const string FeeOwed = "fee_owed";
+
     public static readonly IReadOnlyList<string> All =
     [
         DocumentExecuted, DocumentRefused, CredentialBlockedInactive, PasswordExpiresSoon, UserBlockedInactive, ServiceSuspended,
         ServiceResumed, SecurityIncidentReceived, MaintenancePlanned, MaintenanceEmergency, TerminationScheduled, TerminationCancelled,
         ServiceTerminated, ErrorReportReceived, ErrorReportUpdated, RefundRequested, RefundDecided, PenaltyClaimDecided,
-        CertificateCompromised, DocumentAwaitingSignature, DocumentCancelled, SignerPowerExpiring,
+        CertificateCompromised, DocumentAwaitingSignature, DocumentCancelled, SignerPowerExpiring, FeeDebited, FeeOwed,
     ];
 }
