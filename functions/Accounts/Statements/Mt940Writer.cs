@@ -28,7 +28,8 @@ public sealed class Mt940Writer : IStatementWriter
     {
         ArgumentNullException.ThrowIfNull(header);
         ArgumentNullException.ThrowIfNull(entries);
-        await using var writer = new StreamWriter(output, Encoding.ASCII, bufferSize: 64 * 1024, leaveOpen: true) { NewLine = "\r\n" };
+        await using var chunks = new StatementChunks(output);
+        using var writer = new StreamWriter(chunks.Buffer, Encoding.ASCII, bufferSize: 16 * 1024, leaveOpen: true) { NewLine = "\r\n" };
         DateOnly? day = null;
         var balance = 0m;
         var number = 0;
@@ -38,43 +39,51 @@ public sealed class Mt940Writer : IStatementWriter
             {
                 if (day is { } previous)
                 {
-                    await CloseAsync(writer, header, previous, balance);
+                    Close(writer, header, previous, balance);
                 }
 
                 day = entry.Day;
-                await OpenAsync(writer, header, entry.Day, ++number, entry.BalanceBefore);
+                Open(writer, header, entry.Day, ++number, entry.BalanceBefore);
             }
 
-            await EntryAsync(writer, new StatementLine(entry, header));
+            Entry(writer, new StatementLine(entry, header));
             balance = entry.BalanceAfter;
+            if (entry.Sequence % StatementChunks.EntriesPerChunk == 0)
+            {
+                writer.Flush();
+                await chunks.DrainAsync(cancellationToken);
+            }
         }
 
         if (day is { } last)
         {
-            await CloseAsync(writer, header, last, balance);
+            Close(writer, header, last, balance);
         }
         else
         {
-            await OpenAsync(writer, header, header.To, 1, header.OpeningBalance);
-            await CloseAsync(writer, header, header.To, header.ClosingBalance);
+            Open(writer, header, header.To, 1, header.OpeningBalance);
+            Close(writer, header, header.To, header.ClosingBalance);
         }
+
+        writer.Flush();
+        await chunks.DrainAsync(cancellationToken);
     }
 
-    private static async Task OpenAsync(StreamWriter writer, StatementHeader header, DateOnly day, int number, decimal opening)
+    private static void Open(StreamWriter writer, StatementHeader header, DateOnly day, int number, decimal opening)
     {
-        await writer.WriteLineAsync(":20:" + header.Reference);
-        await writer.WriteLineAsync(":25:" + header.Iban);
-        await writer.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $":28C:{number:D5}/1"));
-        await writer.WriteLineAsync(":60F:" + Balance(opening, day, header.Currency));
+        writer.WriteLine(":20:" + header.Reference);
+        writer.WriteLine(":25:" + header.Iban);
+        writer.WriteLine(string.Create(CultureInfo.InvariantCulture, $":28C:{number:D5}/1"));
+        writer.WriteLine(":60F:" + Balance(opening, day, header.Currency));
     }
 
-    private static async Task CloseAsync(StreamWriter writer, StatementHeader header, DateOnly day, decimal closing)
+    private static void Close(StreamWriter writer, StatementHeader header, DateOnly day, decimal closing)
     {
-        await writer.WriteLineAsync(":62F:" + Balance(closing, day, header.Currency));
-        await writer.WriteLineAsync("-");
+        writer.WriteLine(":62F:" + Balance(closing, day, header.Currency));
+        writer.WriteLine("-");
     }
 
-    private static async Task EntryAsync(StreamWriter writer, StatementLine line)
+    private static void Entry(StreamWriter writer, StatementLine line)
     {
         var entry = line.Entry;
         var type = entry.Kind switch
@@ -85,7 +94,7 @@ public sealed class Mt940Writer : IStatementWriter
             _ => "NMSC",
         };
         var reference = Reference(entry.DocumentNumber);
-        await writer.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
+        writer.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $":61:{line.ValueDate:yyMMdd}{entry.Day:MMdd}{(line.IsCredit ? 'C' : 'D')}{Amount(line.Amount, line.Header.Currency)}{type}{reference}//{line.BankReference}"));
         var other = line.Other;
         var narrative = new StringBuilder();
@@ -120,7 +129,7 @@ public sealed class Mt940Writer : IStatementWriter
                 part = "." + part[1..]; // a line may not begin like a tag or the end of the message
             }
 
-            await writer.WriteLineAsync(at == 0 ? ":86:" + part : part);
+            writer.WriteLine(at == 0 ? ":86:" + part : part);
         }
     }
 

@@ -27,37 +27,38 @@ public sealed class OneCWriter : IStatementWriter
     {
         ArgumentNullException.ThrowIfNull(header);
         ArgumentNullException.ThrowIfNull(entries);
-        await using var writer = new StreamWriter(output, Windows1251, bufferSize: 64 * 1024, leaveOpen: true) { NewLine = "\r\n" };
+        await using var chunks = new StatementChunks(output);
+        using var writer = new StreamWriter(chunks.Buffer, Windows1251, bufferSize: 16 * 1024, leaveOpen: true) { NewLine = "\r\n" };
         var local = header.CreatedAt.ToOffset(Calendar.KazakhstanTime.Offset);
-        await writer.WriteLineAsync("1CClientBankExchange");
-        await Field(writer, "ВерсияФормата", "1.01");
-        await Field(writer, "Кодировка", "Windows");
-        await Field(writer, "Отправитель", header.BankName);
-        await Field(writer, "Получатель", "1C");
-        await Field(writer, "ДатаСоздания", local.ToString("dd.MM.yyyy", CultureInfo.InvariantCulture));
-        await Field(writer, "ВремяСоздания", local.ToString("HH:mm:ss", CultureInfo.InvariantCulture));
-        await Field(writer, "ДатаНачала", Date(header.From));
-        await Field(writer, "ДатаКонца", Date(header.To));
-        await Field(writer, "РасчСчет", header.Iban);
-        await writer.WriteLineAsync("СекцияРасчСчет");
-        await Field(writer, "ДатаНачала", Date(header.From));
-        await Field(writer, "ДатаКонца", Date(header.To));
-        await Field(writer, "РасчСчет", header.Iban);
-        await Field(writer, "Валюта", header.Currency.ToString());
-        await Field(writer, "НачальныйОстаток", Amount(header.OpeningBalance, header.Currency));
-        await Field(writer, "ВсегоПоступило", Amount(header.TotalCredits, header.Currency));
-        await Field(writer, "ВсегоСписано", Amount(header.TotalDebits, header.Currency));
-        await Field(writer, "КонечныйОстаток", Amount(header.ClosingBalance, header.Currency));
-        await writer.WriteLineAsync("КонецРасчСчет");
+        writer.WriteLine("1CClientBankExchange");
+        Field(writer, "ВерсияФормата", "1.01");
+        Field(writer, "Кодировка", "Windows");
+        Field(writer, "Отправитель", header.BankName);
+        Field(writer, "Получатель", "1C");
+        Field(writer, "ДатаСоздания", local.ToString("dd.MM.yyyy", CultureInfo.InvariantCulture));
+        Field(writer, "ВремяСоздания", local.ToString("HH:mm:ss", CultureInfo.InvariantCulture));
+        Field(writer, "ДатаНачала", Date(header.From));
+        Field(writer, "ДатаКонца", Date(header.To));
+        Field(writer, "РасчСчет", header.Iban);
+        writer.WriteLine("СекцияРасчСчет");
+        Field(writer, "ДатаНачала", Date(header.From));
+        Field(writer, "ДатаКонца", Date(header.To));
+        Field(writer, "РасчСчет", header.Iban);
+        Field(writer, "Валюта", header.Currency.ToString());
+        Field(writer, "НачальныйОстаток", Amount(header.OpeningBalance, header.Currency));
+        Field(writer, "ВсегоПоступило", Amount(header.TotalCredits, header.Currency));
+        Field(writer, "ВсегоСписано", Amount(header.TotalDebits, header.Currency));
+        Field(writer, "КонечныйОстаток", Amount(header.ClosingBalance, header.Currency));
+        writer.WriteLine("КонецРасчСчет");
 
         await foreach (var entry in entries.WithCancellation(cancellationToken))
         {
             var line = new StatementLine(entry, header);
             var (payer, payee) = (line.Payer, line.Payee);
-            await writer.WriteLineAsync("СекцияДокумент=Выписка");
-            await Field(writer, "НомерДокумента", entry.DocumentNumber ?? entry.Sequence.ToString(CultureInfo.InvariantCulture));
-            await Field(writer, "ДатаДокумента", Date(entry.Day));
-            await Field(writer, "ВидДокумента", entry.Kind switch
+            writer.WriteLine("СекцияДокумент=Выписка");
+            Field(writer, "НомерДокумента", entry.DocumentNumber ?? entry.Sequence.ToString(CultureInfo.InvariantCulture));
+            Field(writer, "ДатаДокумента", Date(entry.Day));
+            Field(writer, "ВидДокумента", entry.Kind switch
             {
                 _ when line.IsCommission => "Мемориальный ордер",
                 "payment" => "Платежное поручение",
@@ -65,22 +66,29 @@ public sealed class OneCWriter : IStatementWriter
                 "cashIn" => "Приходный кассовый ордер",
                 _ => "Мемориальный ордер",
             });
-            await Field(writer, "ПлательщикНаименование", payer.Name);
-            await Field(writer, "ПлательщикБИН_ИИН", payer.Idn);
-            await Field(writer, "ПлательщикИИК", payer.Iban);
-            await Field(writer, "ПлательщикБанкБИК", payer.Bic);
-            await Field(writer, "ПолучательНаименование", payee.Name);
-            await Field(writer, "ПолучательБИН_ИИН", payee.Idn);
-            await Field(writer, "ПолучательИИК", payee.Iban);
-            await Field(writer, "ПолучательБанкБИК", payee.Bic);
-            await Field(writer, line.IsCredit ? "СуммаПриход" : "СуммаРасход", Amount(line.Amount, header.Currency));
-            await Field(writer, "ДатаОперации", Date(line.ValueDate));
-            await Field(writer, "НазначениеПлатежа", entry.Purpose);
-            await Field(writer, "КодНазначенияПлатежа", entry.PurposeCode);
-            await writer.WriteLineAsync("КонецДокумента");
+            Field(writer, "ПлательщикНаименование", payer.Name);
+            Field(writer, "ПлательщикБИН_ИИН", payer.Idn);
+            Field(writer, "ПлательщикИИК", payer.Iban);
+            Field(writer, "ПлательщикБанкБИК", payer.Bic);
+            Field(writer, "ПолучательНаименование", payee.Name);
+            Field(writer, "ПолучательБИН_ИИН", payee.Idn);
+            Field(writer, "ПолучательИИК", payee.Iban);
+            Field(writer, "ПолучательБанкБИК", payee.Bic);
+            Field(writer, line.IsCredit ? "СуммаПриход" : "СуммаРасход", Amount(line.Amount, header.Currency));
+            Field(writer, "ДатаОперации", Date(line.ValueDate));
+            Field(writer, "НазначениеПлатежа", entry.Purpose);
+            Field(writer, "КодНазначенияПлатежа", entry.PurposeCode);
+            writer.WriteLine("КонецДокумента");
+            if (entry.Sequence % StatementChunks.EntriesPerChunk == 0)
+            {
+                writer.Flush();
+                await chunks.DrainAsync(cancellationToken);
+            }
         }
 
-        await writer.WriteLineAsync("КонецФайла");
+        writer.WriteLine("КонецФайла");
+        writer.Flush();
+        await chunks.DrainAsync(cancellationToken);
     }
 
     /// <summary>Text as Windows-1251 can carry it: the Kazakh letters it lacks as their nearest Russian ones.</summary>
@@ -106,8 +114,8 @@ public sealed class OneCWriter : IStatementWriter
         return builder.ToString();
     }
 
-    private static Task Field(StreamWriter writer, string name, string? value) =>
-        writer.WriteLineAsync(name + "=" + ToWindows1251Text(value));
+    private static void Field(StreamWriter writer, string name, string? value) =>
+        writer.WriteLine(name + "=" + ToWindows1251Text(value));
 
     private static string Date(DateOnly day) => day.ToString("dd.MM.yyyy", CultureInfo.InvariantCulture);
 

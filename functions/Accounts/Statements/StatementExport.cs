@@ -149,3 +149,29 @@ internal static class StatementText
     public static string Amount(decimal amount, Currency currency) =>
         Math.Abs(amount).ToString("F" + currency.MinorUnits().ToString(CultureInfo.InvariantCulture), CultureInfo.InvariantCulture);
 }
+
+/// <summary>
+/// Writers format synchronously into this buffer and hand it to the response a chunk at a time: one await per chunk
+/// instead of one per line, and the response never sees synchronous I/O. The buffer is the only memory a file holds.
+/// </summary>
+internal sealed class StatementChunks(Stream output) : IAsyncDisposable
+{
+    /// <summary>Entries formatted between two hand-overs.</summary>
+    public const int EntriesPerChunk = 128;
+
+    public MemoryStream Buffer { get; } = new(64 * 1024);
+
+    /// <summary>Hands what was formatted to the response (the caller flushed its writer into <see cref="Buffer"/>).</summary>
+    public async Task DrainAsync(CancellationToken cancellationToken)
+    {
+        if (Buffer.Length == 0)
+        {
+            return;
+        }
+
+        await output.WriteAsync(Buffer.GetBuffer().AsMemory(0, (int)Buffer.Length), cancellationToken);
+        Buffer.SetLength(0);
+    }
+
+    public ValueTask DisposeAsync() => Buffer.DisposeAsync();
+}
