@@ -51,6 +51,7 @@ public static class AccountsExtensions
             .ProducesValidationProblem().ProducesProblem(StatusCodes.Status404NotFound);
 
         api.MapGet("/exchange-rates", ExchangeRateEndpoints.GetAsync)
+            .RequireCustomerScope(CustomerAccess.AccountsRead)
             .WithName("GetExchangeRates").WithTags("Currency")
             .WithSummary("The bank's buy and sell rates (KZT per unit) of a date, today's by default: the newest published version (R-34).")
             .ProducesProblem(StatusCodes.Status404NotFound);

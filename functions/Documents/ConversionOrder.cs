@@ -173,6 +173,29 @@ public static class SignedOrders
         }
     }
 
+    /// <summary>Whether currency control may need the bank's rates: an order in a foreign currency, or to a non-resident.</summary>
+    public static bool MayNeedRates(ReadOnlyMemory<byte> content)
+    {
+        try
+        {
+            using var document = JsonDocument.Parse(content, Strict);
+            var root = document.RootElement;
+            if (root.ValueKind != JsonValueKind.Object)
+            {
+                return false;
+            }
+
+            var foreign = root.TryGetProperty("currency", out var currency) && currency.ValueKind == JsonValueKind.String && currency.GetString() != "KZT";
+            var nonResident = root.TryGetProperty("beneficiary", out var beneficiary) && beneficiary.ValueKind == JsonValueKind.Object
+                && beneficiary.TryGetProperty("code", out var code) && code.ValueKind == JsonValueKind.String && code.GetString() is ['2', _];
+            return foreign || nonResident;
+        }
+        catch (JsonException)
+        {
+            return false;
+        }
+    }
+
     /// <summary>The customer accounts content names (a payment's payer, a conversion's two accounts), for the bank to look up before the rules run.</summary>
     public static IReadOnlyList<Iban> AccountsOf(ReadOnlyMemory<byte> content)
     {

@@ -117,13 +117,19 @@ public sealed record DocumentSummary(
     /// <summary>The budget classification code (КБК) of a payment to the budget, as signed.</summary>
     public string? Kbk { get; init; }
 
+    /// <summary>The beneficiary's country, for a bank abroad.</summary>
+    public string? BeneficiaryCountry { get; init; }
+
+    /// <summary>The contract a payment to a non-resident is made under, as signed.</summary>
+    public CurrencyControl? CurrencyControl { get; init; }
+
     /// <summary>A conversion order's two sides: the currencies as signed, and the amounts and rate once executed.</summary>
     public ConversionSummary? Conversion { get; init; }
 
     /// <summary>The summary of any signed order; a conversion names the customer on both sides and the bank as both banks.</summary>
     public static DocumentSummary Of(ISignedOrder order, string bankCode, string bankBic) => order switch
     {
-        PaymentOrder payment => Of(payment, payment.BeneficiaryIban.BankCode == bankCode),
+        PaymentOrder payment => Of(payment, payment.IsInternal(bankCode)),
         ConversionOrder c => new(c.Number, c.Date, c.Amount, c.AmountCurrency.ToString(), c.DebitIban, c.OwnerName ?? "", c.OwnerIdn ?? "", c.CreditIban,
             bankBic, c.PurposeCode, c.Purpose, c.Date, PaymentRoutes.Internal)
         {
@@ -144,6 +150,8 @@ public sealed record DocumentSummary(
             PayerName = order.Payer.Name,
             PayerIdn = order.Payer.Idn,
             Kbk = order.Kbk,
+            BeneficiaryCountry = order.Beneficiary.Country,
+            CurrencyControl = order.CurrencyControl,
         };
     }
 }

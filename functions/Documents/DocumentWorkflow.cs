@@ -57,13 +57,16 @@ public sealed class DocumentWorkflow : WorkflowDefinition<Document>
     private readonly PaymentOrderValidation _validation;
     private readonly NoticeChannel _notices;
     private readonly IOptions<DocumentOptions> _documents;
+    private readonly Refunds.ISettlementGateway _settlement;
 
     public DocumentWorkflow(
         DocumentVerification verification, DocumentPosting posting, DocumentCompletion completion, DocumentStore store, DocumentArchive archive,
         CalendarProvider calendars, CustomerStore customers, Ledger ledger, AuditJournal audit, IOptions<PaymentOptions> payments, IOptions<BankOptions> bank,
-        CertificateBlocks blocks, SpecimenCardStore cards, PaymentOrderValidation validation, NoticeChannel notices, IOptions<DocumentOptions> documents)
+        CertificateBlocks blocks, SpecimenCardStore cards, PaymentOrderValidation validation, NoticeChannel notices, IOptions<DocumentOptions> documents,
+        Refunds.ISettlementGateway settlement)
         : base(WorkflowName)
     {
+        _settlement = settlement;
         (_verification, _posting, _completion, _store, _archive) = (verification, posting, completion, store, archive);
         (_calendars, _customers, _ledger, _audit, _payments, _bank, _blocks) = (calendars, customers, ledger, audit, payments, bank, blocks);
         (_cards, _validation, _notices, _documents) = (cards, validation, notices, documents);
@@ -351,6 +354,25 @@ public sealed class DocumentWorkflow : WorkflowDefinition<Document>
 
         if (posted.Result!.IsPosted)
         {
+            var summary = context.Data.Summary!;
+            if (summary.Route == PaymentRoutes.Interbank && summary.Currency != nameof(Currency.KZT))
+            {
+                // A foreign-currency payment leaves through the settlement adapter, once (its id is the document's; the blob is write-once).
+                var bank = _bank.Value;
+                await _settlement.SendAsync(new Refunds.SettlementMessage("pay-" + context.Data.DocumentId[4..], "foreignCurrencyPayment", posted.Result.PostedAt ?? context.Now,
+                    summary.BeneficiaryBic, summary.BeneficiaryIban, summary.BeneficiaryName, bank.Bic, summary.PayerIban, context.Data.DocumentId, summary.Number,
+                    summary.Date, summary.Amount, summary.Currency, "payment", "")
+                {
+                    PurposeCode = summary.PurposeCode,
+                    Purpose = summary.Purpose,
+                    PayerName = summary.PayerName,
+                    PayerIdn = summary.PayerIdn,
+                    BeneficiaryIdn = summary.BeneficiaryIdn,
+                    BeneficiaryCountry = summary.BeneficiaryCountry,
+                    CurrencyControl = summary.CurrencyControl,
+                }, cancellationToken);
+            }
+
             context.Data = context.Data with { TransactionId = posted.TransactionId };
             return await _completion.FinishAsync(context, DocumentStatus.Executed, cancellationToken: cancellationToken);
         }

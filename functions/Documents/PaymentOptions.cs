@@ -19,6 +19,9 @@ public sealed class PaymentOptions
     /// <summary>The monthly API support fee until an operator publishes tariffs (clause 3.9); none by default.</summary>
     public PeriodicFee? ApiSupportFee { get; set; }
 
+    /// <summary>Thresholds of currency control for payments to non-residents.</summary>
+    public CurrencyControlOptions CurrencyControl { get; set; } = new();
+
     /// <summary>Anti-money-laundering rules: a matching document is held for an operator (R-36 e).</summary>
     public List<AmlRule> AmlRules { get; set; } = [];
 
@@ -55,6 +58,18 @@ public sealed class AmlRule
 
     /// <summary>The first rule that holds <paramref name="summary"/>, or null.</summary>
     public static AmlRule? FirstMatch(IEnumerable<AmlRule> rules, DocumentSummary summary) => rules.FirstOrDefault(r => r.Matches(summary));
+}
+
+/// <summary>Currency control of payments to non-residents (section <c>Payments:CurrencyControl</c>), in USD equivalents at the bank's mid rate of the receipt date.</summary>
+public sealed class CurrencyControlOptions
+{
+    /// <summary>From this USD equivalent up, the payment names its contract (number and date); 0: always.</summary>
+    [Range(0, 1_000_000_000)]
+    public decimal ContractFromUsd { get; set; }
+
+    /// <summary>From this USD equivalent up, an export or import payment names the contract's registration number (the export-import rules' USD 50,000).</summary>
+    [Range(0, 1_000_000_000)]
+    public decimal RegistrationFromUsd { get; set; } = 50_000m;
 }
 
 /// <summary>Documents several people sign (section <c>Documents</c>).</summary>

@@ -6,7 +6,18 @@ using BusinessApi.Platform.Http;
 
 namespace BusinessApi.Documents;
 
-public sealed record PaymentParty(string? Name, string? Idn, string? Iban, string? Bic, string? Code);
+public sealed record PaymentParty(string? Name, string? Idn, string? Iban, string? Bic, string? Code)
+{
+    /// <summary>The beneficiary's country (ISO 3166 alpha-2), required for a bank abroad.</summary>
+    public string? Country { get; init; }
+}
+
+/// <summary>
+/// Currency-control details of a payment to a non-resident (Law on currency regulation and currency control; the
+/// National Bank's rules of export-import currency control, resolution No. 42 of 30 March 2019): the contract the
+/// payment is made under, and the contract's registration number (учётный номер контракта) the serving bank assigned.
+/// </summary>
+public sealed record CurrencyControl(string? ContractNumber, DateOnly? ContractDate, string? RegistrationNumber);
 
 /// <summary>What every signed order has, whatever its type: the account it debits (whose powers and card decide who signs) and its number.</summary>
 public interface ISignedOrder
@@ -50,9 +61,18 @@ public sealed record PaymentOrder(
     /// <summary>The budget classification code (КБК, 6 digits) of a payment to the budget; null otherwise.</summary>
     public string? Kbk { get; init; }
 
+    public CurrencyControl? CurrencyControl { get; init; }
+
     public Iban PayerIban => Iban.Parse(Payer.Iban!);
 
+    /// <summary>The beneficiary's bank is abroad (its BIC's country is not KZ): a foreign-currency payment sent through correspondent banks.</summary>
+    public bool IsAbroad => PaymentOrderRules.IsAbroad(Beneficiary.Bic);
+
+    /// <summary>The beneficiary's account in Kazakhstan (not for a bank abroad).</summary>
     public Iban BeneficiaryIban => Iban.Parse(Beneficiary.Iban!);
+
+    /// <summary>The beneficiary holds an account at this bank.</summary>
+    public bool IsInternal(string bankCode) => !IsAbroad && BeneficiaryIban.BankCode == bankCode;
 }
 
 /// <summary>What validation needs to know beyond the document: today, the bank, the customer's accounts and the classifiers.</summary>
@@ -75,6 +95,15 @@ public sealed record PaymentOrderContext(
     public bool AcceptTestIdentifiers { get; init; }
 
     public bool IsIdentifier(string idn) => TaxIdentifierCheck.IsValid(idn) || AcceptTestIdentifiers && TaxIdentifierCheck.IsTestIdentifier(idn);
+
+    /// <summary>The USD equivalent of an amount at the bank's rates of the receipt date; null without rates (then the stricter rule applies).</summary>
+    public Func<decimal, Currency, decimal?>? UsdEquivalent { get; init; }
+
+    /// <summary>From this USD equivalent up, a payment to a non-resident names its contract (number and date).</summary>
+    public decimal ContractFromUsd { get; init; }
+
+    /// <summary>From this USD equivalent up, an export or import payment to a non-resident names the contract's registration number.</summary>
+    public decimal RegistrationFromUsd { get; init; } = 50_000m;
 }
 
 /// <summary>
@@ -90,12 +119,17 @@ public static class PaymentOrderRules
 
     private static readonly HashSet<string> TopLevel = new(StringComparer.Ordinal)
     {
-        "type", "number", "date", "amount", "currency", "payer", "beneficiary", "purposeCode", "purpose", "valueDate", "kbk",
+        "type", "number", "date", "amount", "currency", "payer", "beneficiary", "purposeCode", "purpose", "valueDate", "kbk", "currencyControl",
     };
+
+    private static readonly HashSet<string> CurrencyControlFields = new(StringComparer.Ordinal) { "contractNumber", "contractDate", "registrationNumber" };
+
+    /// <summary>Longest contract or registration number accepted.</summary>
+    public const int MaxContractNumberLength = 50;
 
     // a complete order names its payer (name, IIN/BIN, the bank's BIC) as 1C and every ERP export it.
     private static readonly HashSet<string> PayerFields = new(StringComparer.Ordinal) { "name", "idn", "iban", "bic", "code" };
-    private static readonly HashSet<string> BeneficiaryFields = new(StringComparer.Ordinal) { "name", "idn", "iban", "bic", "code" };
+    private static readonly HashSet<string> BeneficiaryFields = new(StringComparer.Ordinal) { "name", "idn", "iban", "bic", "code", "country" };
 
     private static readonly JsonDocumentOptions Strict = new() { AllowDuplicateProperties = false, MaxDepth = 8 };
 
@@ -204,7 +238,35 @@ public static class PaymentOrderRules
                 }
             }
 
-            if (beneficiary is not null)
+            // A bank abroad takes foreign currency only: a tenge order naming one is judged as a domestic order (a BIC not of Kazakhstan).
+            var abroad = beneficiary is not null && currency is { } orderCurrency && orderCurrency != Currency.KZT && IsAbroad(beneficiary.Bic);
+            if (beneficiary is not null && abroad)
+            {
+                // A bank abroad (a foreign-currency payment): its own account numbers, no Kazakh BIN, and its country.
+                if (errors.Required("beneficiary.name", beneficiary.Name) && beneficiary.Name!.Length > MaxNameLength)
+                {
+                    errors.Add("beneficiary.name", "name_too_long", MaxNameLength);
+                }
+
+                if (errors.Required("beneficiary.iban", beneficiary.Iban) && !IsForeignAccount(beneficiary.Iban!))
+                {
+                    errors.Add("beneficiary.iban", "account_invalid");
+                }
+
+                if (beneficiary.Idn is { Length: > 35 })
+                {
+                    errors.Add("beneficiary.idn", "idn_invalid");
+                }
+
+                if (errors.Required("beneficiary.country", beneficiary.Country)
+                    && !(beneficiary.Country!.Length == 2 && beneficiary.Country.All(char.IsAsciiLetterUpper) && beneficiary.Country != "KZ"))
+                {
+                    errors.Add("beneficiary.country", "country_invalid");
+                }
+
+                CheckEconomicCode(beneficiary.Code, "beneficiary.code", errors);
+            }
+            else if (beneficiary is not null)
             {
                 if (errors.Required("beneficiary.name", beneficiary.Name) && beneficiary.Name!.Length > MaxNameLength)
                 {
@@ -255,6 +317,7 @@ public static class PaymentOrderRules
                 errors.Add("kbk", "kbk_invalid");
             }
 
+            var control = CheckCurrencyControl(root, beneficiary, abroad, amount, currency, purposeCode, date, context, errors);
             var valueDate = Date(root, "valueDate", errors);
             if (valueDate is { } v)
             {
@@ -273,8 +336,127 @@ public static class PaymentOrderRules
                 return (null, [.. errors]);
             }
 
-            return (new PaymentOrder(number!, date!.Value, amount!.Value, currency!.Value, payer!, beneficiary!, purposeCode!, purpose!, valueDate!.Value) { Kbk = kbk }, []);
+            return (new PaymentOrder(number!, date!.Value, amount!.Value, currency!.Value, payer!, beneficiary!, purposeCode!, purpose!, valueDate!.Value)
+            {
+                Kbk = kbk,
+                CurrencyControl = control,
+            }, []);
         }
+    }
+
+    /// <summary>A SWIFT BIC of any country: 4 letters (bank), 2 letters (country), 2 letters or digits (place), optionally 3 more (branch).</summary>
+    public static bool IsSwiftBic(string? bic) =>
+        bic is { Length: 8 or 11 } && bic[..6].All(char.IsAsciiLetterUpper) && bic[6..].All(c => char.IsAsciiLetterUpper(c) || char.IsAsciiDigit(c));
+
+    /// <summary>A BIC of a bank outside Kazakhstan.</summary>
+    public static bool IsAbroad(string? bic) => IsSwiftBic(bic) && bic![4..6] != "KZ";
+
+    /// <summary>
+    /// An account at a bank abroad: an IBAN (two letters, two check digits, up to 30 more; it must pass mod 97), or, where
+    /// the country has no IBAN (the US, China…), its account number of 1 to 34 letters and digits.
+    /// </summary>
+    public static bool IsForeignAccount(string account)
+    {
+        if (account.Length is < 1 or > 34 || !account.All(c => char.IsAsciiLetterUpper(c) || char.IsAsciiDigit(c)))
+        {
+            return false;
+        }
+
+        var looksLikeIban = account.Length >= 15 && char.IsAsciiLetterUpper(account[0]) && char.IsAsciiLetterUpper(account[1])
+            && char.IsAsciiDigit(account[2]) && char.IsAsciiDigit(account[3]);
+        if (!looksLikeIban)
+        {
+            return true;
+        }
+
+        var remainder = 0;
+        foreach (var c in account[4..] + account[..4])
+        {
+            var value = char.IsAsciiDigit(c) ? c - '0' : c - 'A' + 10;
+            remainder = value >= 10 ? ((remainder * 100) + value) % 97 : ((remainder * 10) + value) % 97;
+        }
+
+        return remainder == 1;
+    }
+
+    /// <summary>
+    /// Currency control of a payment to a non-resident (the beneficiary's code starts with 2, or its bank is abroad): from
+    /// <see cref="PaymentOrderContext.ContractFromUsd"/> up (0 by default: always) it names the contract, number and date
+    /// (not after the order's date); an export or import payment (КНП of sections 7 and 8: goods, works, services) from
+    /// <see cref="PaymentOrderContext.RegistrationFromUsd"/> up (USD 50,000, the threshold at which the export-import
+    /// rules give a contract its registration number) names that number too. Without rates the USD equivalent is unknown
+    /// and the stricter rule applies. Between residents the section is optional.
+    /// </summary>
+    private static CurrencyControl? CheckCurrencyControl(
+        JsonElement root, PaymentParty? beneficiary, bool abroad, decimal? amount, Currency? currency, string? purposeCode, DateOnly? date,
+        PaymentOrderContext context, ValidationErrors errors)
+    {
+        CurrencyControl? control = null;
+        if (root.TryGetProperty("currencyControl", out var element) && element.ValueKind != JsonValueKind.Null)
+        {
+            if (element.ValueKind != JsonValueKind.Object)
+            {
+                errors.Add("currencyControl", "type_invalid");
+                return null;
+            }
+
+            Unknown(element, CurrencyControlFields, "currencyControl.", errors);
+            var contractNumber = Text(element, "contractNumber", errors, "currencyControl.contractNumber", required: false);
+            var registration = Text(element, "registrationNumber", errors, "currencyControl.registrationNumber", required: false);
+            DateOnly? contractDate = null;
+            if (Text(element, "contractDate", errors, "currencyControl.contractDate", required: false) is { } text)
+            {
+                if (DateOnly.TryParseExact(text, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var parsed))
+                {
+                    contractDate = parsed;
+                    if (date is { } issued && parsed > issued)
+                    {
+                        errors.Add("currencyControl.contractDate", "contract_date_after_order");
+                    }
+                }
+                else
+                {
+                    errors.Add("currencyControl.contractDate", "date_invalid");
+                }
+            }
+
+            foreach (var (field, value) in new[] { ("contractNumber", contractNumber), ("registrationNumber", registration) })
+            {
+                if (value is { Length: > MaxContractNumberLength })
+                {
+                    errors.Add("currencyControl." + field, "contract_number_too_long", MaxContractNumberLength);
+                }
+            }
+
+            control = new CurrencyControl(contractNumber, contractDate, registration);
+        }
+
+        var nonResident = abroad || beneficiary?.Code is ['2', _];
+        if (!nonResident || amount is not { } sum || currency is not { } c)
+        {
+            return control;
+        }
+
+        var usd = c == Currency.USD ? sum : context.UsdEquivalent?.Invoke(sum, c);
+        if (usd is null || usd >= context.ContractFromUsd)
+        {
+            if (control?.ContractNumber is null)
+            {
+                errors.Add("currencyControl.contractNumber", "currency_control_required");
+            }
+
+            if (control?.ContractDate is null)
+            {
+                errors.Add("currencyControl.contractDate", "currency_control_required");
+            }
+        }
+
+        if (purposeCode is ['7' or '8', _, _] && (usd is null || usd >= context.RegistrationFromUsd) && control?.RegistrationNumber is null)
+        {
+            errors.Add("currencyControl.registrationNumber", "registration_number_required", context.RegistrationFromUsd);
+        }
+
+        return control;
     }
 
     /// <summary>A two-digit code of residence (1 resident, 2 non-resident) and economic sector (1–9): КОд and КБе.</summary>
@@ -355,7 +537,7 @@ public static class PaymentOrderRules
 
         Unknown(element, fields, name + ".", errors);
         string? Field(string field) => fields.Contains(field) ? Text(element, field, errors, name + "." + field, required: false) : null;
-        return new PaymentParty(Field("name"), Field("idn"), Field("iban"), Field("bic"), Field("code"));
+        return new PaymentParty(Field("name"), Field("idn"), Field("iban"), Field("bic"), Field("code")) { Country = Field("country") };
     }
 
     internal static DateOnly? Date(JsonElement root, string name, ValidationErrors errors)

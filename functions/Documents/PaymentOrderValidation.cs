@@ -12,7 +12,8 @@ namespace BusinessApi.Documents;
 /// customer's and its currency, and a beneficiary at this bank holds an open account in the order's currency.
 /// </summary>
 public sealed class PaymentOrderValidation(
-    Ledger ledger, PurposeCodes purposeCodes, IOptions<PaymentOptions> payments, IOptions<BankOptions> options, IOptions<Platform.Sandbox.SandboxOptions> sandbox, TimeProvider time)
+    Ledger ledger, PurposeCodes purposeCodes, IOptions<PaymentOptions> payments, IOptions<BankOptions> options, IOptions<Platform.Sandbox.SandboxOptions> sandbox,
+    ExchangeRateStore rates, TimeProvider time)
 {
     // What never changes about an account once opened: its owner, currency and kind. Safe across instances:
     // each reads it from the ledger once; an account not found is not remembered (it may be opened later).
@@ -34,15 +35,22 @@ public sealed class PaymentOrderValidation(
             }
         }
 
-        var context = new PaymentOrderContext(KazakhstanTime.LocalDate(document.ReceivedAt), document.OperationalDate, bank.IbanCode, bank.Bic,
+        // Currency control judges amounts in USD: the rates of the receipt date are read only for an order that may need them.
+        var receiptDate = KazakhstanTime.LocalDate(document.ReceivedAt);
+        var sheet = SignedOrders.MayNeedRates(content) ? await rates.GetAsync(receiptDate, cancellationToken) : null;
+        var control = payments.Value.CurrencyControl;
+        var context = new PaymentOrderContext(receiptDate, document.OperationalDate, bank.IbanCode, bank.Bic,
             accounts, purposeCodes, payments.Value.MaxDocumentAgeDays)
         {
+            UsdEquivalent = sheet is null ? null : (amount, currency) => Conversion.MidEquivalent(sheet, new Money(amount, currency), Currency.USD),
+            ContractFromUsd = control.ContractFromUsd,
+            RegistrationFromUsd = control.RegistrationFromUsd,
             PayerIdn = owner?.Bin,
             OwnerName = owner?.Name,
             AcceptTestIdentifiers = sandbox.Value.AcceptTestIdentifiers,
         };
         var (signed, errors) = SignedOrders.Validate(content, context);
-        if (signed is not PaymentOrder order || order.BeneficiaryIban.BankCode != bank.IbanCode)
+        if (signed is not PaymentOrder order || !order.IsInternal(bank.IbanCode))
         {
             return (signed, errors);
         }

@@ -10,7 +10,25 @@ namespace BusinessApi.Refunds;
 /// <summary>A message to another bank through the interbank settlement system (here: the notice on return of money, clause 8.2).</summary>
 public sealed record SettlementMessage(
     string MessageId, string Type, DateTimeOffset CreatedAt, string BeneficiaryBic, string BeneficiaryIban, string BeneficiaryName,
-    string PayerBic, string PayerIban, string DocumentId, string DocumentNumber, DateOnly DocumentDate, decimal Amount, string Currency, string ReportKind, string Reason);
+    string PayerBic, string PayerIban, string DocumentId, string DocumentNumber, DateOnly DocumentDate, decimal Amount, string Currency, string ReportKind, string Reason)
+{
+    /// <summary>A payment's purpose code (КНП) and text, as signed.</summary>
+    public string? PurposeCode { get; init; }
+
+    public string? Purpose { get; init; }
+
+    public string? PayerName { get; init; }
+
+    public string? PayerIdn { get; init; }
+
+    public string? BeneficiaryIdn { get; init; }
+
+    /// <summary>The beneficiary's country, for a bank abroad.</summary>
+    public string? BeneficiaryCountry { get; init; }
+
+    /// <summary>The contract a payment to a non-resident is made under.</summary>
+    public Documents.CurrencyControl? CurrencyControl { get; init; }
+}
 
 /// <summary>Sends messages to other banks. Must be idempotent by <see cref="SettlementMessage.MessageId"/>: a step may send twice.</summary>
 public interface ISettlementGateway

@@ -143,6 +143,87 @@ public sealed class ConversionTests(PaymentAppFixture fixture) : IClassFixture<P
     }
 
     [Fact]
+    public async Task ForeignCurrencyPayment_ToABankAbroad_NamesItsContract_AndLeavesThroughTheSettlementAdapterOnce()
+    {
+        await PublishTodayAsync(("USD", 470.25m, 475m), ("EUR", 510m, 520m));
+        using var payer = await App.PayerAsync(fixture.Pki);
+        var usd = await App.OpenAccountAsync(payer.CustomerId, 100_000m, "USD");
+        JsonObject Abroad(string amount, JsonObject? control, Action<JsonObject>? edit = null) => payer.Order(0m, edit: o =>
+        {
+            o["amount"] = amount;
+            o["currency"] = "USD";
+            o["payer"]!["iban"] = usd;
+            o["beneficiary"] = new JsonObject
+            {
+                ["name"] = "Muster Maschinenbau GmbH", ["iban"] = "DE89370400440532013000", ["bic"] = "DEUTDEFF", ["country"] = "DE", ["code"] = "27",
+            };
+            o["purposeCode"] = "710";
+            if (control is not null)
+            {
+                o["currencyControl"] = control.DeepClone();
+            }
+
+            edit?.Invoke(o);
+        });
+
+        // 60,000 USD for goods to a non-resident: the contract and its registration number (from USD 50,000) are required.
+        var missing = await payer.FinishedAsync(await payer.SubmitOrderAsync(Abroad("60000.00", null)));
+        Assert.Equal("invalid_document", missing.GetProperty("reasonCode").GetString());
+        var fields = missing.GetProperty("errors").EnumerateArray().Select(e => (e.GetProperty("field").GetString(), e.GetProperty("code").GetString())).ToList();
+        Assert.Contains(("currencyControl.contractNumber", "currency_control_required"), fields);
+        Assert.Contains(("currencyControl.contractDate", "currency_control_required"), fields);
+        Assert.Contains(("currencyControl.registrationNumber", "registration_number_required"), fields);
+
+        var contract = new JsonObject { ["contractNumber"] = "DE-2026/14", ["contractDate"] = "2026-03-01", ["registrationNumber"] = "1/123456789012/01/1/1/0/1" };
+        var id = await payer.SubmitOrderAsync(Abroad("60000.00", contract));
+        var paid = await payer.FinishedAsync(id);
+        Assert.Equal("executed", paid.GetProperty("status").GetString());
+        Assert.Equal(40_000m, await BalanceAsync(usd));
+
+        // Under USD 50,000 the contract is enough.
+        Assert.Equal("executed", (await payer.FinishedAsync(await payer.SubmitOrderAsync(Abroad("1000.00", new JsonObject { ["contractNumber"] = "7", ["contractDate"] = "2026-01-10" }))))
+            .GetProperty("status").GetString());
+
+        // The adapter got the payment once, with its contract; a repeated step writes nothing new.
+        var outbox = App.Services.GetRequiredService<BusinessApi.Platform.Storage.StorageResources>().Container(BusinessApi.Refunds.BlobSettlementGateway.ContainerName);
+        var blobs = new List<string>();
+        await foreach (var blob in outbox.GetBlobsAsync())
+        {
+            blobs.Add(blob.Name);
+        }
+
+        var name = Assert.Single(blobs, b => b.Contains(id[4..], StringComparison.Ordinal));
+        var message = JsonDocument.Parse((await outbox.GetBlobClient(name).DownloadContentAsync()).Value.Content.ToString()).RootElement;
+        Assert.Equal("foreignCurrencyPayment", message.GetProperty("type").GetString());
+        Assert.Equal("DE89370400440532013000", message.GetProperty("beneficiaryIban").GetString());
+        Assert.Equal("1/123456789012/01/1/1/0/1", message.GetProperty("currencyControl").GetProperty("registrationNumber").GetString());
+
+        // Bad input: tenge to a bank abroad (its BIC is not of Kazakhstan), an IBAN abroad whose check digits fail, no country.
+        using var draft = new HttpRequestMessage(HttpMethod.Post, "/api/v1/documents")
+        {
+            Content = JsonContent.Create(new
+            {
+                document = Abroad("10.00", contract, o =>
+                {
+                    o["beneficiary"]!["iban"] = "DE89370400440532013001";
+                    o["beneficiary"]!.AsObject().Remove("country");
+                }),
+            }),
+        };
+        draft.Headers.Add("Idempotency-Key", Guid.NewGuid().ToString());
+        var problem = await ProblemAsync(await payer.Software.SendAsync(draft), HttpStatusCode.UnprocessableEntity);
+        Assert.Contains(problem.Errors, e => e.Field == "beneficiary.iban" && e.Code == "account_invalid");
+        Assert.Contains(problem.Errors, e => e.Field == "beneficiary.country" && e.Code == "required");
+        using var tenge = new HttpRequestMessage(HttpMethod.Post, "/api/v1/documents")
+        {
+            Content = JsonContent.Create(new { document = Abroad("10.00", contract, o => (o["currency"], o["payer"]!["iban"]) = ("KZT", payer.Iban)) }),
+        };
+        tenge.Headers.Add("Idempotency-Key", Guid.NewGuid().ToString());
+        Assert.Contains((await ProblemAsync(await payer.Software.SendAsync(tenge), HttpStatusCode.UnprocessableEntity)).Errors,
+            e => e.Field == "beneficiary.bic" && e.Code == "bic_invalid");
+    }
+
+    [Fact]
     public async Task CrashAtAnyStorageCall_MidConversion_EndsOnceAfterRecovery_AndEveryCurrencyBalances()
     {
         await PublishTodayAsync(("USD", 470.25m, 475m), ("EUR", 510m, 520m));

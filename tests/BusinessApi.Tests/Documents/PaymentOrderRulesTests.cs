@@ -47,6 +47,45 @@ public sealed class PaymentOrderRulesTests
 
     private static void Fine(Action<JsonObject> edit) => Assert.Empty(Errors(Order(edit)));
 
+    /// <summary>Currency control at its thresholds: the contract from the first tenge to a non-resident, the registration number from USD 50,000 for goods and services.</summary>
+    [Fact]
+    public void PaymentsToNonResidents_NameTheirContract_AndFromUsd50000TheRegistrationNumber()
+    {
+        var usdIban = BankData.NewIban().Value;
+        var context = Context with
+        {
+            CustomerAccounts = new Dictionary<string, Currency> { [PayerIban] = Currency.KZT, [usdIban] = Currency.USD },
+            UsdEquivalent = (amount, currency) => currency == Currency.KZT ? amount / 500m : null,
+        };
+        IReadOnlyList<(string, string)> Check(Action<JsonObject> edit) =>
+            [.. PaymentOrderRules.Validate(Encoding.UTF8.GetBytes(Order(edit).ToJsonString()), context).Errors.Select(e => (e.Field, e.Code))];
+        var contract = new JsonObject { ["contractNumber"] = "K-1", ["contractDate"] = "2026-01-15" };
+
+        // A resident in tenge: nothing asked. A non-resident (КБе 2x): the contract, and for 25,000,000 KZT (USD 50,000) its registration number.
+        Assert.Empty(Check(_ => { }));
+        Assert.Equal([("currencyControl.contractNumber", "currency_control_required"), ("currencyControl.contractDate", "currency_control_required")],
+            Check(o => (o["beneficiary"]!["code"], o["amount"]) = ("27", "24999999.99")));
+        Assert.Empty(Check(o => (o["beneficiary"]!["code"], o["amount"], o["currencyControl"]) = ("27", "24999999.99", contract.DeepClone())));
+        Assert.Equal([("currencyControl.registrationNumber", "registration_number_required")],
+            Check(o => (o["beneficiary"]!["code"], o["amount"], o["currencyControl"]) = ("27", "25000000.00", contract.DeepClone())));
+        Assert.Empty(Check(o => (o["beneficiary"]!["code"], o["amount"], o["purposeCode"], o["currencyControl"]) = ("27", "25000000.00", "341", contract.DeepClone())));
+
+        // No rates for a currency: its USD equivalent is unknown, so the stricter rule applies (never a guess).
+        Assert.Contains(("currencyControl.registrationNumber", "registration_number_required"), Check(o =>
+        {
+            (o["currency"], o["payer"]!["iban"], o["amount"], o["currencyControl"]) = ("EUR", usdIban, "10.00", contract.DeepClone());
+            o["beneficiary"] = new JsonObject { ["name"] = "Acme Inc", ["iban"] = "021000021", ["bic"] = "CHASUS33", ["country"] = "US", ["code"] = "27" };
+        }));
+
+        // A contract dated after the order, an account abroad: a US account number passes, an IBAN with wrong check digits does not.
+        Assert.Contains(("currencyControl.contractDate", "contract_date_after_order"),
+            Check(o => o["currencyControl"] = new JsonObject { ["contractNumber"] = "K-1", ["contractDate"] = "2026-12-01" }));
+        Assert.True(PaymentOrderRules.IsForeignAccount("021000021"));
+        Assert.True(PaymentOrderRules.IsForeignAccount("DE89370400440532013000"));
+        Assert.False(PaymentOrderRules.IsForeignAccount("DE89370400440532013001"));
+        Assert.False(PaymentOrderRules.IsForeignAccount("de89 3704"));
+    }
+
     [Fact]
     public void WellFormedOrder_Passes_AndIsReadExactly()
     {

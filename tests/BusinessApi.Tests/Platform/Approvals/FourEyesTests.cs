@@ -42,7 +42,7 @@ public sealed class FourEyesTests : IAsyncLifetime
             .Order(StringComparer.Ordinal);
 
         Assert.Equal(
-            ["account.cash_in", "account.restriction_lift", "customer.resume", "customer.termination_by_bank", "penalty.decision", "refund.decision", "trust.anchor_add", "trust.anchor_remove"],
+            ["account.cash_in", "account.restriction_lift", "customer.resume", "customer.termination_by_bank", "exchange_rates.publish", "penalty.decision", "refund.decision", "trust.anchor_add", "trust.anchor_remove"],
             gated);
     }
 
