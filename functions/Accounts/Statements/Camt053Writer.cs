@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text;
-using System.Xml;
 using BusinessApi.Accounts.Ledger;
 
 namespace BusinessApi.Accounts.Statements;
@@ -25,52 +24,52 @@ public sealed class Camt053Writer : IStatementWriter
     {
         ArgumentNullException.ThrowIfNull(header);
         ArgumentNullException.ThrowIfNull(entries);
-        var settings = new XmlWriterSettings { Encoding = new UTF8Encoding(false), Indent = false, CloseOutput = false };
         await using var chunks = new StatementChunks(output);
-        using var xml = XmlWriter.Create(chunks.Buffer, settings);
-        xml.WriteStartDocument();
-        xml.WriteStartElement("Document", Namespace);
-        xml.WriteStartElement("BkToCstmrStmt", Namespace);
+        using var writer = new StreamWriter(chunks.Buffer, new UTF8Encoding(false), bufferSize: 16 * 1024, leaveOpen: true);
+        var xml = new XmlText(writer);
+        writer.Write("<?xml version=\"1.0\" encoding=\"utf-8\"?>");
+        writer.Write("<Document xmlns=\"" + Namespace + "\">");
+        xml.Open("BkToCstmrStmt");
 
-        xml.WriteStartElement("GrpHdr", Namespace);
+        xml.Open("GrpHdr");
         Element(xml, "MsgId", Max(header.Reference + header.CreatedAt.ToString("HHmmss", CultureInfo.InvariantCulture), 35));
         Element(xml, "CreDtTm", DateTime(header.CreatedAt));
-        xml.WriteEndElement();
+        xml.Close();
 
-        xml.WriteStartElement("Stmt", Namespace);
+        xml.Open("Stmt");
         Element(xml, "Id", header.Reference);
         Element(xml, "CreDtTm", DateTime(header.CreatedAt));
-        xml.WriteStartElement("FrToDt", Namespace);
+        xml.Open("FrToDt");
         Element(xml, "FrDtTm", header.From.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture) + "T00:00:00+05:00" /* UTC+5, the bank's days */);
         Element(xml, "ToDtTm", header.To.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture) + "T23:59:59+05:00");
-        xml.WriteEndElement();
-        xml.WriteStartElement("Acct", Namespace);
-        xml.WriteStartElement("Id", Namespace);
+        xml.Close();
+        xml.Open("Acct");
+        xml.Open("Id");
         Element(xml, "IBAN", header.Iban);
-        xml.WriteEndElement();
+        xml.Close();
         Element(xml, "Ccy", header.Currency.ToString());
-        xml.WriteStartElement("Ownr", Namespace);
+        xml.Open("Ownr");
         Element(xml, "Nm", Max(header.OwnerName, 140));
         OrganisationId(xml, header.OwnerIdn);
-        xml.WriteEndElement();
+        xml.Close();
         Agent(xml, "Svcr", header.BankBic, header.BankName);
-        xml.WriteEndElement();
+        xml.Close();
 
         Balance(xml, "OPBD", header.OpeningBalance, header.From, header.Currency);
         Balance(xml, "CLBD", header.ClosingBalance, header.To, header.Currency);
-        xml.WriteStartElement("TxsSummry", Namespace);
-        xml.WriteStartElement("TtlNtries", Namespace);
+        xml.Open("TxsSummry");
+        xml.Open("TtlNtries");
         Element(xml, "NbOfNtries", header.EntryCount.ToString(CultureInfo.InvariantCulture));
         Element(xml, "Sum", StatementText.Amount(header.TotalCredits + header.TotalDebits, header.Currency));
-        xml.WriteStartElement("TtlNetNtry", Namespace);
+        xml.Open("TtlNetNtry");
         var net = header.TotalCredits - header.TotalDebits;
         Element(xml, "Amt", StatementText.Amount(net, header.Currency));
         Element(xml, "CdtDbtInd", net < 0 ? "DBIT" : "CRDT");
-        xml.WriteEndElement();
-        xml.WriteEndElement();
+        xml.Close();
+        xml.Close();
         Totals(xml, "TtlCdtNtries", header.TotalCredits, header.Currency);
         Totals(xml, "TtlDbtNtries", header.TotalDebits, header.Currency);
-        xml.WriteEndElement();
+        xml.Close();
 
         var written = 0;
         await foreach (var entry in entries.WithCancellation(cancellationToken))
@@ -78,62 +77,62 @@ public sealed class Camt053Writer : IStatementWriter
             Entry(xml, new StatementLine(entry, header));
             if (++written % StatementChunks.EntriesPerChunk == 0)
             {
-                xml.Flush();
+                writer.Flush();
                 await chunks.DrainAsync(cancellationToken);
             }
         }
 
-        xml.WriteEndElement(); // Stmt
-        xml.WriteEndElement(); // BkToCstmrStmt
-        xml.WriteEndElement(); // Document
-        xml.WriteEndDocument();
-        xml.Flush();
+        xml.Close(); // Stmt
+        xml.Close(); // BkToCstmrStmt
+        writer.Write("</Document>");
+        writer.Flush();
         await chunks.DrainAsync(cancellationToken);
     }
 
-    private static void Entry(XmlWriter xml, StatementLine line)
+    private static void Entry(XmlText xml, StatementLine line)
     {
         var entry = line.Entry;
         var currency = line.Header.Currency.ToString();
-        xml.WriteStartElement("Ntry", Namespace);
+        var reference = line.BankReference;
+        xml.Open("Ntry");
         Element(xml, "NtryRef", entry.Sequence.ToString(CultureInfo.InvariantCulture));
         Amount(xml, line.Amount, line.Header.Currency);
         Element(xml, "CdtDbtInd", line.IsCredit ? "CRDT" : "DBIT");
-        xml.WriteStartElement("Sts", Namespace);
+        xml.Open("Sts");
         Element(xml, "Cd", "BOOK");
-        xml.WriteEndElement();
-        xml.WriteStartElement("BookgDt", Namespace);
+        xml.Close();
+        xml.Open("BookgDt");
         Element(xml, "DtTm", DateTime(entry.BookedAt));
-        xml.WriteEndElement();
-        xml.WriteStartElement("ValDt", Namespace);
+        xml.Close();
+        xml.Open("ValDt");
         Element(xml, "Dt", line.ValueDate.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture));
-        xml.WriteEndElement();
-        Element(xml, "AcctSvcrRef", line.BankReference);
-        xml.WriteStartElement("BkTxCd", Namespace);
-        xml.WriteStartElement("Prtry", Namespace);
+        xml.Close();
+        Element(xml, "AcctSvcrRef", reference);
+        xml.Open("BkTxCd");
+        xml.Open("Prtry");
         Element(xml, "Cd", Max(entry.Kind, 35));
         Element(xml, "Issr", Max(line.Header.BankBic, 35));
-        xml.WriteEndElement();
-        xml.WriteEndElement();
+        xml.Close();
+        xml.Close();
 
-        xml.WriteStartElement("NtryDtls", Namespace);
-        xml.WriteStartElement("TxDtls", Namespace);
-        xml.WriteStartElement("Refs", Namespace);
-        Element(xml, "AcctSvcrRef", line.BankReference);
+        xml.Open("NtryDtls");
+        xml.Open("TxDtls");
+        xml.Open("Refs");
+        Element(xml, "AcctSvcrRef", reference);
         Element(xml, "EndToEndId", Max(entry.DocumentNumber ?? "NOTPROVIDED", 35));
         Element(xml, "TxId", Max(entry.TransactionId, 35));
-        xml.WriteEndElement();
+        xml.Close();
         Amount(xml, line.Amount, line.Header.Currency);
         Element(xml, "CdtDbtInd", line.IsCredit ? "CRDT" : "DBIT");
 
         var (payer, payee) = (line.Payer, line.Payee);
-        xml.WriteStartElement("RltdPties", Namespace);
+        xml.Open("RltdPties");
         Party(xml, "Dbtr", "DbtrAcct", payer, currency);
         Party(xml, "Cdtr", "CdtrAcct", payee, currency);
-        xml.WriteEndElement();
+        xml.Close();
         if (payer.Bic is not null || payee.Bic is not null)
         {
-            xml.WriteStartElement("RltdAgts", Namespace);
+            xml.Open("RltdAgts");
             if (payer.Bic is { } debtorBank)
             {
                 Agent(xml, "DbtrAgt", debtorBank, null);
@@ -144,138 +143,229 @@ public sealed class Camt053Writer : IStatementWriter
                 Agent(xml, "CdtrAgt", creditorBank, null);
             }
 
-            xml.WriteEndElement();
+            xml.Close();
         }
 
         if (entry.PurposeCode is { } knp)
         {
-            xml.WriteStartElement("Purp", Namespace);
+            xml.Open("Purp");
             Element(xml, "Prtry", "KNP " + knp);
-            xml.WriteEndElement();
+            xml.Close();
         }
 
         if (!string.IsNullOrWhiteSpace(entry.Purpose))
         {
-            xml.WriteStartElement("RmtInf", Namespace);
+            xml.Open("RmtInf");
             var purpose = entry.Purpose!;
             for (var at = 0; at < purpose.Length && at < 140 * 4; at += 140)
             {
                 Element(xml, "Ustrd", purpose.Substring(at, Math.Min(140, purpose.Length - at)));
             }
 
-            xml.WriteEndElement();
+            xml.Close();
         }
 
-        xml.WriteEndElement(); // TxDtls
-        xml.WriteEndElement(); // NtryDtls
-        xml.WriteEndElement(); // Ntry
+        xml.Close(); // TxDtls
+        xml.Close(); // NtryDtls
+        xml.Close(); // Ntry
     }
 
-    private static void Party(XmlWriter xml, string party, string account, Counterparty who, string currency)
+    private static void Party(XmlText xml, string party, string account, Counterparty who, string currency)
     {
         if (who.Name is null && who.Idn is null && who.Iban is null)
         {
             return;
         }
 
-        xml.WriteStartElement(party, Namespace);
-        xml.WriteStartElement("Pty", Namespace);
+        xml.Open(party);
+        xml.Open("Pty");
         if (who.Name is { } name)
         {
             Element(xml, "Nm", Max(name, 140));
         }
 
         OrganisationId(xml, who.Idn);
-        xml.WriteEndElement();
-        xml.WriteEndElement();
+        xml.Close();
+        xml.Close();
         if (who.Iban is { } iban)
         {
-            xml.WriteStartElement(account, Namespace);
-            xml.WriteStartElement("Id", Namespace);
+            xml.Open(account);
+            xml.Open("Id");
             if (Iban.TryParse(iban, out _))
             {
                 Element(xml, "IBAN", iban);
             }
             else
             {
-                xml.WriteStartElement("Othr", Namespace);
+                xml.Open("Othr");
                 Element(xml, "Id", Max(iban, 34));
-                xml.WriteEndElement();
+                xml.Close();
             }
 
-            xml.WriteEndElement();
+            xml.Close();
             Element(xml, "Ccy", currency);
-            xml.WriteEndElement();
+            xml.Close();
         }
     }
 
-    private static void OrganisationId(XmlWriter xml, string? idn)
+    private static void OrganisationId(XmlText xml, string? idn)
     {
         if (string.IsNullOrEmpty(idn))
         {
             return;
         }
 
-        xml.WriteStartElement("Id", Namespace);
-        xml.WriteStartElement("OrgId", Namespace);
-        xml.WriteStartElement("Othr", Namespace);
+        xml.Open("Id");
+        xml.Open("OrgId");
+        xml.Open("Othr");
         Element(xml, "Id", idn);
-        xml.WriteStartElement("SchmeNm", Namespace);
+        xml.Open("SchmeNm");
         Element(xml, "Prtry", "BIN");
-        xml.WriteEndElement();
-        xml.WriteEndElement();
-        xml.WriteEndElement();
-        xml.WriteEndElement();
+        xml.Close();
+        xml.Close();
+        xml.Close();
+        xml.Close();
     }
 
-    private static void Agent(XmlWriter xml, string name, string bic, string? bankName)
+    private static void Agent(XmlText xml, string name, string bic, string? bankName)
     {
-        xml.WriteStartElement(name, Namespace);
-        xml.WriteStartElement("FinInstnId", Namespace);
+        xml.Open(name);
+        xml.Open("FinInstnId");
         Element(xml, "BICFI", bic);
         if (bankName is not null)
         {
             Element(xml, "Nm", Max(bankName, 140));
         }
 
-        xml.WriteEndElement();
-        xml.WriteEndElement();
+        xml.Close();
+        xml.Close();
     }
 
-    private static void Balance(XmlWriter xml, string type, decimal amount, DateOnly day, Currency currency)
+    private static void Balance(XmlText xml, string type, decimal amount, DateOnly day, Currency currency)
     {
-        xml.WriteStartElement("Bal", Namespace);
-        xml.WriteStartElement("Tp", Namespace);
-        xml.WriteStartElement("CdOrPrtry", Namespace);
+        xml.Open("Bal");
+        xml.Open("Tp");
+        xml.Open("CdOrPrtry");
         Element(xml, "Cd", type);
-        xml.WriteEndElement();
-        xml.WriteEndElement();
+        xml.Close();
+        xml.Close();
         Amount(xml, amount, currency);
         Element(xml, "CdtDbtInd", amount < 0 ? "DBIT" : "CRDT");
-        xml.WriteStartElement("Dt", Namespace);
+        xml.Open("Dt");
         Element(xml, "Dt", day.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture));
-        xml.WriteEndElement();
-        xml.WriteEndElement();
+        xml.Close();
+        xml.Close();
     }
 
-    private static void Totals(XmlWriter xml, string name, decimal sum, Currency currency)
+    private static void Totals(XmlText xml, string name, decimal sum, Currency currency)
     {
-        xml.WriteStartElement(name, Namespace);
+        xml.Open(name);
         Element(xml, "Sum", StatementText.Amount(sum, currency));
-        xml.WriteEndElement();
+        xml.Close();
     }
 
-    private static void Amount(XmlWriter xml, decimal amount, Currency currency)
+    private static void Amount(XmlText xml, decimal amount, Currency currency)
     {
-        xml.WriteStartElement("Amt", Namespace);
-        xml.WriteAttributeString("Ccy", currency.ToString());
-        xml.WriteString(StatementText.Amount(amount, currency));
-        xml.WriteEndElement();
+        xml.Open("Amt");
+        xml.Attribute("Ccy", currency.ToString());
+        xml.Text(StatementText.Amount(amount, currency));
+        xml.Close();
     }
 
-    private static void Element(XmlWriter xml, string name, string value) => xml.WriteElementString(name, Namespace, value);
+    private static void Element(XmlText xml, string name, string value) => xml.Leaf(name, value);
 
-    private static string DateTime(DateTimeOffset at) => at.ToOffset(Calendar.KazakhstanTime.Offset).ToString("yyyy-MM-dd'T'HH:mm:ss.fffzzz", CultureInfo.InvariantCulture);
+    /// <summary>ISO 8601 in the bank's offset (the round-trip form: seven fractional digits, which xs:dateTime allows).</summary>
+    private static string DateTime(DateTimeOffset at) => at.ToOffset(Calendar.KazakhstanTime.Offset).ToString("O", CultureInfo.InvariantCulture);
 
     private static string Max(string text, int length) => text.Length <= length ? text : text[..length];
+}
+
+/// <summary>
+/// Writes XML elements as text, for the statement's hot loop: names are the writer's own constants, values are escaped
+/// (<c>&amp; &lt; &gt;</c>, and in attributes <c>"</c>), and characters XML 1.0 cannot carry (controls other than tab,
+/// CR and LF; lone surrogates) become a space. The schema test validates what it produces.
+/// </summary>
+internal sealed class XmlText(StreamWriter writer)
+{
+    private readonly Stack<string> _open = new();
+    private bool _openTag;
+
+    public void Open(string name)
+    {
+        EndOpenTag();
+        writer.Write('<');
+        writer.Write(name);
+        _open.Push(name);
+        _openTag = true;
+    }
+
+    public void Attribute(string name, string value)
+    {
+        writer.Write(' ');
+        writer.Write(name);
+        writer.Write("=\"");
+        Escape(value, attribute: true);
+        writer.Write('"');
+    }
+
+    public void Text(string value)
+    {
+        EndOpenTag();
+        Escape(value, attribute: false);
+    }
+
+    /// <summary>Closes the innermost open element.</summary>
+    public void Close()
+    {
+        EndOpenTag();
+        writer.Write("</");
+        writer.Write(_open.Pop());
+        writer.Write('>');
+    }
+
+    public void Leaf(string name, string value)
+    {
+        Open(name);
+        Text(value);
+        Close();
+    }
+
+    private void EndOpenTag()
+    {
+        if (_openTag)
+        {
+            writer.Write('>');
+            _openTag = false;
+        }
+    }
+
+    private void Escape(string value, bool attribute)
+    {
+        var start = 0;
+        for (var i = 0; i < value.Length; i++)
+        {
+            var c = value[i];
+            string? replacement = c switch
+            {
+                '&' => "&amp;",
+                '<' => "&lt;",
+                '>' => "&gt;",
+                '"' when attribute => "&quot;",
+                < ' ' and not ('\t' or '\n' or '\r') => " ",
+                '\uFFFE' or '\uFFFF' => " ",
+                _ when char.IsSurrogate(c) && !(char.IsHighSurrogate(c) && i + 1 < value.Length && char.IsLowSurrogate(value[i + 1])) && !(char.IsLowSurrogate(c) && i > 0 && char.IsHighSurrogate(value[i - 1])) => " ",
+                _ => null,
+            };
+            if (replacement is null)
+            {
+                continue;
+            }
+
+            writer.Write(value.AsSpan(start, i - start));
+            writer.Write(replacement);
+            start = i + 1;
+        }
+
+        writer.Write(value.AsSpan(start));
+    }
 }

@@ -20,6 +20,10 @@ public sealed class Mt940Writer : IStatementWriter
     private const int LineLength = 65;
     private const int NarrativeLines = 6;
 
+    private readonly StringBuilder _narrative = new(LineLength * NarrativeLines + 64);
+    private readonly Dictionary<string, string> _fields = new(StringComparer.Ordinal);
+    private readonly char[] _line = new char[LineLength];
+
     public string ContentType => "text/plain; charset=us-ascii";
 
     public string FileExtension => "sta";
@@ -83,7 +87,7 @@ public sealed class Mt940Writer : IStatementWriter
         writer.WriteLine("-");
     }
 
-    private static void Entry(StreamWriter writer, StatementLine line)
+    private void Entry(StreamWriter writer, StatementLine line)
     {
         var entry = line.Entry;
         var type = entry.Kind switch
@@ -97,10 +101,10 @@ public sealed class Mt940Writer : IStatementWriter
         writer.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $":61:{line.ValueDate:yyMMdd}{entry.Day:MMdd}{(line.IsCredit ? 'C' : 'D')}{Amount(line.Amount, line.Header.Currency)}{type}{reference}//{line.BankReference}"));
         var other = line.Other;
-        var narrative = new StringBuilder();
+        var narrative = _narrative.Clear();
         void Tag(string tag, string? value)
         {
-            var text = SwiftCharacters.ToX(value).Replace('/', '-').Trim();
+            var text = Field(value);
             if (text.Length > 0)
             {
                 narrative.Append('/').Append(tag).Append('/').Append(text);
@@ -114,23 +118,49 @@ public sealed class Mt940Writer : IStatementWriter
         Tag("IBAN", other.Iban);
         Tag("BIC", other.Bic);
         Tag("PURP", entry.Purpose);
-        var text = narrative.Length > 0 ? narrative.ToString() : "/PURP/" + entry.Kind;
-        var max = LineLength * NarrativeLines;
-        if (text.Length > max)
+        if (narrative.Length == 0)
         {
-            text = text[..max];
+            narrative.Append("/PURP/").Append(entry.Kind);
         }
 
-        for (var at = 0; at < text.Length; at += LineLength)
+        var length = Math.Min(narrative.Length, LineLength * NarrativeLines);
+        for (var at = 0; at < length; at += LineLength)
         {
-            var part = text.Substring(at, Math.Min(LineLength, text.Length - at));
-            if (at > 0 && part[0] is ':' or '-')
+            if (at == 0)
             {
-                part = "." + part[1..]; // a line may not begin like a tag or the end of the message
+                writer.Write(":86:");
+            }
+            else if (narrative[at] is ':' or '-')
+            {
+                narrative[at] = '.'; // a line may not begin like a tag or the end of the message
             }
 
-            writer.WriteLine(at == 0 ? ":86:" + part : part);
+            var count = Math.Min(LineLength, length - at);
+            narrative.CopyTo(at, _line, count);
+            writer.WriteLine(_line.AsSpan(0, count));
         }
+    }
+
+    /// <summary>A field's text in set X, with <c>/</c> as <c>-</c> so the tags stay unambiguous; names and purposes repeat, so they are kept.</summary>
+    private string Field(string? value)
+    {
+        if (string.IsNullOrEmpty(value))
+        {
+            return "";
+        }
+
+        if (_fields.TryGetValue(value, out var known))
+        {
+            return known;
+        }
+
+        var text = SwiftCharacters.ToX(value).Replace('/', '-').Trim();
+        if (_fields.Count < 4096)
+        {
+            _fields[value] = text;
+        }
+
+        return text;
     }
 
     private static string Reference(string? number)

@@ -167,6 +167,33 @@ public sealed class StatementFormatTests(PaymentAppFixture fixture) : IClassFixt
         Assert.Equal(golden, output.ToArray());
     }
 
+    /// <summary>Hostile text in purposes and names (markup, control characters, a lone surrogate, tags of :86:, a line that starts like a tag) leaves every file valid.</summary>
+    [Fact]
+    public async Task HostileText_LeavesEveryFormatValid()
+    {
+        var header = new StatementHeader("KZ86998AB00000000001", Currency.KZT, "ТОО <Ромашка> & \"Ко\"", "180240000012", "TSESKZKA", "АО «Alatau City Bank»",
+            new DateOnly(2026, 11, 2), new DateOnly(2026, 11, 2), 0m, 10m, 0m, 10m, 1, new DateTimeOffset(2026, 11, 4, 9, 15, 0, KazakhstanTime.Offset));
+        var hostile = "</Ustrd><x>&amp;\u0001\u0007 \ud800 /KNP/999 " + new string('-', 64) + ":61:2601010101C1,00NTRF//1\r\n-}";
+        LedgerEntry[] entries =
+        [
+            new(1, new DateOnly(2026, 11, 2), header.CreatedAt, 10m, 10m, 0m, 10m, "doc:doc_1", "payment")
+            {
+                Counterparty = new Counterparty(hostile, "KZ56601A871001726091", "850312300456", "HSBKKZKX"),
+                Purpose = hostile, PurposeCode = "859", DocumentNumber = "15/<a>",
+            },
+        ];
+        using var camt = new MemoryStream();
+        await new Camt053Writer().WriteAsync(header, entries.ToAsyncEnumerable(), camt, CancellationToken.None);
+        Validate(camt.ToArray());
+        using var mt940 = new MemoryStream();
+        await new Mt940Writer().WriteAsync(header, entries.ToAsyncEnumerable(), mt940, CancellationToken.None);
+        var parsed = await ParseMt940Async(mt940.ToArray());
+        Assert.Equal(10m, Assert.Single(Assert.Single(parsed).GetProperty("transactions").EnumerateArray()).GetProperty("amount").GetDecimal());
+        using var oneC = new MemoryStream();
+        await new OneCWriter().WriteAsync(header, entries.ToAsyncEnumerable(), oneC, CancellationToken.None);
+        Assert.Single(ParseOneC(oneC.ToArray(), out _));
+    }
+
     [Fact]
     public void SwiftCharacters_Transliterate_RussianAndKazakh_AndDropWhatXCannotCarry()
     {
