@@ -17,7 +17,9 @@
 set -euo pipefail
 
 TWO=false
+CONVERSION=false
 if [[ "${1:-}" == --two-signatures ]]; then TWO=true; shift; fi
+if [[ "${1:-}" == --conversion ]]; then CONVERSION=true; shift; fi
 API="${1:-${API:-http://127.0.0.1:7071}}"
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 if [[ -z "${OPS_KEY:-}" ]]; then
@@ -57,7 +59,7 @@ call() {
 ops() { call "$1" "$2" "${3:-}" -H "Authorization: Bearer $OPS_KEY" "${@:4}"; }
 
 # Identifiers with valid check digits (decree 565 for IIN/BIN, ISO 13616 for IBAN).
-read -r IIN IIN2 BIN IBAN OTHER_IBAN BENEFICIARY_BIN TODAY < <(node -e '
+read -r IIN IIN2 BIN IBAN OTHER_IBAN BENEFICIARY_BIN TODAY USD_IBAN < <(node -e '
   const crypto = require("crypto");
   const digits = n => Array.from(crypto.randomBytes(n), b => b % 10).join("");
   const check = e => { const w1 = [1,2,3,4,5,6,7,8,9,10,11], w2 = [3,4,5,6,7,8,9,10,11,1,2];
@@ -71,7 +73,7 @@ read -r IIN IIN2 BIN IBAN OTHER_IBAN BENEFICIARY_BIN TODAY < <(node -e '
     const n = (bban + "KZ00").replace(/[A-Z]/g, c => c.charCodeAt(0) - 55);
     const cd = String(98 - Number(BigInt(n) % 97n)).padStart(2, "0"); return "KZ" + cd + bban; };
   const today = new Date(Date.now() + 5 * 3600e3).toISOString().slice(0, 10);
-  console.log(iin(), iin(), bin(), iban("998"), iban("601"), bin(), today);')
+  console.log(iin(), iin(), bin(), iban("998"), iban("601"), bin(), today, iban("998"));')
 
 say "1. A test CA (the role NCA RK plays) and its CRL"
 cat > ca.cnf <<EOF
@@ -149,13 +151,24 @@ if $TWO; then
     '{"rule":"first+second","signers":[{"userId":"'"$DIRECTOR_ID"'","group":"first"},{"userId":"'"$ACCOUNTANT_ID"'","group":"second"}]}' > /dev/null
 fi
 
-say "6. A payment order, signed with openssl cms -sign (the content inside the signature)"
-cat > order.json <<EOF
+if $CONVERSION; then
+  say "6. The bank's rates of today (PUT /ops/exchange-rates/$TODAY), a USD account ($USD_IBAN), and a conversion order"
+  ops PUT "/api/v1/ops/exchange-rates/$TODAY" '{"rates":[{"currency":"USD","buy":"470.25","sell":"475.00"},{"currency":"EUR","buy":"510.00","sell":"520.00"}]}' > /dev/null
+  ops POST "/api/v1/ops/customers/$CUS/accounts" "$(json iban="$USD_IBAN" currency=USD)" > /dev/null
+  # Buy 100.00 USD for tenge: the credited side fixed, the tenge side computed at the sell rate when it executes.
+  cat > order.json <<EOF
+{"type":"conversionOrder","number":"1","date":"$TODAY","debitIban":"$IBAN","creditIban":"$USD_IBAN",
+ "amount":"100.00","amountCurrency":"USD","purpose":"Покупка USD для оплаты по контракту № 12"}
+EOF
+else
+  say "6. A payment order, signed with openssl cms -sign (the content inside the signature)"
+  cat > order.json <<EOF
 {"type":"paymentOrder","number":"1","date":"$TODAY","amount":"150000.00","currency":"KZT",
  "payer":{"iban":"$IBAN","code":"17"},
  "beneficiary":{"name":"ТОО «Получатель»","idn":"$BENEFICIARY_BIN","iban":"$OTHER_IBAN","bic":"HSBKKZKX","code":"17"},
  "purposeCode":"710","purpose":"Оплата по договору № 1 за товары","valueDate":"$TODAY"}
 EOF
+fi
 openssl cms -sign -binary -nodetach -md sha256 -in order.json -signer user.pem -inkey user.key -outform DER -out order.p7s
 CMS=$(base64 < order.p7s | tr -d '\n')
 
@@ -191,6 +204,8 @@ printf '%s' "$DOCUMENT" | node -e '
     const d = JSON.parse(s);
     for (const h of d.statusHistory) console.log(`  ${h.at}  ${h.status}${h.reasonCode ? "  " + h.reasonCode + (h.failure ? "/" + h.failure : "") + ": " + h.reason : ""}`);
     if (d.paymentOrder) console.log(`  amount ${d.paymentOrder.amount} ${d.paymentOrder.currency}, commission ${d.paymentOrder.commission ?? "-"}, route ${d.paymentOrder.route}`);
+    const c = d.conversionOrder && d.conversionOrder.conversion;
+    if (c && c.rate) console.log(`  converted ${c.debitAmount} ${c.debitCurrency} -> ${c.creditAmount} ${c.creditCurrency} at ${c.rate} (rates of ${c.rateDate}, version ${c.rateVersion}), commission ${d.conversionOrder.commission ?? "0.00"}`);
   });'
 case "$STATUS" in
   executed)
@@ -201,6 +216,16 @@ case "$STATUS" in
         && say "The archive returns one CMS with both signatures over the content; openssl verifies them (GET /api/v1/documents/$DOC/archive)."
     else
       cmp -s archived.p7s order.p7s && say "The archive returns the signed bytes exactly (GET /api/v1/documents/$DOC/archive)."
+    fi
+    if $CONVERSION; then
+      say "9. Today's statement of each account in the formats ERPs import (GET /accounts/{iban}/statement?format=mt940|camt053|1c)"
+      for account in "$IBAN" "$USD_IBAN"; do
+        for format in mt940 camt053 1c; do
+          curl -sS -OJ -H "Authorization: Bearer $SESSION" "$API/api/v1/accounts/$account/statement?from=$TODAY&to=$TODAY&format=$format"
+        done
+      done
+      for file in statement-*; do printf '  %-52s %6s bytes\n' "$file" "$(wc -c < "$file")"; done
+      grep -h '^:61:\|^:86:' "statement-$USD_IBAN-"*.sta | sed 's/^/  /'
     fi
     say "executed";;
   refused) fail "refused: $(printf '%s' "$DOCUMENT" | field reasonCode)";;

@@ -20,6 +20,19 @@ public sealed class PaymentDemoTests(ITestOutputHelper output)
         Assert.Contains("one CMS with both signatures", run.Errors, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task DemoScript_Conversion_BuysUsdAtTodaysRate_AndDownloadsTheStatementInEveryFormat()
+    {
+        var run = await RunAsync("--conversion");
+        Assert.Contains("converted 47500.00 KZT -> 100.00 USD at 0.002105 (rates of", run.Output, StringComparison.Ordinal);
+        foreach (var extension in new[] { ".sta", ".xml", ".txt" })
+        {
+            Assert.Contains(extension, run.Output, StringComparison.Ordinal);
+        }
+
+        Assert.Contains("/KNP/213", run.Output, StringComparison.Ordinal);
+    }
+
     private async Task<ChildProcessResult> RunAsync(params string[] options)
     {
         // The script signs with the real clock, so the app runs on it too, open round the clock.
