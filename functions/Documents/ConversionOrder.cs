@@ -59,24 +59,7 @@ public static class ConversionOrderRules
         ArgumentNullException.ThrowIfNull(context);
         var errors = new ValidationErrors();
         PaymentOrderRules.Unknown(root, Fields, "", errors);
-        var number = PaymentOrderRules.Text(root, "number", errors);
-        if (number is not null && (number.Length > PaymentOrderRules.MaxNumberLength || !number.All(char.IsAsciiLetterOrDigit)))
-        {
-            errors.Add("number", "number_invalid", PaymentOrderRules.MaxNumberLength);
-        }
-
-        var date = PaymentOrderRules.Date(root, "date", errors);
-        if (date is { } d)
-        {
-            if (d > context.ReceiptDate)
-            {
-                errors.Add("date", "date_in_future");
-            }
-            else if (context.ReceiptDate.DayNumber - d.DayNumber > context.MaxAgeDays)
-            {
-                errors.Add("date", "date_stale", context.MaxAgeDays);
-            }
-        }
+        var (number, date) = PaymentOrderRules.NumberAndDate(root, context, errors);
 
         var debit = Account(root, "debitIban", "payer_account_unknown", context, errors);
         var credit = Account(root, "creditIban", "credit_account_unknown", context, errors);

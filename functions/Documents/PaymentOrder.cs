@@ -162,24 +162,7 @@ public static class PaymentOrderRules
                 errors.Add("type", "unsupported_document_type", PaymentOrder.Type + ", " + ConversionOrder.Type);
             }
 
-            var number = Text(root, "number", errors);
-            if (number is not null && (number.Length > MaxNumberLength || !number.All(char.IsAsciiLetterOrDigit)))
-            {
-                errors.Add("number", "number_invalid", MaxNumberLength);
-            }
-
-            var date = Date(root, "date", errors);
-            if (date is { } d)
-            {
-                if (d > context.ReceiptDate)
-                {
-                    errors.Add("date", "date_in_future");
-                }
-                else if (context.ReceiptDate.DayNumber - d.DayNumber > context.MaxAgeDays)
-                {
-                    errors.Add("date", "date_stale", context.MaxAgeDays);
-                }
-            }
+            var (number, date) = NumberAndDate(root, context, errors);
 
             var currencyText = Text(root, "currency", errors);
             Currency? currency = null;
@@ -467,6 +450,31 @@ public static class PaymentOrderRules
     public static bool IsBic(string bic) =>
         bic.Length is 8 or 11 && bic[..4].All(char.IsAsciiLetterUpper) && bic.AsSpan(4, 2).SequenceEqual("KZ")
         && bic[6..].All(c => char.IsAsciiLetterUpper(c) || char.IsAsciiDigit(c));
+
+    /// <summary>Every order's number (1–9 letters and digits) and date (not after receipt, at most MaxAgeDays before it).</summary>
+    internal static (string? Number, DateOnly? Date) NumberAndDate(JsonElement root, PaymentOrderContext context, ValidationErrors errors)
+    {
+        var number = Text(root, "number", errors);
+        if (number is not null && (number.Length > MaxNumberLength || !number.All(char.IsAsciiLetterOrDigit)))
+        {
+            errors.Add("number", "number_invalid", MaxNumberLength);
+        }
+
+        var date = Date(root, "date", errors);
+        if (date is { } d)
+        {
+            if (d > context.ReceiptDate)
+            {
+                errors.Add("date", "date_in_future");
+            }
+            else if (context.ReceiptDate.DayNumber - d.DayNumber > context.MaxAgeDays)
+            {
+                errors.Add("date", "date_stale", context.MaxAgeDays);
+            }
+        }
+
+        return (number, date);
+    }
 
     internal static void CheckEconomicCode(string? code, string field, ValidationErrors errors)
     {
