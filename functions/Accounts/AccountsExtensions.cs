@@ -22,6 +22,9 @@ public static class AccountsExtensions
         services.AddSingleton<Ledger.Ledger>();
         services.AddSingleton<LedgerReports>();
         services.AddSingleton<AccountDirectory>();
+        // Messages to other banks through the interbank settlement system (refund notices, foreign-currency payments).
+        services.AddStorageContainer(Settlement.BlobSettlementGateway.ContainerName);
+        services.AddSingleton<Settlement.ISettlementGateway, Settlement.BlobSettlementGateway>();
         services.AddStorageTable(ExchangeRateStore.TableName);
         services.AddSingleton<ExchangeRateStore>();
         services.AddScheduledJob<LedgerOutboxSweep>();

@@ -57,13 +57,13 @@ public sealed class DocumentWorkflow : WorkflowDefinition<Document>
     private readonly PaymentOrderValidation _validation;
     private readonly NoticeChannel _notices;
     private readonly IOptions<DocumentOptions> _documents;
-    private readonly Refunds.ISettlementGateway _settlement;
+    private readonly Accounts.Settlement.ISettlementGateway _settlement;
 
     public DocumentWorkflow(
         DocumentVerification verification, DocumentPosting posting, DocumentCompletion completion, DocumentStore store, DocumentArchive archive,
         CalendarProvider calendars, CustomerStore customers, Ledger ledger, AuditJournal audit, IOptions<PaymentOptions> payments, IOptions<BankOptions> bank,
         CertificateBlocks blocks, SpecimenCardStore cards, PaymentOrderValidation validation, NoticeChannel notices, IOptions<DocumentOptions> documents,
-        Refunds.ISettlementGateway settlement)
+        Accounts.Settlement.ISettlementGateway settlement)
         : base(WorkflowName)
     {
         _settlement = settlement;
@@ -359,7 +359,7 @@ public sealed class DocumentWorkflow : WorkflowDefinition<Document>
             {
                 // A foreign-currency payment leaves through the settlement adapter, once (its id is the document's; the blob is write-once).
                 var bank = _bank.Value;
-                await _settlement.SendAsync(new Refunds.SettlementMessage("pay-" + context.Data.DocumentId[4..], "foreignCurrencyPayment", posted.Result.PostedAt ?? context.Now,
+                await _settlement.SendAsync(new Accounts.Settlement.SettlementMessage("pay-" + context.Data.DocumentId[4..], "foreignCurrencyPayment", posted.Result.PostedAt ?? context.Now,
                     summary.BeneficiaryBic, summary.BeneficiaryIban, summary.BeneficiaryName, bank.Bic, summary.PayerIban, context.Data.DocumentId, summary.Number,
                     summary.Date, summary.Amount, summary.Currency, "payment", "")
                 {
@@ -369,7 +369,9 @@ public sealed class DocumentWorkflow : WorkflowDefinition<Document>
                     PayerIdn = summary.PayerIdn,
                     BeneficiaryIdn = summary.BeneficiaryIdn,
                     BeneficiaryCountry = summary.BeneficiaryCountry,
-                    CurrencyControl = summary.CurrencyControl,
+                    Contract = summary.CurrencyControl is { } control
+                        ? new Accounts.Settlement.SettlementContract(control.ContractNumber, control.ContractDate, control.RegistrationNumber)
+                        : null,
                 }, cancellationToken);
             }
 

@@ -1,3 +1,4 @@
+using BusinessApi.Accounts.Settlement;
 using System.ComponentModel.DataAnnotations;
 using System.Globalization;
 using System.Text.Json;

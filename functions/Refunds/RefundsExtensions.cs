@@ -16,8 +16,6 @@ public static class RefundsExtensions
         services.AddOptions<RefundOptions>().Bind(configuration.GetSection(RefundOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
         services.AddStorageTable(RefundWorkflow.TableName);
         services.AddStorageTable(PenaltyClaims.TableName);
-        services.AddStorageContainer(BlobSettlementGateway.ContainerName);
-        services.AddSingleton<ISettlementGateway, BlobSettlementGateway>();
         services.AddSingleton<PenaltyClaims>();
         services.AddWorkflow<RefundWorkflow>();
         return services;

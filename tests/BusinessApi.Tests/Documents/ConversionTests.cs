@@ -185,7 +185,7 @@ public sealed class ConversionTests(PaymentAppFixture fixture) : IClassFixture<P
             .GetProperty("status").GetString());
 
         // The adapter got the payment once, with its contract; a repeated step writes nothing new.
-        var outbox = App.Services.GetRequiredService<BusinessApi.Platform.Storage.StorageResources>().Container(BusinessApi.Refunds.BlobSettlementGateway.ContainerName);
+        var outbox = App.Services.GetRequiredService<BusinessApi.Platform.Storage.StorageResources>().Container(BusinessApi.Accounts.Settlement.BlobSettlementGateway.ContainerName);
         var blobs = new List<string>();
         await foreach (var blob in outbox.GetBlobsAsync())
         {
@@ -196,7 +196,7 @@ public sealed class ConversionTests(PaymentAppFixture fixture) : IClassFixture<P
         var message = JsonDocument.Parse((await outbox.GetBlobClient(name).DownloadContentAsync()).Value.Content.ToString()).RootElement;
         Assert.Equal("foreignCurrencyPayment", message.GetProperty("type").GetString());
         Assert.Equal("DE89370400440532013000", message.GetProperty("beneficiaryIban").GetString());
-        Assert.Equal("1/123456789012/01/1/1/0/1", message.GetProperty("currencyControl").GetProperty("registrationNumber").GetString());
+        Assert.Equal("1/123456789012/01/1/1/0/1", message.GetProperty("contract").GetProperty("registrationNumber").GetString());
 
         // Bad input: tenge to a bank abroad (its BIC is not of Kazakhstan), an IBAN abroad whose check digits fail, no country.
         using var draft = new HttpRequestMessage(HttpMethod.Post, "/api/v1/documents")

@@ -1,3 +1,4 @@
+using BusinessApi.Accounts.Settlement;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;

@@ -5,9 +5,12 @@ using BusinessApi.Calendar;
 using BusinessApi.Platform;
 using BusinessApi.Platform.Storage;
 
-namespace BusinessApi.Refunds;
+namespace BusinessApi.Accounts.Settlement;
 
-/// <summary>A message to another bank through the interbank settlement system (here: the notice on return of money, clause 8.2).</summary>
+/// <summary>
+/// A message to another bank through the interbank settlement system: a refund's notice on return of money (clause 8.2),
+/// or a foreign-currency payment order to be sent on. The bank's connector to the settlement system formats and sends it.
+/// </summary>
 public sealed record SettlementMessage(
     string MessageId, string Type, DateTimeOffset CreatedAt, string BeneficiaryBic, string BeneficiaryIban, string BeneficiaryName,
     string PayerBic, string PayerIban, string DocumentId, string DocumentNumber, DateOnly DocumentDate, decimal Amount, string Currency, string ReportKind, string Reason)
@@ -26,9 +29,12 @@ public sealed record SettlementMessage(
     /// <summary>The beneficiary's country, for a bank abroad.</summary>
     public string? BeneficiaryCountry { get; init; }
 
-    /// <summary>The contract a payment to a non-resident is made under.</summary>
-    public Documents.CurrencyControl? CurrencyControl { get; init; }
+    /// <summary>The contract a payment to a non-resident is made under (currency control).</summary>
+    public SettlementContract? Contract { get; init; }
 }
+
+/// <summary>A contract as currency control names it: number, date, and the registration number the serving bank gave it.</summary>
+public sealed record SettlementContract(string? Number, DateOnly? Date, string? RegistrationNumber);
 
 /// <summary>Sends messages to other banks. Must be idempotent by <see cref="SettlementMessage.MessageId"/>: a step may send twice.</summary>
 public interface ISettlementGateway
