@@ -81,13 +81,8 @@ public sealed class ExchangeRateStore(StorageResources storage)
     /// <summary>The newest version of <paramref name="date"/>'s rates, or null when none was published.</summary>
     public async Task<RateSheet?> GetAsync(DateOnly date, CancellationToken cancellationToken)
     {
-        RateSheet? newest = null;
-        await foreach (var row in _table.QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"PartitionKey eq {Key(date)}"), cancellationToken: cancellationToken))
-        {
-            newest = ToSheet(row); // rows sort by version
-        }
-
-        return newest;
+        var versions = await ListVersionsAsync(date, cancellationToken); // rows sort by version
+        return versions.Count > 0 ? versions[^1] : null;
     }
 
     /// <summary>Every version of <paramref name="date"/>'s rates, oldest first.</summary>

@@ -88,7 +88,7 @@ public static class InformationServices
         IStatementWriter writer, AccountState state, DateOnly from, DateOnly to, LedgerReports reports, CustomerStore customers, BankOptions bank,
         TimeProvider time, CancellationToken cancellationToken)
     {
-        var figures = await reports.ReadStatementAsync(state.Id, from, to, null, 1, cancellationToken);
+        var figures = await reports.ReadStatementAsync(state.Id, from, to, null, pageSize: 0, cancellationToken);
         if (figures is null)
         {
             return ProblemResult.For(new ApiProblem(PlatformProblems.NotFound));

@@ -125,14 +125,22 @@ public static class ConversionOrderRules
     }
 }
 
+/// <summary>What the bank must look up before the rules run, read from the signed content in one pass.</summary>
+/// <param name="Type">The content's <c>type</c>, or null (malformed content is the payment order rules' to report).</param>
+/// <param name="Accounts">The customer accounts it names: a payment's payer, a conversion's two accounts.</param>
+/// <param name="MayNeedRates">Currency control may need the bank's rates: an order in a foreign currency, or to a non-resident.</param>
+public sealed record OrderPreview(string? Type, IReadOnlyList<Iban> Accounts, bool MayNeedRates);
+
 /// <summary>Reads any signed order: its <c>type</c> says which rules apply (a payment order when it names none).</summary>
 public static class SignedOrders
 {
     private static readonly JsonDocumentOptions Strict = new() { AllowDuplicateProperties = false, MaxDepth = 8 };
 
-    public static (ISignedOrder? Order, IReadOnlyList<FieldError> Errors) Validate(ReadOnlyMemory<byte> content, PaymentOrderContext context)
+    private static readonly OrderPreview Unreadable = new(null, [], false);
+
+    public static (ISignedOrder? Order, IReadOnlyList<FieldError> Errors) Validate(ReadOnlyMemory<byte> content, string? type, PaymentOrderContext context)
     {
-        if (TypeOf(content) == ConversionOrder.Type)
+        if (type == ConversionOrder.Type)
         {
             using var document = JsonDocument.Parse(content, Strict);
             return ConversionOrderRules.Validate(document.RootElement, context);
@@ -141,23 +149,7 @@ public static class SignedOrders
         return PaymentOrderRules.Validate(content, context);
     }
 
-    /// <summary>The <c>type</c> of well-formed JSON content, or null (malformed content is the payment order rules' to report).</summary>
-    public static string? TypeOf(ReadOnlyMemory<byte> content)
-    {
-        try
-        {
-            using var document = JsonDocument.Parse(content, Strict);
-            return document.RootElement.ValueKind == JsonValueKind.Object && document.RootElement.TryGetProperty("type", out var type)
-                && type.ValueKind == JsonValueKind.String ? type.GetString() : null;
-        }
-        catch (JsonException)
-        {
-            return null;
-        }
-    }
-
-    /// <summary>Whether currency control may need the bank's rates: an order in a foreign currency, or to a non-resident.</summary>
-    public static bool MayNeedRates(ReadOnlyMemory<byte> content)
+    public static OrderPreview Preview(ReadOnlyMemory<byte> content)
     {
         try
         {
@@ -165,54 +157,29 @@ public static class SignedOrders
             var root = document.RootElement;
             if (root.ValueKind != JsonValueKind.Object)
             {
-                return false;
+                return Unreadable;
             }
 
-            var foreign = root.TryGetProperty("currency", out var currency) && currency.ValueKind == JsonValueKind.String && currency.GetString() != "KZT";
-            var nonResident = root.TryGetProperty("beneficiary", out var beneficiary) && beneficiary.ValueKind == JsonValueKind.Object
-                && beneficiary.TryGetProperty("code", out var code) && code.ValueKind == JsonValueKind.String && code.GetString() is ['2', _];
-            return foreign || nonResident;
-        }
-        catch (JsonException)
-        {
-            return false;
-        }
-    }
-
-    /// <summary>The customer accounts content names (a payment's payer, a conversion's two accounts), for the bank to look up before the rules run.</summary>
-    public static IReadOnlyList<Iban> AccountsOf(ReadOnlyMemory<byte> content)
-    {
-        var found = new List<Iban>();
-        try
-        {
-            using var document = JsonDocument.Parse(content, Strict);
-            var root = document.RootElement;
-            if (root.ValueKind != JsonValueKind.Object)
+            string? Text(JsonElement element, string name) =>
+                element.ValueKind == JsonValueKind.Object && element.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
+            var accounts = new List<Iban>();
+            root.TryGetProperty("payer", out var payer);
+            root.TryGetProperty("beneficiary", out var beneficiary);
+            foreach (var text in new[] { Text(payer, "iban"), Text(root, "debitIban"), Text(root, "creditIban") })
             {
-                return found;
-            }
-
-            void Add(JsonElement element, string name)
-            {
-                if (element.ValueKind == JsonValueKind.Object && element.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String
-                    && Iban.TryParse(value.GetString(), out var iban))
+                if (Iban.TryParse(text, out var iban))
                 {
-                    found.Add(iban);
+                    accounts.Add(iban);
                 }
             }
 
-            if (root.TryGetProperty("payer", out var payer))
-            {
-                Add(payer, "iban");
-            }
-
-            Add(root, "debitIban");
-            Add(root, "creditIban");
+            var foreign = Text(root, "currency") is { } currency && currency != "KZT";
+            var nonResident = Text(beneficiary, "code") is ['2', _];
+            return new OrderPreview(Text(root, "type"), accounts, foreign || nonResident);
         }
         catch (JsonException)
         {
+            return Unreadable;
         }
-
-        return found;
     }
 }

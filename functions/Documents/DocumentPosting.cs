@@ -96,20 +96,14 @@ public sealed class DocumentPosting(TariffStore tariffs, Ledger ledger, Exchange
         var operationDate = KazakhstanTime.LocalDate(now);
         var id = TransactionId(document.DocumentId);
         var debitAccount = LedgerAccountId.ForIban(Iban.Parse(summary.PayerIban));
-
-        // A repeated step answers with the first posting, whatever was published since.
-        if (await ledger.GetTransactionAsync(debitAccount, id, cancellationToken) is { } posted)
-        {
-            var (done, fee) = Recorded(posted.Transaction, debitAccount, sides);
-            return new DocumentPosted(new PostingResult(PostingOutcome.AlreadyPosted, id) { PostedAt = posted.PostedAt }, fee, id) { Conversion = done };
-        }
-
         var sheet = await rates.GetAsync(operationDate, cancellationToken);
         var quote = sheet is null ? null
             : Conversion.Quote(sheet, debitCurrency, creditCurrency, new Money(summary.Amount, Enum.Parse<Currency>(summary.Currency)));
         if (quote is null)
         {
-            return new DocumentPosted(null, 0m, id) { Refusal = RefusalReasons.RateUnavailable };
+            // A step repeated on a later day may find no rates for it: what an earlier attempt posted still stands.
+            return await PostedBeforeAsync(debitAccount, id, sides, cancellationToken)
+                ?? new DocumentPosted(null, 0m, id) { Refusal = RefusalReasons.RateUnavailable };
         }
 
         var schedule = await tariffs.GetAsync(cancellationToken);
@@ -141,6 +135,11 @@ public sealed class DocumentPosting(TariffStore tariffs, Ledger ledger, Exchange
             Exchange = new AppliedRate(debitCurrency, creditCurrency, rate, quote.RateDate, quote.RateVersion),
         };
         var result = await ledger.PostAsync(transaction, cancellationToken);
+        if (result.Outcome == PostingOutcome.AlreadyPosted && await PostedBeforeAsync(debitAccount, id, sides, cancellationToken) is { } before)
+        {
+            return before; // a repeated step: the first posting stands, whatever rates were published since
+        }
+
         var conversion = sides with
         {
             DebitAmount = quote.Debit.Amount,
@@ -150,6 +149,18 @@ public sealed class DocumentPosting(TariffStore tariffs, Ledger ledger, Exchange
             RateVersion = quote.RateVersion,
         };
         return new DocumentPosted(result, commission, id) { Conversion = conversion };
+    }
+
+    /// <summary>A conversion an earlier attempt of the step posted, answered as it was made; null when there is none.</summary>
+    private async Task<DocumentPosted?> PostedBeforeAsync(LedgerAccountId debitAccount, string id, ConversionSummary sides, CancellationToken cancellationToken)
+    {
+        if (await ledger.GetTransactionAsync(debitAccount, id, cancellationToken) is not { } posted)
+        {
+            return null;
+        }
+
+        var (done, fee) = Recorded(posted.Transaction, debitAccount, sides);
+        return new DocumentPosted(new PostingResult(PostingOutcome.AlreadyPosted, id) { PostedAt = posted.PostedAt }, fee, id) { Conversion = done };
     }
 
     /// <summary>The sides, rate and commission of a conversion as its transaction recorded them.</summary>

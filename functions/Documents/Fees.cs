@@ -220,7 +220,6 @@ public sealed partial class FeeCollector(
         ["CreatedAt"] = debt.CreatedAt,
         ["Paid"] = debt.Paid.ToString(CultureInfo.InvariantCulture),
         ["Debits"] = debt.Debits,
-        ["Status"] = debt.Status.ToString(),
     };
 
     private static FeeDebt FromEntity(TableEntity row) =>

@@ -26,8 +26,9 @@ public sealed class PaymentOrderValidation(
     {
         ArgumentNullException.ThrowIfNull(document);
         var bank = options.Value;
+        var preview = SignedOrders.Preview(content);
         var accounts = new Dictionary<string, Currency>(StringComparer.Ordinal);
-        foreach (var iban in SignedOrders.AccountsOf(content))
+        foreach (var iban in preview.Accounts)
         {
             if (await FactsAsync(LedgerAccountId.ForIban(iban), cancellationToken) is { } account && account.CustomerId == document.CustomerId)
             {
@@ -37,7 +38,7 @@ public sealed class PaymentOrderValidation(
 
         // Currency control judges amounts in USD: the rates of the receipt date are read only for an order that may need them.
         var receiptDate = KazakhstanTime.LocalDate(document.ReceivedAt);
-        var sheet = SignedOrders.MayNeedRates(content) ? await rates.GetAsync(receiptDate, cancellationToken) : null;
+        var sheet = preview.MayNeedRates ? await rates.GetAsync(receiptDate, cancellationToken) : null;
         var control = payments.Value.CurrencyControl;
         var context = new PaymentOrderContext(receiptDate, document.OperationalDate, bank.IbanCode, bank.Bic,
             accounts, purposeCodes, payments.Value.MaxDocumentAgeDays)
@@ -49,7 +50,7 @@ public sealed class PaymentOrderValidation(
             OwnerName = owner?.Name,
             AcceptTestIdentifiers = sandbox.Value.AcceptTestIdentifiers,
         };
-        var (signed, errors) = SignedOrders.Validate(content, context);
+        var (signed, errors) = SignedOrders.Validate(content, preview.Type, context);
         if (signed is not PaymentOrder order || !order.IsInternal(bank.IbanCode))
         {
             return (signed, errors);

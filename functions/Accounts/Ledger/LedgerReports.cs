@@ -42,7 +42,10 @@ public sealed class LedgerReports(Ledger ledger)
         var end = LedgerRows.EntriesFrom(to.AddDays(1));
         var openingTask = FirstEntryFromAsync(account, LedgerRows.EntriesFrom(from), cancellationToken);
         var closingTask = FirstEntryFromAsync(account, end, cancellationToken);
-        var pageTask = ReadEntriesAsync(account, LedgerRows.EntriesFrom(from), end, continuation, pageSize, cancellationToken);
+        // A page size of 0 asks for the figures alone (a statement file streams its entries afterwards).
+        var pageTask = pageSize > 0
+            ? ReadEntriesAsync(account, LedgerRows.EntriesFrom(from), end, continuation, pageSize, cancellationToken)
+            : Task.FromResult<(List<LedgerEntry>, string?)>(([], null));
         await Task.WhenAll(openingTask, closingTask, pageTask);
 
         // The head is read last, so it is at least as new as every entry read: a period reaching today closes on it.

@@ -60,10 +60,10 @@ public sealed class Camt053Writer : IStatementWriter
         xml.Open("TxsSummry");
         xml.Open("TtlNtries");
         Element(xml, "NbOfNtries", header.EntryCount.ToString(CultureInfo.InvariantCulture));
-        Element(xml, "Sum", StatementText.Amount(header.TotalCredits + header.TotalDebits, header.Currency));
+        Element(xml, "Sum", AmountText.Format(header.TotalCredits + header.TotalDebits, header.Currency));
         xml.Open("TtlNetNtry");
         var net = header.TotalCredits - header.TotalDebits;
-        Element(xml, "Amt", StatementText.Amount(net, header.Currency));
+        Element(xml, "Amt", AmountText.Format(Math.Abs(net), header.Currency));
         Element(xml, "CdtDbtInd", net < 0 ? "DBIT" : "CRDT");
         xml.Close();
         xml.Close();
@@ -260,7 +260,7 @@ public sealed class Camt053Writer : IStatementWriter
     private static void Totals(XmlText xml, string name, decimal sum, Currency currency)
     {
         xml.Open(name);
-        Element(xml, "Sum", StatementText.Amount(sum, currency));
+        Element(xml, "Sum", AmountText.Format(sum, currency));
         xml.Close();
     }
 
@@ -268,7 +268,7 @@ public sealed class Camt053Writer : IStatementWriter
     {
         xml.Open("Amt");
         xml.Attribute("Ccy", currency.ToString());
-        xml.Text(StatementText.Amount(amount, currency));
+        xml.Text(AmountText.Format(Math.Abs(amount), currency));
         xml.Close();
     }
 

@@ -172,5 +172,5 @@ public sealed class Mt940Writer : IStatementWriter
     private static string Balance(decimal amount, DateOnly day, Currency currency) =>
         string.Create(CultureInfo.InvariantCulture, $"{(amount < 0 ? 'D' : 'C')}{day:yyMMdd}{currency}{Amount(amount, currency)}");
 
-    private static string Amount(decimal amount, Currency currency) => StatementText.Amount(amount, currency).Replace('.', ',');
+    private static string Amount(decimal amount, Currency currency) => AmountText.Format(Math.Abs(amount), currency).Replace('.', ',');
 }

@@ -45,10 +45,10 @@ public sealed class OneCWriter : IStatementWriter
         Field(writer, "ДатаКонца", Date(header.To));
         Field(writer, "РасчСчет", header.Iban);
         Field(writer, "Валюта", header.Currency.ToString());
-        Field(writer, "НачальныйОстаток", Amount(header.OpeningBalance, header.Currency));
-        Field(writer, "ВсегоПоступило", Amount(header.TotalCredits, header.Currency));
-        Field(writer, "ВсегоСписано", Amount(header.TotalDebits, header.Currency));
-        Field(writer, "КонечныйОстаток", Amount(header.ClosingBalance, header.Currency));
+        Field(writer, "НачальныйОстаток", AmountText.Format(header.OpeningBalance, header.Currency));
+        Field(writer, "ВсегоПоступило", AmountText.Format(header.TotalCredits, header.Currency));
+        Field(writer, "ВсегоСписано", AmountText.Format(header.TotalDebits, header.Currency));
+        Field(writer, "КонечныйОстаток", AmountText.Format(header.ClosingBalance, header.Currency));
         writer.WriteLine("КонецРасчСчет");
 
         await foreach (var entry in entries.WithCancellation(cancellationToken))
@@ -74,7 +74,7 @@ public sealed class OneCWriter : IStatementWriter
             Field(writer, "ПолучательБИН_ИИН", payee.Idn);
             Field(writer, "ПолучательИИК", payee.Iban);
             Field(writer, "ПолучательБанкБИК", payee.Bic);
-            Field(writer, line.IsCredit ? "СуммаПриход" : "СуммаРасход", Amount(line.Amount, header.Currency));
+            Field(writer, line.IsCredit ? "СуммаПриход" : "СуммаРасход", AmountText.Format(line.Amount, header.Currency));
             Field(writer, "ДатаОперации", Date(line.ValueDate));
             Field(writer, "НазначениеПлатежа", entry.Purpose);
             Field(writer, "КодНазначенияПлатежа", entry.PurposeCode);
@@ -118,8 +118,6 @@ public sealed class OneCWriter : IStatementWriter
         writer.WriteLine(name + "=" + ToWindows1251Text(value));
 
     private static string Date(DateOnly day) => day.ToString("dd.MM.yyyy", CultureInfo.InvariantCulture);
-
-    private static string Amount(decimal amount, Currency currency) => (amount < 0 ? "-" : "") + StatementText.Amount(amount, currency);
 
     private static Encoding CreateEncoding()
     {

@@ -143,13 +143,6 @@ public static class SwiftCharacters
     }
 }
 
-/// <summary>Amount text of the formats: invariant, always with the minor unit.</summary>
-internal static class StatementText
-{
-    public static string Amount(decimal amount, Currency currency) =>
-        Math.Abs(amount).ToString("F" + currency.MinorUnits().ToString(CultureInfo.InvariantCulture), CultureInfo.InvariantCulture);
-}
-
 /// <summary>
 /// Writers format synchronously into this buffer and hand it to the response a chunk at a time: one await per chunk
 /// instead of one per line, and the response never sees synchronous I/O. The buffer is the only memory a file holds.
