@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.IO.Compression;
 using System.Security.Cryptography;
 using Azure;
 using Azure.Storage.Blobs;
@@ -15,9 +16,15 @@ public sealed class ArchiveIntegrityException(string path) : Exception($"Archive
 public sealed class ArchiveRetentionException(string path, DateTimeOffset retainUntil)
     : Exception($"Archived blob '{path}' is retained until {retainUntil:O}; it cannot be overwritten or deleted before then.");
 
+/// <summary>One file of a document's archive package: a name and its exact bytes.</summary>
+public sealed record ArchiveEntry(string Name, byte[] Content);
+
 /// <summary>
 /// The 5-year archive of signed documents and their receipts (R-39, clause 5.1.6) in Blob storage, under
-/// <c>{customerId}/{yyyy}/{MM}/{dd}/{documentId}/…</c> by the local date of receipt. Every blob is written
+/// <c>{customerId}/{yyyy}/{MM}/{dd}/{documentId}/…</c> by the local date of receipt. A payment document ends with
+/// <b>one</b> blob, <c>document.zip</c> (<see cref="Package"/>): the signed original, each signature as received when
+/// several people signed, and the receipt, stored uncompressed so every file is its bytes as they were. Documents
+/// archived before packages have one blob per file under the same folder, and are read from there. Every blob is written
 /// once (<c>If-None-Match: *</c>); a second write of the same bytes is a no-op (W2), of other bytes is
 /// refused, and nothing is deleted before its retain-until date. In Azure the container's locked
 /// time-based immutability policy enforces the same below the app (infra); Azurite cannot, so the app
@@ -28,6 +35,7 @@ public sealed partial class DocumentArchive(StorageResources storage, TimeProvid
     public const string ContainerName = "archive";
     public const string OriginalName = "original.p7s";
     public const string ReceiptName = "receipt.json";
+    public const string PackageName = "document.zip";
 
     /// <summary>The n-th signature of a document several people signed, as received (the original is their merge).</summary>
     public static string SignatureName(int number) => string.Create(CultureInfo.InvariantCulture, $"signature-{number:D2}.p7s");
@@ -63,25 +71,123 @@ public sealed partial class DocumentArchive(StorageResources storage, TimeProvid
         }
     }
 
-    /// <summary>The archived bytes, checked against the SHA-256 recorded when they were written.</summary>
-    public async Task<byte[]?> ReadAsync(string path, string expectedSha256, CancellationToken cancellationToken)
+    /// <summary>
+    /// The package of <paramref name="entries"/>: a ZIP archive, every file stored (not compressed) under its name, in the
+    /// order given, dated <paramref name="at"/> (local time of Kazakhstan) — the same entries and time give the same bytes.
+    /// </summary>
+    public static byte[] Package(IReadOnlyList<ArchiveEntry> entries, DateTimeOffset at)
+    {
+        ArgumentNullException.ThrowIfNull(entries);
+        using var buffer = new MemoryStream(entries.Sum(e => e.Content.Length + e.Name.Length + 128) + 64);
+        using (var zip = new ZipArchive(buffer, ZipArchiveMode.Create, leaveOpen: true))
+        {
+            foreach (var entry in entries)
+            {
+                var file = zip.CreateEntry(entry.Name, CompressionLevel.NoCompression);
+                file.LastWriteTime = at.ToOffset(KazakhstanTime.Offset);
+                using var stream = file.Open();
+                stream.Write(entry.Content);
+            }
+        }
+
+        return buffer.ToArray();
+    }
+
+    /// <summary>The files of a package by name; null when the bytes are not a package (a damaged or forged blob).</summary>
+    public static IReadOnlyDictionary<string, byte[]>? Unpack(byte[] package)
+    {
+        ArgumentNullException.ThrowIfNull(package);
+        try
+        {
+            using var zip = new ZipArchive(new MemoryStream(package, writable: false), ZipArchiveMode.Read);
+            var files = new Dictionary<string, byte[]>(StringComparer.Ordinal);
+            foreach (var entry in zip.Entries)
+            {
+                using var stream = entry.Open();
+                using var content = new MemoryStream((int)Math.Min(entry.Length, package.Length));
+                stream.CopyTo(content);
+                files[entry.FullName] = content.ToArray();
+            }
+
+            return files;
+        }
+        catch (InvalidDataException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// Writes the document's one package once. When an earlier attempt wrote its own first, its files are answered:
+    /// that attempt's receipt is the decision that stands.
+    /// </summary>
+    public async Task<(IReadOnlyDictionary<string, string> Sha256, IReadOnlyDictionary<string, byte[]>? Existing)> WritePackageAsync(
+        Document document, IReadOnlyList<ArchiveEntry> entries, DateTimeOffset at, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(entries);
+        var path = PathOf(document, PackageName);
+        var (_, existing) = await WriteOnceAsync(path, Package(entries, at), cancellationToken);
+        if (existing is null)
+        {
+            return (entries.ToDictionary(e => e.Name, e => Sha256(e.Content), StringComparer.Ordinal), null);
+        }
+
+        var files = Unpack(existing) ?? throw new ArchiveIntegrityException(path);
+        return (files.ToDictionary(f => f.Key, f => Sha256(f.Value), StringComparer.Ordinal), files);
+    }
+
+    /// <summary>
+    /// One file of a document's archive, checked against the SHA-256 recorded for it: from its package, or from its own
+    /// blob when the document was archived before packages. Null when neither holds it (not archived yet).
+    /// </summary>
+    public async Task<byte[]?> ReadFileAsync(Document document, string name, string expectedSha256, CancellationToken cancellationToken)
+    {
+        var path = PathOf(document, PackageName);
+        if (await DownloadAsync(path, cancellationToken) is { } package)
+        {
+            var files = Unpack(package);
+            if (files is null)
+            {
+                LogIntegrityFailure(logger, path);
+                throw new ArchiveIntegrityException(path);
+            }
+
+            return files.TryGetValue(name, out var content) ? Checked(path + "#" + name, content, expectedSha256) : null;
+        }
+
+        return await ReadAsync(PathOf(document, name), expectedSha256, cancellationToken);
+    }
+
+    private async Task<byte[]?> DownloadAsync(string path, CancellationToken cancellationToken)
     {
         try
         {
-            var content = (await _container.GetBlobClient(path).DownloadContentAsync(cancellationToken)).Value.Content.ToArray();
-            if (Sha256(content) == expectedSha256)
-            {
-                return content;
-            }
-
-            LogIntegrityFailure(logger, path);
-            throw new ArchiveIntegrityException(path);
+            return (await _container.GetBlobClient(path).DownloadContentAsync(cancellationToken)).Value.Content.ToArray();
         }
         catch (RequestFailedException ex) when (ex.Status == 404)
         {
             return null;
         }
     }
+
+    /// <summary>A document's file from elsewhere than the archive (its rows, before it ends), held to the SHA-256 recorded for it.</summary>
+    public byte[] Verified(Document document, string name, byte[] content, string expectedSha256) =>
+        Checked(PathOf(document, name) + " (rows)", content, expectedSha256);
+
+    private byte[] Checked(string path, byte[] content, string expectedSha256)
+    {
+        if (Sha256(content) == expectedSha256)
+        {
+            return content;
+        }
+
+        LogIntegrityFailure(logger, path);
+        throw new ArchiveIntegrityException(path);
+    }
+
+    /// <summary>The archived bytes, checked against the SHA-256 recorded when they were written.</summary>
+    public async Task<byte[]?> ReadAsync(string path, string expectedSha256, CancellationToken cancellationToken) =>
+        await DownloadAsync(path, cancellationToken) is { } content ? Checked(path, content, expectedSha256) : null;
 
     /// <summary>Replacing an archived blob is never allowed through the app; this says so (and is what a misguided caller gets).</summary>
     public async Task OverwriteAsync(string path, byte[] content, CancellationToken cancellationToken)

@@ -32,8 +32,8 @@ public sealed class DocumentCompletion(DocumentStore store, DocumentArchive arch
     }
 
     /// <summary>
-    /// Ends the document: status and history, the receipt in the archive (the first attempt's receipt wins, so
-    /// its time is the decision's), a notice to the customer, the journal entry, and off the work lists.
+    /// Ends the document: status and history, its one archive package with the receipt (the first attempt's package
+    /// wins, so its receipt's time is the decision's), a notice to the customer, the journal entry, and off the work lists.
     /// </summary>
     public async Task<Transition> FinishAsync(
         StepContext<Document> context, DocumentStatus status, string? reasonCode = null, string? failure = null, string? note = null, CancellationToken cancellationToken = default)
@@ -42,14 +42,15 @@ public sealed class DocumentCompletion(DocumentStore store, DocumentArchive arch
         var change = new DocumentStatusChange(status, context.Now) { ReasonCode = reasonCode, Failure = failure, Note = note };
         document = document with { Status = status, WaitingFor = null, StatusHistory = [.. document.StatusHistory, change] };
         var receipt = DocumentReceipt.Of(document);
-        var (receiptHash, existing) = await archive.WriteOnceAsync(DocumentArchive.PathOf(document, DocumentArchive.ReceiptName), receipt.ToBytes(), cancellationToken);
-        if (existing is not null && DocumentReceipt.Parse(existing) is { } first)
+        var (archived, existing) = await archive.WritePackageAsync(document, await PackageAsync(context, document, receipt, cancellationToken), change.At, cancellationToken);
+        if (existing?.GetValueOrDefault(DocumentArchive.ReceiptName) is { } earlier && DocumentReceipt.Parse(earlier) is { } first)
         {
             // An earlier attempt of this step decided and archived first: that decision stands.
             document = document with { StatusHistory = first.StatusHistory, Status = first.Status };
             change = first.StatusHistory[^1];
         }
 
+        var receiptHash = archived[DocumentArchive.ReceiptName];
         context.Data = document = document with { ReceiptSha256 = receiptHash };
         var kind = document.Status switch
         {
@@ -94,6 +95,26 @@ public sealed class DocumentCompletion(DocumentStore store, DocumentArchive arch
             DocumentStatus.Cancelled => "cancelled",
             _ => "refused",
         });
+    }
+
+    /// <summary>
+    /// The document's one archive package: the signed original and each signature as received (for an accepted document:
+    /// from the step that accepted it when it runs on, else from the document's rows), and the receipt.
+    /// </summary>
+    private async Task<IReadOnlyList<ArchiveEntry>> PackageAsync(StepContext<Document> context, Document document, DocumentReceipt receipt, CancellationToken cancellationToken)
+    {
+        var entries = new List<ArchiveEntry>();
+        if (document.ArchiveSha256 is not null)
+        {
+            var material = context.Items.TryGetValue(ArchiveMaterial.Key, out var held) ? (ArchiveMaterial)held
+                : await store.GetArchiveMaterialAsync(document.DocumentId, cancellationToken)
+                  ?? throw new InvalidOperationException($"Document {document.DocumentId} was accepted without its signed bytes.");
+            entries.Add(new ArchiveEntry(DocumentArchive.OriginalName, material.Original));
+            entries.AddRange(material.Signatures.Select((cms, i) => new ArchiveEntry(DocumentArchive.SignatureName(i + 1), cms)));
+        }
+
+        entries.Add(new ArchiveEntry(DocumentArchive.ReceiptName, receipt.ToBytes()));
+        return entries;
     }
 
     private static Dictionary<string, string> Details(Document document, DocumentStatusChange change)

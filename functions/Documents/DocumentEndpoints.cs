@@ -177,7 +177,13 @@ public static class DocumentEndpoints
             return ProblemResult.For(DocumentProblems.DocumentNotFound);
         }
 
-        if (document.ArchiveSha256 is not { } sha || await ReadArchivedAsync(archive, DocumentArchive.PathOf(document, DocumentArchive.OriginalName), sha, cancellationToken) is not { } read)
+        // Accepted and not yet ended (waiting for the operational day, say): the original is in the document's rows until
+        // its package is written at the end, the same bytes under the same SHA-256.
+        if (document.ArchiveSha256 is not { } sha || await ReadArchivedAsync(async () =>
+                await archive.ReadFileAsync(document, DocumentArchive.OriginalName, sha, cancellationToken)
+                ?? (document.ReceiptSha256 is null && await store.GetArchiveMaterialAsync(document.DocumentId, cancellationToken) is { } material
+                    ? archive.Verified(document, DocumentArchive.OriginalName, material.Original, sha)
+                    : null)) is not { } read)
         {
             return ProblemResult.For(DocumentProblems.NotArchived);
         }
@@ -202,7 +208,8 @@ public static class DocumentEndpoints
             return ProblemResult.For(DocumentProblems.DocumentNotFound);
         }
 
-        if (document.ReceiptSha256 is not { } sha || await ReadArchivedAsync(archive, DocumentArchive.PathOf(document, DocumentArchive.ReceiptName), sha, cancellationToken) is not { } read)
+        if (document.ReceiptSha256 is not { } sha
+            || await ReadArchivedAsync(() => archive.ReadFileAsync(document, DocumentArchive.ReceiptName, sha, cancellationToken)) is not { } read)
         {
             return ProblemResult.For(DocumentProblems.NotArchived);
         }
@@ -211,11 +218,11 @@ public static class DocumentEndpoints
     }
 
     /// <summary>The archived bytes, or the 500 to answer when they no longer match their recorded SHA-256 (null when missing).</summary>
-    private static async Task<(byte[]? Bytes, ProblemResult? Problem)?> ReadArchivedAsync(DocumentArchive archive, string path, string sha256, CancellationToken cancellationToken)
+    private static async Task<(byte[]? Bytes, ProblemResult? Problem)?> ReadArchivedAsync(Func<Task<byte[]?>> read)
     {
         try
         {
-            return await archive.ReadAsync(path, sha256, cancellationToken) is { } bytes ? (bytes, null) : null;
+            return await read() is { } bytes ? (bytes, null) : null;
         }
         catch (ArchiveIntegrityException)
         {

@@ -113,6 +113,30 @@ public static class SignatureRows
         return [.. all.OrderBy(r => r.Key, StringComparer.Ordinal).Select(r => r.Cms)];
     }
 
+    /// <summary>
+    /// What the archive keeps of a signed document, from its rows: the original (the CMS as received, or for a document
+    /// several people signed, their signatures merged over the content) and each signature as received (none when one
+    /// CMS came signed at once).
+    /// </summary>
+    public static async Task<ArchiveMaterial?> GetArchiveMaterialAsync(this DocumentStore store, string documentId, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        var row = await store.Table.GetEntityIfExistsAsync<TableEntity>(DocumentIds.CustomerOf(documentId), DocumentStore.SignedBytesPrefix + documentId,
+            cancellationToken: cancellationToken);
+        if (!row.HasValue)
+        {
+            return null;
+        }
+
+        if (row.Value!.GetBinary("Content") is { } content)
+        {
+            var messages = await store.GetSignatureCmsAsync(documentId, cancellationToken);
+            return new ArchiveMaterial(CmsMerge.Merge(content, messages), messages);
+        }
+
+        return row.Value.GetBinary("Cms") is { } cms ? new ArchiveMaterial(cms, []) : null;
+    }
+
     /// <summary>The customer's documents still collecting signatures (optionally of one payer account), with their sheets' ETags.</summary>
     public static async Task<IReadOnlyList<(SignatureSheet Sheet, ETag ETag)>> ListCollectingAsync(
         this DocumentStore store, string customerId, string? payerIban, CancellationToken cancellationToken)
@@ -133,4 +157,13 @@ public static class SignatureRows
 
         return sheets;
     }
+}
+
+/// <summary>
+/// A signed document's files for the archive: the original and each signature as received. Handed from the step that
+/// accepts the document to the end that archives it, through <see cref="Platform.Workflows.StepContext{TData}.Items"/>.
+/// </summary>
+public sealed record ArchiveMaterial(byte[] Original, IReadOnlyList<byte[]> Signatures)
+{
+    public const string Key = "archive-material";
 }

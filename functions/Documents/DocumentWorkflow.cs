@@ -45,7 +45,6 @@ public sealed class DocumentWorkflow : WorkflowDefinition<Document>
     private readonly DocumentPosting _posting;
     private readonly DocumentCompletion _completion;
     private readonly DocumentStore _store;
-    private readonly DocumentArchive _archive;
     private readonly CalendarProvider _calendars;
     private readonly CustomerStore _customers;
     private readonly Ledger _ledger;
@@ -60,14 +59,14 @@ public sealed class DocumentWorkflow : WorkflowDefinition<Document>
     private readonly Accounts.Settlement.ISettlementGateway _settlement;
 
     public DocumentWorkflow(
-        DocumentVerification verification, DocumentPosting posting, DocumentCompletion completion, DocumentStore store, DocumentArchive archive,
+        DocumentVerification verification, DocumentPosting posting, DocumentCompletion completion, DocumentStore store,
         CalendarProvider calendars, CustomerStore customers, Ledger ledger, AuditJournal audit, IOptions<PaymentOptions> payments, IOptions<BankOptions> bank,
         CertificateBlocks blocks, SpecimenCardStore cards, PaymentOrderValidation validation, NoticeChannel notices, IOptions<DocumentOptions> documents,
         Accounts.Settlement.ISettlementGateway settlement)
         : base(WorkflowName)
     {
         _settlement = settlement;
-        (_verification, _posting, _completion, _store, _archive) = (verification, posting, completion, store, archive);
+        (_verification, _posting, _completion, _store) = (verification, posting, completion, store);
         (_calendars, _customers, _ledger, _audit, _payments, _bank, _blocks) = (calendars, customers, ledger, audit, payments, bank, blocks);
         (_cards, _validation, _notices, _documents) = (cards, validation, notices, documents);
         string[] signing = ["collect", "window-expired", "execute", "aml-decided", "aml-expired", "executed", "refused", "cancelled"];
@@ -143,17 +142,19 @@ public sealed class DocumentWorkflow : WorkflowDefinition<Document>
 
         // Signed at once by one person without a card: the signer is the one signature (kept once, in Signer).
         context.Data = document with { SignedAt = document.ReceivedAt };
-        return await AcceptAsync(context, order, cms, cancellationToken);
+        return await AcceptAsync(context, order, new ArchiveMaterial(cms, []), cancellationToken);
     }
 
     /// <summary>
-    /// Accepted: the signed original goes to the archive before the document says so; then executed now, or
-    /// at the next opening of the operational day.
+    /// Accepted: the signed original is kept in the document's rows already (durable since intake, or since the
+    /// last signature) and goes to the archive in the document's one package when it ends; the document records its
+    /// SHA-256 now. Then executed now, or at the next opening of the operational day.
     /// </summary>
-    private async Task<Transition> AcceptAsync(StepContext<Document> context, ISignedOrder order, byte[] cms, CancellationToken cancellationToken)
+    private async Task<Transition> AcceptAsync(StepContext<Document> context, ISignedOrder order, ArchiveMaterial material, CancellationToken cancellationToken)
     {
         var document = context.Data;
-        var (archived, _) = await _archive.WriteOnceAsync(DocumentArchive.PathOf(document, DocumentArchive.OriginalName), cms, cancellationToken);
+        context.Items[ArchiveMaterial.Key] = material;
+        var archived = DocumentArchive.Sha256(material.Original);
         var calendar = await _calendars.GetAsync(cancellationToken);
         var open = calendar.IsOpen(context.Now);
         context.Data = document = document with
@@ -225,8 +226,8 @@ public sealed class DocumentWorkflow : WorkflowDefinition<Document>
 
     /// <summary>
     /// Signed enough: the rules of form once more (the accounts may have changed meanwhile), no certificate reported
-    /// compromised since, the payer's number claimed; then one CMS with every SignerInfo goes to the archive,
-    /// each signature as received beside it, and operational-day timing counts from now.
+    /// compromised since, the payer's number claimed; then one CMS with every SignerInfo is the original, each
+    /// signature as received goes beside it in the archive package, and operational-day timing counts from now.
     /// </summary>
     private async Task<Transition> SignedAsync(StepContext<Document> context, SignatureSheet sheet, CancellationToken cancellationToken)
     {
@@ -268,9 +269,7 @@ public sealed class DocumentWorkflow : WorkflowDefinition<Document>
                 cancellationToken: cancellationToken);
         }
 
-        await Task.WhenAll(messages.Select((cms, i) => _archive.WriteOnceAsync(
-            DocumentArchive.PathOf(document, DocumentArchive.SignatureName(i + 1)), cms, cancellationToken)));
-        return await AcceptAsync(context, order, CmsMerge.Merge(content, messages), cancellationToken);
+        return await AcceptAsync(context, order, new ArchiveMaterial(CmsMerge.Merge(content, messages), messages), cancellationToken);
     }
 
     /// <summary>

@@ -72,8 +72,14 @@ public sealed class DocumentThroughput(string connectionString, TimeSpan duratio
             }
 
             var callsBefore = monitor.Calls;
+            var kindsBefore = monitor.Kinds;
             var spread = await EndToEndAsync("intake to executed, 1,000 payer accounts", http, completions, endToEndOrders, callers, cancellationToken);
             var callsPerDocument = (double)(monitor.Calls - callsBefore) / Math.Max(1, endToEndOrders.Count);
+            var callKinds = monitor.Kinds
+                .Select(k => (k.Key, PerDocument: (double)(k.Value - kindsBefore.GetValueOrDefault(k.Key)) / Math.Max(1, endToEndOrders.Count)))
+                .Where(k => k.PerDocument >= 0.005)
+                .OrderByDescending(k => k.PerDocument)
+                .ToList();
             var hot = await EndToEndAsync("intake to executed, one hot payer account", http, completions, hotOrders, callers, cancellationToken);
 
             // The front door alone: an instance that takes documents in and leaves their execution to others
@@ -120,6 +126,7 @@ public sealed class DocumentThroughput(string connectionString, TimeSpan duratio
             return new DocumentFigures(frontDoor, paced, accepted, spread, hot, verification, OpenSslVerifyRate(), callsPerDocument, completions.Refused, balanced, FailedRequests)
             {
                 TwoSignatures = twoSignatures,
+                CallsPerDocumentByKind = callKinds,
             };
         }
         finally
@@ -474,6 +481,9 @@ public sealed record DocumentFigures(
 {
     /// <summary>Documents two people sign (a first+second card), from the draft to executed.</summary>
     public Measurement? TwoSignatures { get; init; }
+
+    /// <summary>Where the storage calls of the spread run go, per document, most first ("POST table Documents batch").</summary>
+    public IReadOnlyList<(string Kind, double PerDocument)> CallsPerDocumentByKind { get; init; } = [];
 }
 
 /// <summary>A customer in the benchmark: payer accounts with money, a signer's certificate and a software session.</summary>

@@ -120,6 +120,7 @@ if (payments is not null)
     Console.WriteLine(payments.Verification.Cached.Row());
     Console.WriteLine(payments.Verification.Cold.Row());
     Console.WriteLine($"| openssl speed rsa2048, verify on one core: {payments.OpenSslVerifiesPerSecond:N0}/s; our cached EDS check is {payments.Verification.Cached.PerSecond / payments.OpenSslVerifiesPerSecond:P1} of it (CMS decoding, the signed-attribute digest, CRL lookup) |");
+    Console.WriteLine($"| storage calls per document, by kind: {string.Join(", ", payments.CallsPerDocumentByKind.Select(k => $"{k.Kind} {k.PerDocument:F2}"))} |");
     Console.WriteLine($"| storage calls per document (intake to executed, the spread run): {payments.StorageCallsPerDocument:F1}; refused: {payments.Refused:N0}; books balanced after the run: {(payments.BooksBalanced ? "yes" : "NO")}; requests without an answer: {payments.FailedRequests:N0} |");
 }
 

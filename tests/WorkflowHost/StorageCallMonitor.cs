@@ -16,6 +16,13 @@ namespace BusinessApi.Testing;
 public sealed class StorageCallMonitor : HttpPipelinePolicy
 {
     private long _calls;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, long> _kinds = new(StringComparer.Ordinal);
+
+    /// <summary>Counts calls by kind as well (<see cref="Kinds"/>): benchmarks print where the calls of an operation go.</summary>
+    public bool CountKinds { get; set; }
+
+    /// <summary>Calls so far by kind ("POST table Documents $batch", "PUT blob archive"), when <see cref="CountKinds"/> is on.</summary>
+    public IReadOnlyDictionary<string, long> Kinds => new Dictionary<string, long>(_kinds, StringComparer.Ordinal);
 
     /// <summary>A plan consulted before each call (tests set it; null means none).</summary>
     public Func<StorageCall, StorageFault>? Plan { get; set; }
@@ -26,7 +33,7 @@ public sealed class StorageCallMonitor : HttpPipelinePolicy
     public static StorageCallMonitor FromConfiguration(IConfiguration configuration)
     {
         ArgumentNullException.ThrowIfNull(configuration);
-        var monitor = new StorageCallMonitor();
+        var monitor = new StorageCallMonitor { CountKinds = true, KindPrefix = configuration["Storage:TablePrefix"] ?? "" };
         var section = configuration.GetSection("Faults");
         if (!section.GetValue<bool>("Enabled"))
         {
@@ -77,9 +84,46 @@ public sealed class StorageCallMonitor : HttpPipelinePolicy
         }
     }
 
+    /// <summary>The host's storage prefix (<c>Storage:TablePrefix</c>), left out of the kinds.</summary>
+    public string KindPrefix { get; set; } = "";
+
+    /// <summary>"GET table Documents point" and the like: the method, the service, the resource without the prefix or keys, the kind of call.</summary>
+    private string KindOf(Request request)
+    {
+        var path = request.Uri.ToUri().AbsolutePath;
+        var segments = path.Split('/', StringSplitOptions.RemoveEmptyEntries);
+        // Azurite's paths start with the account name; Azure's do not.
+        var resource = segments.Length > 1 && segments[0] == "devstoreaccount1" ? segments[1] : segments.FirstOrDefault() ?? "";
+        var keyed = resource.IndexOf('(', StringComparison.Ordinal);
+        var kind = resource == "$batch" ? "batch" : keyed < 0 ? "" : resource.EndsWith("()", StringComparison.Ordinal) ? "query" : "point";
+        if (kind == "batch" && request.Content is { } content)
+        {
+            // A transaction's table is named in its first change set's first request line.
+            using var body = new MemoryStream();
+            content.WriteTo(body, CancellationToken.None);
+            var text = System.Text.Encoding.UTF8.GetString(body.GetBuffer(), 0, (int)Math.Min(body.Length, 4096));
+            var match = System.Text.RegularExpressions.Regex.Match(text, @"(?:POST|PUT|PATCH|DELETE|MERGE) https?://[^ ]*?/([A-Za-z0-9]+)[( ]");
+            resource = match.Success ? match.Groups[1].Value : resource;
+        }
+
+        resource = keyed >= 0 ? resource[..keyed] : resource;
+        if (KindPrefix.Length > 0 && resource.StartsWith(KindPrefix, StringComparison.OrdinalIgnoreCase))
+        {
+            resource = resource[KindPrefix.Length..];
+        }
+
+        var service = request.Headers.Contains("DataServiceVersion") ? "table" : path.EndsWith("/messages", StringComparison.Ordinal) || path.Contains("/messages/", StringComparison.Ordinal) ? "queue" : "blob";
+        return $"{request.Method} {service} {resource}{(kind.Length > 0 ? " " + kind : "")}";
+    }
+
     private (StorageFault Fault, long Number) Before(HttpMessage message)
     {
         var number = Interlocked.Increment(ref _calls);
+        if (CountKinds)
+        {
+            _kinds.AddOrUpdate(KindOf(message.Request), 1, (_, n) => n + 1);
+        }
+
         var fault = Plan?.Invoke(new StorageCall(number, message.Request.Method.ToString(), message.Request.Uri.ToString()) { Retry = message.ProcessingContext.RetryNumber })
             ?? StorageFault.None;
         switch (fault)

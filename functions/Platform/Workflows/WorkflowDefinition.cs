@@ -210,6 +210,12 @@ public sealed class StepContext<TData>
     /// </summary>
     public object? StartInput => _input.StartInput;
 
+    /// <summary>
+    /// What one part of a step hands to a later part of the same run (bytes already in memory, say), as
+    /// <c>HttpContext.Items</c> does for a request. Never stored: a retry or a recovery starts with it empty.
+    /// </summary>
+    public IDictionary<string, object> Items { get; } = new Dictionary<string, object>(StringComparer.Ordinal);
+
     internal IReadOnlyList<TableTransactionAction> Writes => _writes;
 
     internal IReadOnlyList<OutboxMessage> Messages => _messages;

@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Security.Cryptography.X509Certificates;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using BusinessApi.Documents;
 using BusinessApi.Documents.Signatures;
 using BusinessApi.Tests.Accounts;
 using BusinessApi.Tests.Infrastructure;
@@ -98,7 +99,8 @@ public sealed class DocumentSignaturesTests(PaymentAppFixture fixture) : IClassF
         foreach (var (first, second) in new[] { (head, accountant), (accountant, head) })
         {
             var (id, content) = await DraftIdAsync(payer);
-            Assert.Equal(HttpStatusCode.Accepted, (await SignAsync(first.Software, id, Detached(content, first))).StatusCode);
+            var firstSigned = Detached(content, first);
+            Assert.Equal(HttpStatusCode.Accepted, (await SignAsync(first.Software, id, firstSigned)).StatusCode);
             var partly = await payer.Software.GetFromJsonAsync<JsonElement>($"/api/v1/documents/{id}");
             Assert.Equal("awaitingSignatures", partly.GetProperty("status").GetString());
             Assert.Single(partly.GetProperty("signing").GetProperty("missing").EnumerateArray());
@@ -107,7 +109,8 @@ public sealed class DocumentSignaturesTests(PaymentAppFixture fixture) : IClassF
             Assert.Contains(await AwaitingMineAsync(second), d => d == id);
             Assert.DoesNotContain(await AwaitingMineAsync(first), d => d == id);
 
-            Assert.Equal(HttpStatusCode.Accepted, (await SignAsync(second.Software, id, Detached(content, second))).StatusCode);
+            var secondSigned = Detached(content, second);
+            Assert.Equal(HttpStatusCode.Accepted, (await SignAsync(second.Software, id, secondSigned)).StatusCode);
             var done = await payer.FinishedAsync(id);
             Assert.Equal("executed", done.GetProperty("status").GetString());
             Assert.Equal(2, done.GetProperty("signatures").GetArrayLength());
@@ -119,6 +122,15 @@ public sealed class DocumentSignaturesTests(PaymentAppFixture fixture) : IClassF
             using var ops = App.OperatorClient();
             var report = await ops.PostAsJsonAsync("/api/v1/ops/signatures/verify", new { cms = Convert.ToBase64String(await payer.Software.GetByteArrayAsync($"/api/v1/documents/{id}/archive")) });
             Assert.All((await report.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("signers").EnumerateArray(), s => Assert.True(s.GetProperty("valid").GetBoolean()));
+
+            // One archive blob: the merged original, each signature as received in the order it came, and the receipt.
+            var stored = (await App.Services.GetRequiredService<DocumentStore>().GetAsync(id, default))!;
+            var package = DocumentArchive.Unpack((await App.Services.GetRequiredService<BusinessApi.Platform.Storage.StorageResources>()
+                .Container(DocumentArchive.ContainerName).GetBlobClient(DocumentArchive.PathOf(stored, DocumentArchive.PackageName)).DownloadContentAsync()).Value.Content.ToArray())!;
+            Assert.Equal([DocumentArchive.OriginalName, DocumentArchive.SignatureName(1), DocumentArchive.SignatureName(2), DocumentArchive.ReceiptName], package.Keys.ToArray());
+            Assert.Equal(firstSigned, package[DocumentArchive.SignatureName(1)]);
+            Assert.Equal(secondSigned, package[DocumentArchive.SignatureName(2)]);
+            Assert.Equal(await payer.Software.GetByteArrayAsync($"/api/v1/documents/{id}/archive"), package[DocumentArchive.OriginalName]);
         }
 
         // Two of the first group: still missing the second, so it waits.
@@ -504,11 +516,11 @@ public sealed class DocumentSignatureCrashTests(PaymentAppFixture fixture) : ICl
         await Kit.CardAsync(payer.Iban, "first+second", (head.UserId, "first"), (accountant.UserId, "second"));
         var monitor = app.Services.GetRequiredService<StorageCallMonitor>();
 
-        // The process "dies" at the first archive write after the last signature: the sheet is complete, nothing executed.
+        // The process "dies" as the step after the last signature reads the signatures to merge: the sheet is complete, nothing executed.
         var (id, content) = await DocumentSignaturesTests.DraftIdAsync(payer);
         Assert.Equal(HttpStatusCode.Accepted, (await DocumentSignaturesTests.SignAsync(head.Software, id, Kit.Detached(content, head))).StatusCode);
         var injected = 0;
-        monitor.Plan = call => call.Method == "PUT" && call.Uri.Contains(id, StringComparison.Ordinal) && call.Uri.Contains("signature-", StringComparison.Ordinal)
+        monitor.Plan = call => call.Method == "GET" && call.Uri.Contains("()", StringComparison.Ordinal) && call.Uri.Contains(id[4..], StringComparison.Ordinal)
             && Interlocked.CompareExchange(ref injected, 1, 0) == 0 ? StorageFault.Throw : StorageFault.None;
         try
         {

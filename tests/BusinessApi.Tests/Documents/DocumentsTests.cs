@@ -113,14 +113,32 @@ public sealed class DocumentsTests : IClassFixture<DocumentsTests.Fixture>
         // The archive refuses to replace or delete what it holds (WORM below the app in Azure; here the app's own refusal).
         var store = App.Services.GetRequiredService<DocumentArchive>();
         var stored = await App.Services.GetRequiredService<DocumentStore>().GetAsync(id, default);
-        var path = DocumentArchive.PathOf(stored!, DocumentArchive.OriginalName);
+        var path = DocumentArchive.PathOf(stored!, DocumentArchive.PackageName);
         await Assert.ThrowsAsync<ArchiveRetentionException>(() => store.OverwriteAsync(path, [1, 2, 3], default));
         await Assert.ThrowsAsync<ArchiveRetentionException>(() => store.DeleteAsync(path, default));
         var retainUntil = await store.RetainUntilAsync(path, default);
         Assert.True(retainUntil >= App.Time.GetUtcNow().AddYears(5).AddDays(-2), $"retained until {retainUntil:O}");
-        Assert.Equal(cms, await store.ReadAsync(path, stored!.ArchiveSha256!, default));
+        Assert.Equal(cms, await store.ReadFileAsync(stored!, DocumentArchive.OriginalName, stored!.ArchiveSha256!, default));
+
+        // One blob per document: the package holds the original and the receipt, each byte for byte.
+        var folder = path[..(path.LastIndexOf('/') + 1)];
+        var blobs = new List<string>();
+        await foreach (var item in App.Services.GetRequiredService<BusinessApi.Platform.Storage.StorageResources>().Container(DocumentArchive.ContainerName).GetBlobsAsync(Azure.Storage.Blobs.Models.BlobTraits.None, Azure.Storage.Blobs.Models.BlobStates.None, folder, default))
+        {
+            blobs.Add(item.Name[folder.Length..]);
+        }
+
+        Assert.Equal([DocumentArchive.PackageName], blobs);
+        var package = DocumentArchive.Unpack(await store.ReadAsync(path, DocumentArchive.Sha256(await DownloadAsync(path)), default) ?? [])!;
+        Assert.Equal([DocumentArchive.OriginalName, DocumentArchive.ReceiptName], package.Keys.ToArray());
+        Assert.Equal(cms, package[DocumentArchive.OriginalName]);
+        Assert.Equal(stored.ReceiptSha256, DocumentArchive.Sha256(package[DocumentArchive.ReceiptName]));
         Assert.Equal(cms, await (await payer.Software.GetAsync($"/api/v1/documents/{id}/archive")).Content.ReadAsByteArrayAsync());
     }
+
+    private async Task<byte[]> DownloadAsync(string path) =>
+        (await App.Services.GetRequiredService<BusinessApi.Platform.Storage.StorageResources>().Container(DocumentArchive.ContainerName)
+            .GetBlobClient(path).DownloadContentAsync()).Value.Content.ToArray();
 
     [Fact]
     public async Task ArchiveChangedBehindTheAppsBack_IsReportedNotServed()
@@ -130,10 +148,19 @@ public sealed class DocumentsTests : IClassFixture<DocumentsTests.Fixture>
         await payer.FinishedAsync(id);
         var stored = await App.Services.GetRequiredService<DocumentStore>().GetAsync(id, default);
         var blob = App.Services.GetRequiredService<BusinessApi.Platform.Storage.StorageResources>().Container(DocumentArchive.ContainerName)
-            .GetBlobClient(DocumentArchive.PathOf(stored!, DocumentArchive.OriginalName));
+            .GetBlobClient(DocumentArchive.PathOf(stored!, DocumentArchive.PackageName));
         await blob.UploadAsync(new BinaryData("forged"u8.ToArray()), overwrite: true); // what a WORM policy prevents in Azure
         var problem = await Problem.ReadAsync(await payer.Software.GetAsync($"/api/v1/documents/{id}/archive"));
         Assert.Equal((HttpStatusCode.InternalServerError, "archive_integrity_failed"), (problem.Status, problem.Code));
+
+        // A package whose files were swapped for others (a well-formed ZIP) is caught by the SHA-256 recorded for each file.
+        await blob.UploadAsync(new BinaryData(DocumentArchive.Package(
+            [new ArchiveEntry(DocumentArchive.OriginalName, [0x30, 0x00]), new ArchiveEntry(DocumentArchive.ReceiptName, "{}"u8.ToArray())], App.Time.GetUtcNow())), overwrite: true);
+        foreach (var part in new[] { "archive", "receipt" })
+        {
+            problem = await Problem.ReadAsync(await payer.Software.GetAsync($"/api/v1/documents/{id}/{part}"));
+            Assert.Equal((HttpStatusCode.InternalServerError, "archive_integrity_failed"), (problem.Status, problem.Code));
+        }
     }
 
     [Fact]
