@@ -1,6 +1,7 @@
 using BusinessApi.Credentials;
 using BusinessApi.Customers;
 using BusinessApi.Documents.Signatures;
+using BusinessApi.Platform.Caching;
 using BusinessApi.Platform.Http;
 using BusinessApi.Users;
 using Microsoft.Extensions.Options;
@@ -30,9 +31,19 @@ public abstract record Verdict(SignatureFacts? Signer)
 /// </summary>
 public sealed class DocumentVerification(
     SignatureService signatureService, UserService users, CustomerStore customers, CredentialService credentials, DocumentStore store,
-    PaymentOrderValidation validation, CertificateBlocks blocks, IOptions<SignatureOptions> signatures)
+    PaymentOrderValidation validation, CertificateBlocks blocks, IOptions<SignatureOptions> signatures, TimeProvider time)
 {
-    public async Task<Verdict> VerifyAsync(Document document, byte[] cms, CancellationToken cancellationToken)
+    // The pair's state and the certificate's blocks as of the receipt or later: documents received before a read
+    // started share it, whichever instance registered a report; no document is judged on a read older than its receipt.
+    private readonly FreshReads<string, StoredCredential?> _credentials = new(time, 10_000, credentials.GetAsync, StringComparer.Ordinal);
+    private readonly FreshReads<(string Issuer, string Serial, string? Iin), IReadOnlyList<CertificateBlock>> _blocks =
+        new(time, 10_000, (key, cancellationToken) => blocks.FindAsync(key.Issuer, key.Serial, key.Iin, cancellationToken));
+
+    /// <summary>
+    /// Judges the document. <paramref name="freshAfter"/> is the instant, on this process's clock, after which the pair's
+    /// and the certificate's state must have been read: the receipt when this process took the document in, else now.
+    /// </summary>
+    public async Task<Verdict> VerifyAsync(Document document, byte[] cms, DateTimeOffset freshAfter, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(document);
         var check = await signatureService.VerifyAsync(SignedMessage.TryParse(cms), document.ReceivedAt, cancellationToken);
@@ -41,13 +52,13 @@ public sealed class DocumentVerification(
             return Refuse(RefusalReasons.AuthenticationFailed, check.Failure, check.Facts);
         }
 
-        // Users and customers are read as sessions read them (trusted for a few seconds per instance); the pair
-        // is read afresh, because a compromise statement registered before receipt must void the document
-        // even when it was made through another instance a moment ago.
+        // Users and customers are read as sessions read them (trusted for a few seconds per instance); the pair and the
+        // certificate's blocks are read as of the receipt or later, because a compromise statement registered before
+        // receipt must void the document even when it was made through another instance a moment ago.
         var userRead = users.GetCachedAsync(document.UserId, cancellationToken).AsTask();
         var customerRead = customers.GetCachedAsync(document.CustomerId, cancellationToken).AsTask();
-        var credentialRead = credentials.GetAsync(document.ClientId, cancellationToken);
-        var blockRead = blocks.FindAsync(check.Facts!.Issuer, check.Facts.SerialNumber, check.Facts.SignerIin, cancellationToken);
+        var credentialRead = _credentials.GetAsync(document.ClientId, freshAfter, cancellationToken);
+        var blockRead = _blocks.GetAsync((check.Facts!.Issuer, check.Facts.SerialNumber, check.Facts.SignerIin), freshAfter, cancellationToken);
         await Task.WhenAll(userRead, customerRead, credentialRead, blockRead);
         var user = (await userRead)?.User;
         var customer = await customerRead;

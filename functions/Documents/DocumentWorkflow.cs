@@ -89,10 +89,13 @@ public sealed class DocumentWorkflow : WorkflowDefinition<Document>
             return await AwaitSignaturesAsync(context, (await _store.GetSheetAsync(document.DocumentId, cancellationToken))?.Sheet.Missing ?? [], cancellationToken);
         }
 
-        var cms = context.StartInput as byte[] // intake's bytes, when this step runs right after it in the same process
+        // Intake's bytes, when this step runs right after it in the same process: the receipt is then an instant of this
+        // process's clock, and reads made since it serve the checks as of the receipt; elsewhere they start from now.
+        var taken = context.StartInput as byte[];
+        var cms = taken
             ?? await _store.GetCmsAsync(document.DocumentId, cancellationToken)
             ?? throw new InvalidOperationException($"Document {document.DocumentId} has no signed bytes.");
-        var verdict = await _verification.VerifyAsync(document, cms, cancellationToken);
+        var verdict = await _verification.VerifyAsync(document, cms, taken is null ? context.Now : document.ReceivedAt, cancellationToken);
         context.Data = document = document with { Signer = verdict.Signer };
         if (verdict is Verdict.Refused refused)
         {

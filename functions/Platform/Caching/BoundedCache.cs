@@ -4,7 +4,8 @@ using System.Diagnostics.CodeAnalysis;
 namespace BusinessApi.Platform.Caching;
 
 /// <summary>
-/// The one in-process cache: at most <c>capacity</c> entries, each trusted for <c>timeToLive</c> measured on a
+/// The one in-process cache with a time to live (<see cref="FreshReads{TKey, TValue}"/> shares reads among callers
+/// that need them fresh as of an instant, and keeps nothing longer): at most <c>capacity</c> entries, each trusted for <c>timeToLive</c> measured on a
 /// <see cref="TimeProvider"/>'s monotonic timestamp. When full, expired entries are swept out (at most once a
 /// second, so a cache full of live entries costs no scan per miss); if it is still full, a new entry is not kept
 /// (the next read goes to storage again) — a bound, never an eviction storm.
