@@ -26,7 +26,10 @@ public sealed record ConversionOrder(
 
     DateOnly ISignedOrder.IssuedOn => Date;
 
-    public string NumberScope => "conversion|" + DebitIban;
+    public string NumberScope => ScopeOf(DebitIban);
+
+    /// <summary>A conversion's number is unique per debited account and date among conversions.</summary>
+    public static string ScopeOf(string debitIban) => "conversion|" + debitIban;
 
     /// <summary>The owner of both accounts, as the bank knows it (the counterparty of each side in statements).</summary>
     public string? OwnerName { get; init; }
@@ -149,6 +152,47 @@ public static class SignedOrders
         return PaymentOrderRules.Validate(content, context);
     }
 
+    /// <summary>
+    /// The number row (<see cref="DocumentStore.NumberRow"/>) the content states, read without judging the order: its type,
+    /// number, date and debited account when each is present and well formed; null otherwise (the verified order claims then).
+    /// </summary>
+    public static string? NumberRowOf(ReadOnlyMemory<byte> content)
+    {
+        try
+        {
+            using var document = JsonDocument.Parse(content, Strict);
+            var root = document.RootElement;
+            if (root.ValueKind != JsonValueKind.Object)
+            {
+                return null;
+            }
+
+            var type = Text(root, "type") ?? PaymentOrder.Type;
+            var debit = type switch
+            {
+                PaymentOrder.Type => root.TryGetProperty("payer", out var payer) ? Text(payer, "iban") : null,
+                ConversionOrder.Type => Text(root, "debitIban"),
+                _ => null,
+            };
+            var number = Text(root, "number");
+            if (debit is null || !Iban.TryParse(debit, out var iban) || iban.Value != debit
+                || number is not { Length: > 0 and <= PaymentOrderRules.MaxNumberLength } || !number.All(char.IsAsciiLetterOrDigit)
+                || !DateOnly.TryParseExact(Text(root, "date"), "yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.None, out var date))
+            {
+                return null;
+            }
+
+            return DocumentStore.NumberRow(type == ConversionOrder.Type ? ConversionOrder.ScopeOf(debit) : PaymentOrder.ScopeOf(debit), date, number);
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    private static string? Text(JsonElement element, string name) =>
+        element.ValueKind == JsonValueKind.Object && element.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
+
     public static OrderPreview Preview(ReadOnlyMemory<byte> content)
     {
         try
@@ -160,8 +204,6 @@ public static class SignedOrders
                 return Unreadable;
             }
 
-            string? Text(JsonElement element, string name) =>
-                element.ValueKind == JsonValueKind.Object && element.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
             var accounts = new List<Iban>();
             root.TryGetProperty("payer", out var payer);
             root.TryGetProperty("beneficiary", out var beneficiary);

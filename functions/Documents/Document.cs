@@ -251,6 +251,12 @@ public sealed record Document(string DocumentId, string CustomerId, string Type,
     /// <summary>The document waited (for the operational day or an operator), so it has a row in the R-33 due index and maybe an alert.</summary>
     public bool Waited { get; init; }
 
+    /// <summary>
+    /// The number row intake claimed for it in the same transaction (<see cref="DocumentStore.NumberRow"/>), read off the
+    /// signed content before verification; the order, once verified, holds that number without a claim of its own.
+    /// </summary>
+    public string? NumberClaim { get; init; }
+
     [JsonIgnore]
     public DocumentStatusChange? Last => StatusHistory.Count > 0 ? StatusHistory[^1] : null;
 

@@ -129,15 +129,35 @@ public sealed class DocumentIntake(
         var signatureHash = SignedInstructions.Fingerprint(request.Envelope, request.Cms);
         var document = await NewAsync(request.CustomerId, request.UserId, request.ClientId, DocumentStatus.Received, requestHash, cancellationToken);
 
-        if (await engine.StartAsync(workflow, DocumentStore.Location(document.DocumentId), document.DocumentId, document,
-            DocumentStore.IntakeRows(document, request.Cms, keyHash, requestHash, signatureHash), new FirstStepInput(request.Cms), cancellationToken))
+        // The number the content states is claimed in the same transaction, so a straight-through order costs no write of its own for it.
+        var numbered = request.Envelope.Content is { } content && SignedOrders.NumberRowOf(content) is { } number ? document with { NumberClaim = number } : document;
+        while (true)
         {
-            return new IntakeResult.Accepted(document, Replayed: false);
-        }
+            if (await engine.StartAsync(workflow, DocumentStore.Location(numbered.DocumentId), numbered.DocumentId, numbered,
+                DocumentStore.IntakeRows(numbered, request.Cms, keyHash, requestHash, signatureHash), new FirstStepInput(request.Cms), cancellationToken))
+            {
+                return new IntakeResult.Accepted(numbered, Replayed: false);
+            }
 
-        // This caller's retry finds its first answer; otherwise the same signed instruction under another key takes effect once.
-        return await ReplayAsync(request.CustomerId, keyHash, requestHash, cancellationToken)
-            ?? new IntakeResult.DuplicateOf(await store.FindBySignatureAsync(request.CustomerId, signatureHash, cancellationToken)
-                ?? throw new InvalidOperationException("A document's intake collided with rows that are neither its Idempotency-Key's nor its signature's."));
+            // This caller's retry finds its first answer; otherwise the same signed instruction under another key takes effect once.
+            if (await ReplayAsync(request.CustomerId, keyHash, requestHash, cancellationToken) is { } replay)
+            {
+                return replay;
+            }
+
+            if (await store.FindBySignatureAsync(request.CustomerId, signatureHash, cancellationToken) is { } first)
+            {
+                return new IntakeResult.DuplicateOf(first);
+            }
+
+            // Only the number was held (by a live order, or one refused since): taken in without the claim, the verified order
+            // claims it then, and is refused as a duplicate if a live order holds it.
+            if (numbered.NumberClaim is null)
+            {
+                throw new InvalidOperationException("A document's intake collided with rows that are neither its Idempotency-Key's nor its signature's.");
+            }
+
+            numbered = document;
+        }
     }
 }

@@ -63,6 +63,12 @@ public sealed class DocumentStore(StorageResources storage, WakeupAlarm? wakeups
             ["RequestSha256"] = requestHash,
         });
         yield return new(TableTransactionActionType.Add, new TableEntity(document.CustomerId, SignaturePrefix + signatureHash) { ["DocumentId"] = document.DocumentId });
+        if (document.NumberClaim is { } number)
+        {
+            // The number as the content states it, claimed before verification: a document refused later gives it up to the
+            // next claimant (see ClaimNumberAsync), and one that is verified holds it without another write.
+            yield return new(TableTransactionActionType.Add, new TableEntity(document.CustomerId, number) { ["DocumentId"] = document.DocumentId });
+        }
     }
 
     /// <summary>The document row as a workflow step writes it (merge: the deadline job's column stays).</summary>
@@ -119,6 +125,10 @@ public sealed class DocumentStore(StorageResources storage, WakeupAlarm? wakeups
         return response.HasValue ? response.Value!.GetString("DocumentId") : null;
     }
 
+    /// <summary>The row that makes an order's number its own: one per scope (account and kind of order), date and number.</summary>
+    public static string NumberRow(string scope, DateOnly date, string number) =>
+        NumberPrefix + string.Join('|', scope, date.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture), number.ToUpperInvariant());
+
     /// <summary>
     /// Claims the payer's number for this order (<c>n|iban|date|number</c>): null when it is this document's
     /// now, else the id of the earlier document that holds it and was not refused. A refused holder gives the
@@ -127,7 +137,12 @@ public sealed class DocumentStore(StorageResources storage, WakeupAlarm? wakeups
     public async Task<string?> ClaimNumberAsync(Document document, string payerIban, DateOnly date, string number, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(document);
-        var rowKey = NumberPrefix + string.Join('|', payerIban, date.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture), number.ToUpperInvariant());
+        var rowKey = NumberRow(payerIban, date, number);
+        if (document.NumberClaim == rowKey)
+        {
+            return null; // claimed by intake, in the transaction that took the document in
+        }
+
         var claim = new TableEntity(document.CustomerId, rowKey) { ["DocumentId"] = document.DocumentId };
         for (var attempt = 0; attempt < 8; attempt++)
         {

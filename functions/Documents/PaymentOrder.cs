@@ -56,7 +56,10 @@ public sealed record PaymentOrder(
 
     public string DebitIban => Payer.Iban!;
 
-    public string NumberScope => Payer.Iban!;
+    public string NumberScope => ScopeOf(Payer.Iban!);
+
+    /// <summary>A payment order's number is unique per payer account and date among payment orders.</summary>
+    public static string ScopeOf(string payerIban) => payerIban;
 
     /// <summary>The budget classification code (КБК, 6 digits) of a payment to the budget; null otherwise.</summary>
     public string? Kbk { get; init; }

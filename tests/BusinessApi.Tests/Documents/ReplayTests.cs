@@ -2,7 +2,9 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Security.Cryptography.Pkcs;
 using System.Text.Json;
+using BusinessApi.Documents;
 using BusinessApi.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace BusinessApi.Tests.Documents;
 
@@ -90,6 +92,33 @@ public sealed class ReplayTests : IClassFixture<PaymentAppFixture>
         order["date"] = DateOnly.ParseExact(order["date"]!.GetValue<string>(), "yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture).AddDays(-1).ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture);
         Assert.Equal("executed", (await payer.FinishedAsync(await payer.SubmitSignedAsync(payer.SignOrder(order)))).GetProperty("status").GetString());
         Assert.Equal("750.00", (await App.AccountAsync(payer.Iban)).GetProperty("balance").GetString());
+    }
+
+    [Fact]
+    public async Task ANumberClaimedAtIntake_ByAnOrderRefusedAtVerification_IsFreeForTheNextOrder()
+    {
+        using var payer = await App.PayerAsync(Pki, funds: 1_000m);
+        using var stranger = await App.PayerAsync(Pki);
+        var order = payer.Order(100m);
+
+        // Signed by someone else's certificate: taken in (the number it states claimed in intake's transaction), then refused.
+        var forgedId = await payer.SubmitSignedAsync(payer.SignOrder(order, stranger.Certificate));
+        var forged = await payer.FinishedAsync(forgedId);
+        Assert.Equal(("refused", "authentication_failed"), (forged.GetProperty("status").GetString(), forged.GetProperty("reasonCode").GetString()));
+        var stored = await App.Services.GetRequiredService<DocumentStore>().GetAsync(forgedId, default);
+        Assert.Equal(DocumentStore.NumberRow(payer.Iban, DateOnly.Parse(order["date"]!.GetValue<string>(), System.Globalization.CultureInfo.InvariantCulture), order["number"]!.GetValue<string>()),
+            stored!.NumberClaim);
+
+        // The payer's own signature over the same order: its intake finds the number held, takes it in without the claim,
+        // and the verified order takes the number over from the refused one.
+        var good = await payer.FinishedAsync(await payer.SubmitSignedAsync(payer.SignOrder(order)));
+        Assert.Equal("executed", good.GetProperty("status").GetString());
+        Assert.Equal("900.00", (await App.AccountAsync(payer.Iban)).GetProperty("balance").GetString());
+
+        // Content that states no usable number claims nothing at intake, and is refused by the rules of form as before.
+        order["number"] = "not a number!";
+        var bad = await payer.FinishedAsync(await payer.SubmitSignedAsync(payer.SignOrder(order)));
+        Assert.Equal(("refused", "number_invalid"), (bad.GetProperty("status").GetString(), bad.GetProperty("failure").GetString()));
     }
 
     [Fact]
