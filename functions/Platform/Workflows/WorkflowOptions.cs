@@ -32,6 +32,14 @@ public sealed class WorkflowOptions
     [Range(1, 86_400)]
     public int RetryMaxSeconds { get; set; } = 300;
 
+    /// <summary>
+    /// Transitions group-committed in one write: steps that only move on (no writes of their own, no messages) run one after
+    /// another in memory, and the write that ends the chain records them all, each in the history with its time. A crash
+    /// mid-chain runs the chain again from its last write (every effect is idempotent, W2). 1 writes every transition.
+    /// </summary>
+    [Range(1, 100)]
+    public int ChainedSteps { get; set; } = 16;
+
     /// <summary>Steps run at once in this process.</summary>
     [Range(1, 4096)]
     public int MaxConcurrency { get; set; } = 64;

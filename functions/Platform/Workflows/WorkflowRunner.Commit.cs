@@ -13,8 +13,11 @@ internal sealed partial class WorkflowRunner
     /// first, the old one after, so a crash never leaves an instance without one. Null means another
     /// worker advanced the instance first (W3) and this one stands down.
     /// </summary>
+    /// <param name="chained">Transitions made in memory before <paramref name="next"/>'s and written with it (each with the state
+    /// it left): observers hear of them in order, as if each had been written alone.</param>
     private async Task<InstanceRecord?> CommitAsync(
-        InstanceRecord current, InstanceRecord next, IReadOnlyList<TableTransactionAction> writes, IReadOnlyList<OutboxMessage> messages, CancellationToken cancellationToken)
+        InstanceRecord current, InstanceRecord next, IReadOnlyList<TableTransactionAction> writes, IReadOnlyList<OutboxMessage> messages, CancellationToken cancellationToken,
+        IReadOnlyList<(InstanceRecord Record, string From)>? chained = null)
     {
         var oldKey = current.IndexKey;
         next.Version = current.Version + 1;
@@ -100,7 +103,12 @@ internal sealed partial class WorkflowRunner
 
         // The transition is committed: say so before any clean-up that may fail (a failed index delete
         // once hid completions from observers; the sweep removes a stale entry anyway).
-        WorkflowObservation.Notify(_observers, next, current.State);
+        foreach (var (record, from) in chained ?? [])
+        {
+            WorkflowObservation.Notify(_observers, record, from);
+        }
+
+        WorkflowObservation.Notify(_observers, next, chained is [.., var last] ? last.Record.State : current.State);
         if (next.IndexKey != oldKey)
         {
             await _index.DeleteAsync(next.InstanceId, oldKey, cancellationToken);

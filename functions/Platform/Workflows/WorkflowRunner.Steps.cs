@@ -38,73 +38,96 @@ internal sealed partial class WorkflowRunner
         return next;
     }
 
+    /// <summary>
+    /// Runs the step, and the steps after it while each only moves on (<see cref="WorkflowOptions.ChainedSteps"/>), then
+    /// commits them as one transition write. A chained step that fails leaves the chain committed up to it, to run again
+    /// as a step of its own (its tries counted as ever).
+    /// </summary>
     private async Task<InstanceRecord?> StepCoreAsync(IWorkflowDefinition definition, InstanceRecord instance, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        var attempt = instance.Attempts + 1;
-        StepOutcome outcome;
-        try
+        var current = instance; // where the chain has got to in memory; instance is as committed
+        var chain = new List<(InstanceRecord Record, string From)>();
+        var started = _time.GetTimestamp();
+        while (true)
         {
-            if (!definition.HasStep(instance.State))
+            var attempt = current.Attempts + 1;
+            StepOutcome outcome;
+            try
             {
-                throw new InvalidOperationException($"State '{instance.State}' has no step in workflow '{definition.Name}'.");
+                if (!definition.HasStep(current.State))
+                {
+                    throw new InvalidOperationException($"State '{current.State}' has no step in workflow '{definition.Name}'.");
+                }
+
+                outcome = await definition.RunStepAsync(
+                    new StepInput(current.InstanceId, current.State, current.Data, attempt, current.Sequence, now, current.DeliveredEvent) { StartInput = current.StartInput },
+                    cancellationToken);
+                EnsureSamePartition(current.Location, outcome.Writes);
+                EnsureDeclared(definition, current.State, outcome.Transition);
+                CheckSize(outcome.Data);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+            {
+                return chain.Count > 0
+                    ? await CommitAsync(instance, current, [], [], cancellationToken, chain[..^1])
+                    : await FailAsync(instance, attempt, ex, cancellationToken);
             }
 
-            outcome = await definition.RunStepAsync(
-                new StepInput(instance.InstanceId, instance.State, instance.Data, attempt, instance.Sequence, now, instance.DeliveredEvent) { StartInput = instance.StartInput },
-                cancellationToken);
-            EnsureSamePartition(instance.Location, outcome.Writes);
-            EnsureDeclared(definition, instance.State, outcome.Transition);
-            CheckSize(outcome.Data);
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
-        {
-            return await FailAsync(instance, attempt, ex, cancellationToken);
-        }
+            now = _time.GetUtcNow();
+            var next = current.Copy();
+            next.Data = outcome.Data;
+            next.DeliveredEvent = null;
+            next.Attempts = 0;
+            next.LastError = null;
+            next.Sequence++;
+            next.LeaseUntil = now + Lease;
+            next.UpdatedAt = now;
+            var from = current.State;
+            switch (outcome.Transition)
+            {
+                case Transition.MoveTo moveTo:
+                    next.State = moveTo.State;
+                    break;
+                case Transition.Complete complete:
+                    next.State = complete.State;
+                    next.Status = WorkflowStatus.Completed;
+                    break;
+                case Transition.WaitUntil until:
+                    next.Status = WorkflowStatus.Waiting;
+                    next.Wait = WaitKind.Until;
+                    next.ResumeState = until.State;
+                    next.DueAt = until.DueAt;
+                    break;
+                case Transition.WaitForEvent forEvent:
+                    next.Status = WorkflowStatus.Waiting;
+                    next.Wait = WaitKind.Event;
+                    next.EventName = forEvent.EventName;
+                    next.ResumeState = forEvent.OnEvent;
+                    next.TimeoutState = forEvent.OnTimeout;
+                    next.DueAt = forEvent.TimeoutAt;
+                    break;
+            }
 
-        now = _time.GetUtcNow();
-        var next = instance.Copy();
-        next.Data = outcome.Data;
-        next.DeliveredEvent = null;
-        next.Attempts = 0;
-        next.LastError = null;
-        next.Sequence++;
-        next.LeaseUntil = now + Lease;
-        next.UpdatedAt = now;
-        var from = instance.State;
-        switch (outcome.Transition)
-        {
-            case Transition.MoveTo moveTo:
-                next.State = moveTo.State;
-                break;
-            case Transition.Complete complete:
-                next.State = complete.State;
-                next.Status = WorkflowStatus.Completed;
-                break;
-            case Transition.WaitUntil until:
-                next.Status = WorkflowStatus.Waiting;
-                next.Wait = WaitKind.Until;
-                next.ResumeState = until.State;
-                next.DueAt = until.DueAt;
-                break;
-            case Transition.WaitForEvent forEvent:
-                next.Status = WorkflowStatus.Waiting;
-                next.Wait = WaitKind.Event;
-                next.EventName = forEvent.EventName;
-                next.ResumeState = forEvent.OnEvent;
-                next.TimeoutState = forEvent.OnTimeout;
-                next.DueAt = forEvent.TimeoutAt;
-                break;
-        }
+            next.Record(from, _options.HistoryLimit);
+            chain.Add((next, from));
+            if (outcome.Transition is Transition.MoveTo && outcome.Writes.Count == 0 && outcome.Messages.Count == 0
+                && chain.Count < _options.ChainedSteps && _time.GetElapsedTime(started) < Lease / 2)
+            {
+                current = next; // only moved on: the next step runs now, and one write will record both
+                continue;
+            }
 
-        next.Record(from, _options.HistoryLimit);
-        try
-        {
-            return await CommitAsync(instance, next, outcome.Writes, outcome.Messages, cancellationToken);
-        }
-        catch (StepWriteRejectedException ex)
-        {
-            // The step's own writes are what storage refused: a step failure, retried then parked, not a crash to recover forever.
-            return await FailAsync(instance, attempt, ex, cancellationToken);
+            try
+            {
+                return await CommitAsync(instance, next, outcome.Writes, outcome.Messages, cancellationToken, chain[..^1]);
+            }
+            catch (StepWriteRejectedException ex)
+            {
+                // The step's own writes are what storage refused: a step failure, retried then parked, not a crash to recover forever.
+                return chain.Count > 1
+                    ? await CommitAsync(instance, current, [], [], cancellationToken, chain[..^2])
+                    : await FailAsync(instance, attempt, ex, cancellationToken);
+            }
         }
     }
 

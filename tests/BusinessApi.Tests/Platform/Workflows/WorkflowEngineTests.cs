@@ -29,6 +29,38 @@ public sealed class WorkflowEngineTests
     }
 
     [Fact]
+    public async Task ChainedSteps_AreOneWrite_AndAChainedStepThatFails_LeavesTheChainWrittenUpToIt()
+    {
+        await using var host = await WorkflowTestHost.StartAsync();
+        var workflow = host.Definition<ThreeStepWorkflow>();
+        var instanceWrites = 0;
+        var failed = 0;
+        host.Monitor.Plan = call =>
+        {
+            if (call.Method != "GET" && call.Uri.Contains("/" + host.App.TablePrefix + Samples.Table, StringComparison.Ordinal))
+            {
+                Interlocked.Increment(ref instanceWrites);
+            }
+
+            // Step "two" fails once, at its first effect (each step writes two rows of effects): after "one" ran and moved on in memory.
+            return call.Method == "POST" && call.Uri.Contains(host.App.TablePrefix + Samples.EffectsTable, StringComparison.Ordinal)
+                && Interlocked.Increment(ref failed) == 3
+                ? StorageFault.Throw : StorageFault.None;
+        };
+
+        await host.Engine.StartAsync(workflow, Samples.Location("chain"), "chain", new CounterData(0, true));
+        var done = await host.WaitForAsync("chain", s => s.Status == WorkflowStatus.Completed);
+        host.Monitor.Plan = null;
+
+        // The start, then "one → two" written when "two" failed, then "two → three → done" in one write.
+        Assert.Equal(3, instanceWrites);
+        Assert.Equal([(null, "one"), ("one", "two"), ("two", "three"), ("three", "done")], done.History.Select(h => (h.From, h.To)));
+        Assert.Contains("\"counter\":3", done.Data, StringComparison.Ordinal);
+        var effects = await host.RowsAsync(Samples.EffectsTable, "chain");
+        Assert.Equal(3, effects.Count(e => e.RowKey.StartsWith("effect|", StringComparison.Ordinal)));
+    }
+
+    [Fact]
     public async Task StartingTheSameIdTwice_IsANoOp()
     {
         await using var host = await WorkflowTestHost.StartAsync();
@@ -333,12 +365,15 @@ public sealed class WorkflowEngineTests
     /// <summary>
     /// W4 at every point: the engine "crashes" (the storage call throws and the work stops, as if the
     /// process died) before its k-th storage call, for every k of a whole run. After the lease, a sweep
-    /// finishes the instance: each transition once, each effect once.
+    /// finishes the instance: each transition once, each effect once. With the three transitions group-committed (the
+    /// default) and with each written alone.
     /// </summary>
-    [Fact]
-    public async Task CrashBeforeAnyStorageCall_IsRecoveredAfterTheLease_WithEffectsOnce()
+    [Theory]
+    [InlineData(16, 4)] // index intent, start, one write for the three transitions, index removal
+    [InlineData(1, 6)] // index intent, start, three transitions, index removal
+    public async Task CrashBeforeAnyStorageCall_IsRecoveredAfterTheLease_WithEffectsOnce(int chainedSteps, int engineCallsOfARun)
     {
-        await using var host = await WorkflowTestHost.StartAsync();
+        await using var host = await WorkflowTestHost.StartAsync(new() { ["Workflows:ChainedSteps"] = chainedSteps.ToString(CultureInfo.InvariantCulture) });
         var workflow = host.Definition<ThreeStepWorkflow>();
         var engineTables = new[] { host.App.TablePrefix + Samples.Table, host.App.TablePrefix + "WorkflowDue" };
         // The hot path only writes; reads of these tables are the test's own polling.
@@ -356,7 +391,7 @@ public sealed class WorkflowEngineTests
         await host.Engine.StartAsync(workflow, Samples.Location("clean"), "clean", new CounterData(0, true));
         await host.WaitForAsync("clean", s => s.Status == WorkflowStatus.Completed);
         await Eventually.GetAsync(() => host.RowsAsync(WorkflowIndexTable), rows => rows.Count == 0, what: "clean run's index entry removed");
-        Assert.Equal(6, cleanRunCalls); // index intent, start, three transitions, index removal
+        Assert.Equal(engineCallsOfARun, cleanRunCalls);
 
         for (var k = 1; k <= cleanRunCalls; k++)
         {
