@@ -72,7 +72,7 @@ if (workflows is not null)
 {
     Console.WriteLine();
     Console.WriteLine($"Durable workflows: {instances:N0} three-step instances, started by {concurrency} callers, completed in-process:");
-    Console.WriteLine($"| instances started and completed | {workflows.PerSecond,8:N0} /s | {workflows.PerSecond / insert,5:F3} x single-insert rate (goal >= 250/s) |");
+    Console.WriteLine($"| instances started and completed | {workflows.PerSecond,8:N0} /s | {workflows.PerSecond / insert,5:F3} x single-insert rate (goal >= 0.15x) |");
     Console.WriteLine($"| storage calls per instance      | {workflows.StorageCallsPerInstance,8:F2}    | {workflows.PerSecond * workflows.StorageCallsPerInstance / insert,5:F2} x single-insert rate in storage calls/s |");
     Console.WriteLine($"| start to completion p50 / p99   | {workflows.P50Ms,6:F1} / {workflows.P99Ms:F1} ms |");
 }
@@ -108,10 +108,10 @@ if (payments is not null)
     Console.WriteLine($"Signed payment orders over real HTTP, {concurrency} callers (RSA-2048 signatures made beforehand; workflows run in the same process):");
     Console.WriteLine(Measurement.Header.TrimEnd() + " vs single insert |");
     Console.WriteLine(Measurement.Rule + "------------------|");
-    Console.WriteLine(payments.AcceptedAt300.Row(baseline.SingleInsert) + " (goal: p99 <= 100 ms at 300/s)");
+    Console.WriteLine(payments.AcceptedAt300.Row(baseline.SingleInsert) + " (goal: p99 <= 50 ms at 300/s)");
     Console.WriteLine(payments.AcceptedIntakeOnly.Row(baseline.SingleInsert) + " (goal >= 300/s)");
     Console.WriteLine(payments.Accepted.Row(baseline.SingleInsert) + " (the same Azurite also executing them)");
-    Console.WriteLine(payments.EndToEndSpread.Row(baseline.SingleInsert) + " (goal >= 150/s; p50/p99: intake to executed)");
+    Console.WriteLine(payments.EndToEndSpread.Row(baseline.SingleInsert) + " (goal >= 0.10x; p50/p99: intake to executed)");
     Console.WriteLine(payments.EndToEndHot.Row(baseline.SingleInsert) + " (p50/p99: intake to executed)");
     if (payments.TwoSignatures is { } two)
     {
@@ -137,6 +137,33 @@ if (fanOut is not null)
 
     Console.WriteLine(fanOut.Overall.Row());
     Console.WriteLine($"| storage calls per delivered notice: {fanOut.StorageCallsPerDelivery:F1}; signatures that failed to verify: {fanOut.BadSignatures:N0}; duplicate deliveries: {fanOut.Duplicates:N0} |");
+}
+
+// The goals, each beside its figure: ratios to this run's raw single insert, so a slow or fast machine cancels out.
+var goals = new List<(string Goal, string Figure, string Target, bool Met)>();
+if (payments is not null)
+{
+    goals.Add(("intake to executed, 1,000 payer accounts", $"{payments.EndToEndSpread.PerSecond:N0} docs/s = {payments.EndToEndSpread.PerSecond / insert:F3}x", ">= 0.10x", payments.EndToEndSpread.PerSecond / insert >= 0.10));
+    goals.Add(("POST /documents p99 at 300 docs/s offered", $"{payments.AcceptedAt300.P99Ms:F1} ms", "<= 50 ms", payments.AcceptedAt300.P99Ms <= 50));
+    goals.Add(("storage calls per document, intake to executed", $"{payments.StorageCallsPerDocument:F2}", "<= 5", payments.StorageCallsPerDocument <= 5));
+}
+
+if (workflows is not null)
+{
+    goals.Add(("3-step workflows started and completed", $"{workflows.PerSecond:N0}/s = {workflows.PerSecond / insert:F3}x", ">= 0.15x", workflows.PerSecond / insert >= 0.15));
+    goals.Add(("storage calls per workflow instance", $"{workflows.StorageCallsPerInstance:F2}", "<= 4", workflows.StorageCallsPerInstance <= 4));
+}
+
+if (goals.Count > 0)
+{
+    Console.WriteLine();
+    Console.WriteLine($"Goals (ratios to this run's raw single insert, {insert:N0} entities/s):");
+    Console.WriteLine("| goal                                              | figure                  | target   | result |");
+    Console.WriteLine("|---------------------------------------------------|-------------------------|----------|--------|");
+    foreach (var (goal, figure, target, met) in goals)
+    {
+        Console.WriteLine($"| {goal,-49} | {figure,-23} | {target,-8} | {(met ? "pass" : "FAIL"),-6} |");
+    }
 }
 
 double ArgValue(string name, double fallback)

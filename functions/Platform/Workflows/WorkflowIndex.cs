@@ -21,8 +21,10 @@ internal sealed class WorkflowIndex(StorageResources storage, TransactionBatcher
     private readonly TableClient _index = storage.Table(TableName);
     private readonly TableClient _faults = storage.Table(FaultsTableName);
     private readonly int _shards = Math.Max(1, options.Value.IndexShards);
+    private readonly int _swept = Math.Max(Math.Max(1, options.Value.IndexShards), options.Value.SweptShards);
 
-    public IEnumerable<string> Shards => Enumerable.Range(0, _shards).Select(Shard);
+    /// <summary>The shards a sweep reads: those written now, and those an earlier setting wrote to.</summary>
+    public IEnumerable<string> Shards => Enumerable.Range(0, _swept).Select(Shard);
 
     public string ShardOf(string instanceId) =>
         Shard((int)(unchecked((uint)StableHash(instanceId)) % (uint)_shards));

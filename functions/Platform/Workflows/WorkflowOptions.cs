@@ -18,9 +18,19 @@ public sealed class WorkflowOptions
     [Range(1, 1000)]
     public int SweepBatchSize { get; set; } = 100;
 
-    /// <summary>Shards of the due index (partitions swept in parallel).</summary>
+    /// <summary>
+    /// Shards of the due index new entries go to. Few shards let entries written at the same moment share one
+    /// transaction (the index is group-committed per shard); more spread a very busy deployment's partitions.
+    /// </summary>
     [Range(1, 64)]
-    public int IndexShards { get; set; } = 16;
+    public int IndexShards { get; set; } = 4;
+
+    /// <summary>
+    /// Shards swept (at least <see cref="IndexShards"/>): keep it at the most shards the deployment ever wrote to, so entries
+    /// written under an earlier, larger <see cref="IndexShards"/> are still swept.
+    /// </summary>
+    [Range(1, 64)]
+    public int SweptShards { get; set; } = 16;
 
     /// <summary>Tries of a failing step before the instance is parked as faulted (W6).</summary>
     [Range(1, 100)]

@@ -34,14 +34,14 @@ public sealed class SeparateArchiveAccountTests : IDisposable
         var id = await payer.SubmitOrderAsync(payer.Order(100m));
         Assert.Equal("executed", (await payer.FinishedAsync(id)).GetProperty("status").GetString());
 
-        // Written through the archive account's client: the signed original and the receipt.
+        // Written through the archive account's client: the document's package (the signed original and the receipt).
         var blobs = new List<string>();
         await foreach (var blob in storage.Container(DocumentArchive.ContainerName).GetBlobsAsync())
         {
             blobs.Add(blob.Name);
         }
 
-        Assert.True(blobs.Count(b => b.Contains(id, StringComparison.Ordinal)) >= 2, string.Join(", ", blobs));
+        Assert.Contains(blobs, b => b.Contains(id, StringComparison.Ordinal) && b.EndsWith("/" + DocumentArchive.PackageName, StringComparison.Ordinal));
     }
 
     [Fact]
