@@ -26,6 +26,9 @@ public static class PlatformExtensions
 {
     public const string HttpSection = "Http";
 
+    /// <summary>The largest request body taken by default (<c>Http:MaxRequestBodyBytes</c>).</summary>
+    public const long DefaultMaxRequestBodyBytes = 1024 * 1024;
+
     /// <summary>
     /// Behind Container Apps' ingress (Envoy) the connection comes from the proxy: with this on, the client
     /// address and scheme are taken from the one X-Forwarded-For / X-Forwarded-Proto hop the ingress adds,
@@ -52,11 +55,16 @@ public static class PlatformExtensions
         services.AddPlatformSecrets(configuration);
 
         // HTTP conventions
-        var maxBody = configuration.GetValue<long?>($"{HttpSection}:MaxRequestBodyBytes") ?? 1024 * 1024;
+        var maxBody = configuration.GetValue<long?>($"{HttpSection}:MaxRequestBodyBytes") ?? DefaultMaxRequestBodyBytes;
+        services.AddOptions<RequestLimitsOptions>().Bind(configuration.GetSection(HttpSection));
+        var limits = configuration.GetSection(HttpSection).Get<RequestLimitsOptions>() ?? new RequestLimitsOptions();
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
             kestrel.Limits.MaxRequestBodySize = maxBody;
+            // Twice the API's own limits (RequestLimitsMiddleware answers those with problems); past these, Kestrel's bare answer.
+            kestrel.Limits.MaxRequestLineSize = Math.Max(kestrel.Limits.MaxRequestLineSize, 2 * limits.MaxRequestTargetBytes);
+            kestrel.Limits.MaxRequestHeadersTotalSize = Math.Max(kestrel.Limits.MaxRequestHeadersTotalSize, 2 * limits.MaxRequestHeaderBytes);
         });
         services.Configure<RouteHandlerOptions>(options => options.ThrowOnBadRequest = true);
         services.Configure<ForwardedHeadersOptions>(options =>
@@ -207,6 +215,7 @@ public static class PlatformExtensions
         }
 
         app.UseMiddleware<RequestIdMiddleware>();
+        app.UseMiddleware<RequestLimitsMiddleware>();
         app.UseMiddleware<ErrorHandlingMiddleware>();
         app.UseStatusCodePages(async context =>
         {

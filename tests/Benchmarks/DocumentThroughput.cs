@@ -497,6 +497,10 @@ internal sealed record BenchPayer(string CustomerId, IReadOnlyList<string> Ibans
     public string Bin { get; init; } = "";
 
     public string ClientToken { get; init; } = "";
+
+    public string ClientId { get; init; } = "";
+
+    public string ClientSecret { get; init; } = "";
 }
 
 /// <summary>Onboarding through the API, as in the README walkthrough, for the benchmark's customers.</summary>
@@ -512,7 +516,7 @@ internal sealed class BenchSetup(HttpClient http, string operatorKey)
         await SendAsync(HttpMethod.Post, "/api/v1/ops/crls", new { crl = TestPki.CrlPem(pki.Crl(DateTimeOffset.UtcNow.AddHours(-1))) }, operatorKey, cancellationToken);
     }
 
-    public async Task<BenchPayer> PayerAsync(TestPki pki, int accounts, CancellationToken cancellationToken)
+    public async Task<BenchPayer> PayerAsync(TestPki pki, int accounts, CancellationToken cancellationToken, decimal funds = 1_000_000m)
     {
         var bin = Tests.Accounts.BankData.NewBin();
         var customer = (await SendAsync(HttpMethod.Post, "/api/v1/ops/customers", new { name = "ТОО Бенч", bin }, operatorKey, cancellationToken)).GetProperty("customerId").GetString()!;
@@ -521,7 +525,7 @@ internal sealed class BenchSetup(HttpClient http, string operatorKey)
         {
             var iban = Tests.Accounts.BankData.NewIban().Value;
             await SendAsync(HttpMethod.Post, $"/api/v1/ops/customers/{customer}/accounts", new { iban, currency = "KZT" }, operatorKey, ct);
-            await SendAsync(HttpMethod.Post, $"/api/v1/ops/accounts/{iban}/credits", new { amount = 1_000_000m, reference = "bench" }, operatorKey, ct, idempotencyKey: "bench-" + iban);
+            await SendAsync(HttpMethod.Post, $"/api/v1/ops/accounts/{iban}/credits", new { amount = funds, reference = "bench" }, operatorKey, ct, idempotencyKey: "bench-" + iban);
             ibans[i] = iban;
         });
 
@@ -529,11 +533,13 @@ internal sealed class BenchSetup(HttpClient http, string operatorKey)
         var (login, userId) = await UserAsync(customer, iin, isAdmin: true, ["view", "create", "sign"], cancellationToken);
         var portal = (await SendAsync(HttpMethod.Post, "/api/v1/sessions", new { login, password = Password }, null, cancellationToken)).GetProperty("sessionToken").GetString()!;
         var pair = await SendAsync(HttpMethod.Post, "/api/v1/credentials", new { name = "Bench ERP", scopes = new[] { "documents.read", "documents.write" } }, portal, cancellationToken);
+        var clientId = pair.GetProperty("clientId").GetString()!;
+        var clientSecret = pair.GetProperty("clientSecret").GetString()!;
         using var form = new FormUrlEncodedContent(new Dictionary<string, string>
         {
             ["grant_type"] = "client_credentials",
-            ["client_id"] = pair.GetProperty("clientId").GetString()!,
-            ["client_secret"] = pair.GetProperty("clientSecret").GetString()!,
+            ["client_id"] = clientId,
+            ["client_secret"] = clientSecret,
         });
         var token = (await (await http.PostAsync("/api/v1/oauth/token", form, cancellationToken)).Content.ReadFromJsonAsync<JsonElement>(cancellationToken)).GetProperty("access_token").GetString()!;
         var session = (await SendAsync(HttpMethod.Post, "/api/v1/sessions", new { login, password = Password }, token, cancellationToken)).GetProperty("sessionToken").GetString()!;
@@ -543,6 +549,8 @@ internal sealed class BenchSetup(HttpClient http, string operatorKey)
             UserId = userId,
             Bin = bin,
             ClientToken = token,
+            ClientId = clientId,
+            ClientSecret = clientSecret,
         };
     }
 

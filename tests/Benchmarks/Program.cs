@@ -24,6 +24,42 @@ if (telemetry)
 var connection = Environment.GetEnvironmentVariable("AzureWebJobsStorage")
     ?? throw new InvalidOperationException("Set AzureWebJobsStorage (./bench.sh does).");
 
+// ./bench.sh --soak 20m [--rate R] [--warmup 2m]: the open-loop soak alone (at 60% of a capacity it measures first, without --rate).
+var soakIndex = Array.IndexOf(args, "--soak");
+if (soakIndex >= 0)
+{
+    var length = Duration(soakIndex + 1 < args.Length ? args[soakIndex + 1] : "20m");
+    var rateIndex = Array.IndexOf(args, "--rate");
+    double? soakRate = rateIndex >= 0 ? ArgValue("--rate", 0) : null;
+    var warmIndex = Array.IndexOf(args, "--warmup");
+    var warm = warmIndex >= 0 && warmIndex + 1 < args.Length ? Duration(args[warmIndex + 1]) : TimeSpan.FromMinutes(Math.Min(2, Math.Max(1, length.TotalMinutes / 10)));
+    Console.WriteLine($"Business API soak — {Environment.ProcessorCount} cores, {length.TotalMinutes:F0} min, open loop (latency from each request's due instant), the app in this process");
+    var report = await new Soak(connection, length, soakRate, warm).RunAsync();
+    Console.WriteLine();
+    Console.WriteLine($"Per minute, at {report.Rate:F0} requests/s offered (the first {report.WarmUp.TotalMinutes:F0} a warm-up; RSS and GC heap are this process's: the app and the load):");
+    Console.WriteLine(SoakMinute.Header);
+    foreach (var minute in report.Minutes)
+    {
+        Console.WriteLine(minute.Row());
+    }
+
+    Console.WriteLine();
+    Console.WriteLine($"Soak goals ({report.Webhooks:N0} webhooks delivered; commission per document {report.Ledger.Commission}):");
+    Console.WriteLine("| goal | figure | result |");
+    Console.WriteLine("|---|---|---|");
+    foreach (var (goal, figure, met) in report.Goals())
+    {
+        Console.WriteLine($"| {goal} | {figure} | {(met ? "pass" : "FAIL")} |");
+    }
+
+    foreach (var wrong in report.Ledger.Wrong.Take(10))
+    {
+        Console.WriteLine("  wrong balance: " + wrong);
+    }
+
+    return;
+}
+
 Console.WriteLine($"Business API benchmarks — {Environment.ProcessorCount} cores, {concurrency} concurrent callers, {seconds:F1} s per figure{(telemetry ? ", OpenTelemetry tracing and metrics on" : "")}");
 Console.WriteLine("(our figures are measured first and the raw Azurite rates last: after the raw run deletes its ~100,000");
 Console.WriteLine(" entities and ~9,000 messages, Azurite stops answering for 40 s or more a little later, on its own)");
@@ -171,3 +207,11 @@ double ArgValue(string name, double fallback)
     var index = Array.IndexOf(args, name);
     return index >= 0 && index + 1 < args.Length ? double.Parse(args[index + 1], CultureInfo.InvariantCulture) : fallback;
 }
+
+static TimeSpan Duration(string text) => text[^1] switch
+{
+    'h' => TimeSpan.FromHours(double.Parse(text[..^1], CultureInfo.InvariantCulture)),
+    'm' => TimeSpan.FromMinutes(double.Parse(text[..^1], CultureInfo.InvariantCulture)),
+    's' => TimeSpan.FromSeconds(double.Parse(text[..^1], CultureInfo.InvariantCulture)),
+    _ => TimeSpan.FromMinutes(double.Parse(text, CultureInfo.InvariantCulture)),
+};

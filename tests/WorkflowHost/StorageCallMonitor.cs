@@ -27,6 +27,9 @@ public sealed class StorageCallMonitor : HttpPipelinePolicy
     /// <summary>A plan consulted before each call (tests set it; null means none).</summary>
     public Func<StorageCall, StorageFault>? Plan { get; set; }
 
+    /// <summary>Told of each call's answer (its HTTP status) when it comes (tests set it; null means none).</summary>
+    public Action<StorageCall, int>? Answered { get; set; }
+
     public long Calls => Interlocked.Read(ref _calls);
 
     /// <summary>Reads <c>Faults:*</c>; faults are injected only with <c>Faults:Enabled=true</c> (crash tests).</summary>
@@ -63,24 +66,29 @@ public sealed class StorageCallMonitor : HttpPipelinePolicy
 
     public override void Process(HttpMessage message, ReadOnlyMemory<HttpPipelinePolicy> pipeline)
     {
-        var (fault, number) = Before(message);
+        var (fault, call) = Before(message);
         ProcessNext(message, pipeline);
-        After(fault, number);
+        After(fault, call, message);
     }
 
     public override async ValueTask ProcessAsync(HttpMessage message, ReadOnlyMemory<HttpPipelinePolicy> pipeline)
     {
-        var (fault, number) = Before(message);
+        var (fault, call) = Before(message);
         await ProcessNextAsync(message, pipeline);
-        After(fault, number);
+        After(fault, call, message);
     }
 
-    /// <summary>The call reached storage and took effect, but its answer is lost, as on a dropped connection.</summary>
-    private static void After(StorageFault fault, long number)
+    /// <summary>Tells who asked of the answer; then, for a lost answer, the call reached storage and took effect, but its answer is lost, as on a dropped connection.</summary>
+    private void After(StorageFault fault, StorageCall call, HttpMessage message)
     {
+        if (message.HasResponse)
+        {
+            Answered?.Invoke(call, message.Response.Status);
+        }
+
         if (fault == StorageFault.LoseResponse)
         {
-            throw new RequestFailedException(0, string.Create(CultureInfo.InvariantCulture, $"Injected loss of the response to storage call {number}."));
+            throw new RequestFailedException(0, string.Create(CultureInfo.InvariantCulture, $"Injected loss of the response to storage call {call.Number}."));
         }
     }
 
@@ -116,16 +124,17 @@ public sealed class StorageCallMonitor : HttpPipelinePolicy
         return $"{request.Method} {service} {resource}{(kind.Length > 0 ? " " + kind : "")}";
     }
 
-    private (StorageFault Fault, long Number) Before(HttpMessage message)
+    private (StorageFault Fault, StorageCall Call) Before(HttpMessage message)
     {
         var number = Interlocked.Increment(ref _calls);
+        var kind = CountKinds || Plan is not null || Answered is not null ? KindOf(message.Request) : "";
         if (CountKinds)
         {
-            _kinds.AddOrUpdate(KindOf(message.Request), 1, (_, n) => n + 1);
+            _kinds.AddOrUpdate(kind, 1, (_, n) => n + 1);
         }
 
-        var fault = Plan?.Invoke(new StorageCall(number, message.Request.Method.ToString(), message.Request.Uri.ToString()) { Retry = message.ProcessingContext.RetryNumber })
-            ?? StorageFault.None;
+        var call = new StorageCall(number, message.Request.Method.ToString(), message.Request.Uri.ToString()) { Retry = message.ProcessingContext.RetryNumber, Kind = kind };
+        var fault = Plan?.Invoke(call) ?? StorageFault.None;
         switch (fault)
         {
             case StorageFault.Kill:
@@ -139,7 +148,7 @@ public sealed class StorageCallMonitor : HttpPipelinePolicy
                 throw new InjectedFaultException(string.Create(CultureInfo.InvariantCulture, $"Injected fault before storage call {number}."));
         }
 
-        return (fault, number);
+        return (fault, call);
     }
 }
 
@@ -147,6 +156,9 @@ public sealed record StorageCall(long Number, string Method, string Uri)
 {
     /// <summary>0 for a request's first try, then 1, 2, … for the client's retries of the same request.</summary>
     public int Retry { get; init; }
+
+    /// <summary>"POST table AuditJournal batch" and the like: the method, the service, the table (a transaction's too) or container, the kind of call.</summary>
+    public string Kind { get; init; } = "";
 }
 
 public enum StorageFault

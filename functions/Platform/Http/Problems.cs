@@ -30,6 +30,8 @@ public static class PlatformProblems
     public static readonly ProblemType NotAcceptable = new("not_acceptable", StatusCodes.Status406NotAcceptable);
     public static readonly ProblemType IdempotencyInFlight = new("idempotency_in_flight", StatusCodes.Status409Conflict);
     public static readonly ProblemType PayloadTooLarge = new("payload_too_large", StatusCodes.Status413PayloadTooLarge);
+    public static readonly ProblemType UriTooLong = new("uri_too_long", StatusCodes.Status414UriTooLong);
+    public static readonly ProblemType HeadersTooLarge = new("headers_too_large", StatusCodes.Status431RequestHeaderFieldsTooLarge);
     public static readonly ProblemType UnsupportedMediaType = new("unsupported_media_type", StatusCodes.Status415UnsupportedMediaType);
     public static readonly ProblemType IdempotencyKeyMismatch = new("idempotency_key_mismatch", StatusCodes.Status422UnprocessableEntity);
     public static readonly ProblemType RateLimited = new("rate_limited", StatusCodes.Status429TooManyRequests);
@@ -48,6 +50,8 @@ public static class PlatformProblems
         405 => MethodNotAllowed,
         406 => NotAcceptable,
         413 => PayloadTooLarge,
+        414 => UriTooLong,
+        431 => HeadersTooLarge,
         415 => UnsupportedMediaType,
         429 => RateLimited,
         500 => InternalError,
