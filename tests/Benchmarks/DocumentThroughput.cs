@@ -532,7 +532,7 @@ internal sealed class BenchSetup(HttpClient http, string operatorKey)
         var iin = Tests.Accounts.BankData.NewIin();
         var (login, userId) = await UserAsync(customer, iin, isAdmin: true, ["view", "create", "sign"], cancellationToken);
         var portal = (await SendAsync(HttpMethod.Post, "/api/v1/sessions", new { login, password = Password }, null, cancellationToken)).GetProperty("sessionToken").GetString()!;
-        var pair = await SendAsync(HttpMethod.Post, "/api/v1/credentials", new { name = "Bench ERP", scopes = new[] { "documents.read", "documents.write" } }, portal, cancellationToken);
+        var pair = await SendAsync(HttpMethod.Post, "/api/v1/credentials", new { name = "Bench ERP", scopes = new[] { "documents.read", "documents.write", "accounts.read", "statements.read", "notifications.read" } }, portal, cancellationToken);
         var clientId = pair.GetProperty("clientId").GetString()!;
         var clientSecret = pair.GetProperty("clientSecret").GetString()!;
         using var form = new FormUrlEncodedContent(new Dictionary<string, string>

@@ -105,13 +105,17 @@ public sealed class Soak(string connectionString, TimeSpan duration, double? rat
         }
 
         var load = new Load(this, http, payers, twoSigned, accountant);
+        var monitor = app.Services.GetRequiredService<BusinessApi.Testing.StorageCallMonitor>();
         var index = Azurite(prefix);
         var azurite = AzuriteProcess(connectionString);
         try
         {
             var perSecond = rate ?? 0.6 * await load.CapacityAsync(TimeSpan.FromSeconds(60), cancellationToken);
             Console.Error.WriteLine($"[soak] {duration.TotalMinutes:F0} min at {perSecond:F0} requests/s{(rate is null ? " (60% of the capacity just measured)" : "")}, the first {warmUp.TotalMinutes:F0} min a warm-up");
-            var minutes = await load.OpenLoopAsync(perSecond, duration, () => Sample(index, azurite), cancellationToken);
+            var minutes = await load.OpenLoopAsync(perSecond, duration, () => Sample(index, azurite, monitor), cancellationToken);
+
+            // Drafts whose signatures had not come yet are signed now, so every document taken in has its end.
+            await load.SignTheRestAsync(cancellationToken);
 
             // Settle: every accepted document ends; then each is checked against the ledger.
             var settle = Stopwatch.StartNew();
@@ -134,8 +138,18 @@ public sealed class Soak(string connectionString, TimeSpan duration, double? rat
     }
 
     /// <summary>What the process and Azurite hold now, and the work that is due and not done.</summary>
-    private async Task<Resources> Sample(TableClient index, int? azuritePid)
+    private IReadOnlyDictionary<string, long> _lastCalls = new Dictionary<string, long>();
+    private IReadOnlyDictionary<string, long> _lastTicks = new Dictionary<string, long>();
+
+    private async Task<Resources> Sample(TableClient index, int? azuritePid, BusinessApi.Testing.StorageCallMonitor monitor)
     {
+        // Where storage time went this minute: the kinds of call that took most of it, with their count and mean.
+        var (calls, ticks) = (monitor.Kinds, monitor.KindTicks);
+        var spent = ticks.Select(t => (t.Key, Ticks: t.Value - _lastTicks.GetValueOrDefault(t.Key), Count: calls.GetValueOrDefault(t.Key) - _lastCalls.GetValueOrDefault(t.Key)))
+            .Where(t => t.Count > 0).OrderByDescending(t => t.Ticks).Take(6);
+        Console.Error.WriteLine("[soak]   storage time: " + string.Join("; ", spent.Select(t => $"{t.Key} {t.Count:N0}× {t.Ticks * 1000.0 / Stopwatch.Frequency / t.Count:F1} ms")));
+        (_lastCalls, _lastTicks) = (calls, ticks);
+
         using var self = Process.GetCurrentProcess();
         var due = 0;
         var upper = DateTimeOffset.UtcNow.UtcTicks.ToString("D19", CultureInfo.InvariantCulture);
@@ -436,6 +450,15 @@ public sealed class Soak(string connectionString, TimeSpan duration, double? rat
             }
 
             await SendCountedAsync(request, cancellationToken);
+        }
+
+        public async Task SignTheRestAsync(CancellationToken cancellationToken)
+        {
+            var random = new Random(1);
+            while (!soak._signatures.IsEmpty)
+            {
+                await SendAsync("signature", random, cancellationToken);
+            }
         }
 
         private async Task AcceptAsync(HttpRequestMessage request, string iban, CancellationToken cancellationToken)

@@ -24,6 +24,11 @@ public sealed class StorageCallMonitor : HttpPipelinePolicy
     /// <summary>Calls so far by kind ("POST table Documents $batch", "PUT blob archive"), when <see cref="CountKinds"/> is on.</summary>
     public IReadOnlyDictionary<string, long> Kinds => new Dictionary<string, long>(_kinds, StringComparer.Ordinal);
 
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, long> _kindTicks = new(StringComparer.Ordinal);
+
+    /// <summary>Time spent waiting for calls so far by kind (Stopwatch ticks, retries included), when <see cref="CountKinds"/> is on.</summary>
+    public IReadOnlyDictionary<string, long> KindTicks => new Dictionary<string, long>(_kindTicks, StringComparer.Ordinal);
+
     /// <summary>A plan consulted before each call (tests set it; null means none).</summary>
     public Func<StorageCall, StorageFault>? Plan { get; set; }
 
@@ -67,20 +72,28 @@ public sealed class StorageCallMonitor : HttpPipelinePolicy
     public override void Process(HttpMessage message, ReadOnlyMemory<HttpPipelinePolicy> pipeline)
     {
         var (fault, call) = Before(message);
+        var started = Stopwatch.GetTimestamp();
         ProcessNext(message, pipeline);
-        After(fault, call, message);
+        After(fault, call, message, started);
     }
 
     public override async ValueTask ProcessAsync(HttpMessage message, ReadOnlyMemory<HttpPipelinePolicy> pipeline)
     {
         var (fault, call) = Before(message);
+        var started = Stopwatch.GetTimestamp();
         await ProcessNextAsync(message, pipeline);
-        After(fault, call, message);
+        After(fault, call, message, started);
     }
 
     /// <summary>Tells who asked of the answer; then, for a lost answer, the call reached storage and took effect, but its answer is lost, as on a dropped connection.</summary>
-    private void After(StorageFault fault, StorageCall call, HttpMessage message)
+    private void After(StorageFault fault, StorageCall call, HttpMessage message, long started)
     {
+        if (CountKinds)
+        {
+            var elapsed = Stopwatch.GetTimestamp() - started;
+            _kindTicks.AddOrUpdate(call.Kind, elapsed, (_, t) => t + elapsed);
+        }
+
         if (message.HasResponse)
         {
             Answered?.Invoke(call, message.Response.Status);

@@ -201,8 +201,9 @@ public sealed partial class Ledger(LedgerStorage storage, IOptions<LedgerOptions
     }
 
     /// <summary>
-    /// The account with its active restrictions, for information services: one range query over the head and
-    /// the restriction rows (<c>head</c> &lt; <c>h|</c> &lt; <c>o|</c> &lt; <c>r|</c> sort together), answered from a
+    /// The account with its active restrictions, for information services: a point read of the head, and only when
+    /// it counts active restrictions, one range query over the head and the restriction rows (<c>head</c> &lt;
+    /// <c>h|</c> &lt; <c>o|</c> &lt; <c>r|</c> sort together); answered from a
     /// cache for up to <see cref="LedgerOptions.ViewCacheMilliseconds"/>. Commits made by this process drop
     /// the cached view at once; commits of other instances show within that time. Decisions about money never
     /// use it: they are made on the head inside the commit.
@@ -212,6 +213,21 @@ public sealed partial class Ledger(LedgerStorage storage, IOptions<LedgerOptions
         if (_views.TryGet(account, out var cached))
         {
             return cached;
+        }
+
+        // The head says whether any restriction is active: most accounts have none, and a point read answers for them.
+        var (head, _) = await storage.ReadHeadAsync(account, cancellationToken);
+        if (head is null)
+        {
+            _views.Remove(account);
+            return null;
+        }
+
+        if (head is { FullArrests: 0, Suspensions: 0, Arrested: 0m })
+        {
+            var plain = new AccountView(head, []);
+            _views.Set(account, plain);
+            return plain;
         }
 
         var filter = TableClient.CreateQueryFilter(
