@@ -9,7 +9,7 @@ namespace BusinessApi.Accounts.Ledger;
 /// transaction with a single ETag-checked head update (group commit). Other processes are kept
 /// honest by the ETag: on a conflict the head is read again and the batch decided afresh.
 /// </summary>
-internal sealed partial class AccountLane(LedgerAccountId id, LedgerStorage storage, ILogger logger, Action<LedgerAccountId>? committed = null)
+internal sealed partial class AccountLane(LedgerAccountId id, LedgerStorage storage, ILogger logger, Action<AccountState>? committed = null)
 {
     /// <summary>An entity-group transaction holds at most 100 rows; one is the head.</summary>
     public const int MaxRows = 100;
@@ -233,7 +233,7 @@ internal sealed partial class AccountLane(LedgerAccountId id, LedgerStorage stor
             {
                 var response = await storage.Table.SubmitTransactionAsync(actions);
                 _head = (working, response.Value[^1].Headers.ETag ?? default);
-                committed?.Invoke(id);
+                committed?.Invoke(working);
                 Complete(decisions);
                 return;
             }

@@ -66,9 +66,9 @@ public sealed partial class Ledger(LedgerStorage storage, IOptions<LedgerOptions
     // Group-commit lanes per account in this process; every posting is still decided on the ETag-checked head in storage.
     private readonly ConcurrentDictionary<LedgerAccountId, AccountLane> _lanes = new();
 
-    // Information services' views, kept for LedgerOptions.ViewCacheMilliseconds and dropped by any commit of this process.
-    // Safe across instances: information services may lag other instances' commits by ViewCacheMilliseconds (real
-    // time); this process's commits drop the view at once; decisions about money never read it.
+    // Information services' views, kept for LedgerOptions.ViewCacheMilliseconds; a commit of this process replaces the
+    // view with the head it wrote (or drops it, when restrictions are active). Safe across instances: information services
+    // may lag other instances' commits by ViewCacheMilliseconds (real time); decisions about money never read it.
     private readonly BoundedCache<LedgerAccountId, AccountView> _views = new(TimeProvider.System, MaxLanes, TimeSpan.FromMilliseconds(options.Value.ViewCacheMilliseconds));
 
     internal LedgerStorage Storage => storage;
@@ -343,6 +343,22 @@ public sealed partial class Ledger(LedgerStorage storage, IOptions<LedgerOptions
         return null;
     }
 
+    /// <summary>
+    /// This process just wrote the account's head: its view is that head when it counts no active restriction (the view
+    /// is then exact, not a cached guess), else it is dropped and read again.
+    /// </summary>
+    private void Committed(AccountState head)
+    {
+        if (head is { FullArrests: 0, Suspensions: 0, Arrested: 0m })
+        {
+            _views.Set(head.Id, new AccountView(head, []));
+        }
+        else
+        {
+            _views.Remove(head.Id);
+        }
+    }
+
     /// <summary>Books the other legs of a committed transaction; true when all are booked and the outbox row can go.</summary>
     private async Task<bool> PropagateAsync(LedgerAccountId primary, LedgerTransaction transaction, List<IGrouping<LedgerAccountId, LedgerLeg>> others)
     {
@@ -381,7 +397,7 @@ public sealed partial class Ledger(LedgerStorage storage, IOptions<LedgerOptions
             }
         }
 
-        return _lanes.GetOrAdd(account, id => new AccountLane(id, storage, logger, changed => _views.Remove(changed)));
+        return _lanes.GetOrAdd(account, id => new AccountLane(id, storage, logger, Committed));
     }
 
     private static LedgerChangeOutcome Change(CommandOutcome outcome) => outcome switch
