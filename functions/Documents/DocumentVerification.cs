@@ -31,8 +31,12 @@ public abstract record Verdict(SignatureFacts? Signer)
 /// </summary>
 public sealed class DocumentVerification(
     SignatureService signatureService, UserService users, CustomerStore customers, CredentialService credentials, DocumentStore store,
-    PaymentOrderValidation validation, CertificateBlocks blocks, IOptions<SignatureOptions> signatures, TimeProvider time)
+    PaymentOrderValidation validation, CertificateBlocks blocks, IOptions<SignatureOptions> signatures, TimeProvider time, SpecimenCardStore cards)
 {
+    // The customer's carded accounts as of the receipt or later, shared like the reads below: a card put on an account
+    // before the document came in is seen; the account's own card rows are read only when the index names it.
+    private readonly FreshReads<string, IReadOnlySet<string>?> _carded = new(time, 10_000, cards.CardedAccountsAsync, StringComparer.Ordinal);
+
     // The pair's state and the certificate's blocks as of the receipt or later: documents received before a read
     // started share it, whichever instance registered a report; no document is judged on a read older than its receipt.
     private readonly FreshReads<string, StoredCredential?> _credentials = new(time, 10_000, credentials.GetAsync, StringComparer.Ordinal);
@@ -109,6 +113,10 @@ public sealed class DocumentVerification(
 
         return new Verdict.Accepted(order, facts) { Content = check.Content! };
     }
+
+    /// <summary>Whether the account may have a specimen card (then its rows are read): per the customer's index, read as of <paramref name="freshAfter"/>.</summary>
+    public async Task<bool> MayHaveCardAsync(string customerId, string iban, DateTimeOffset freshAfter, CancellationToken cancellationToken) =>
+        await _carded.GetAsync(customerId, freshAfter, cancellationToken) is not { } carded || carded.Contains(iban);
 
     private static Verdict.Refused Refuse(string reasonCode, string? failure, SignatureFacts? facts) => new(reasonCode, failure, [], facts);
 }

@@ -95,7 +95,8 @@ public sealed class DocumentWorkflow : WorkflowDefinition<Document>
         var cms = taken
             ?? await _store.GetCmsAsync(document.DocumentId, cancellationToken)
             ?? throw new InvalidOperationException($"Document {document.DocumentId} has no signed bytes.");
-        var verdict = await _verification.VerifyAsync(document, cms, taken is null ? context.Now : document.ReceivedAt, cancellationToken);
+        var freshAfter = taken is null ? context.Now : document.ReceivedAt;
+        var verdict = await _verification.VerifyAsync(document, cms, freshAfter, cancellationToken);
         context.Data = document = document with { Signer = verdict.Signer };
         if (verdict is Verdict.Refused refused)
         {
@@ -106,8 +107,9 @@ public sealed class DocumentWorkflow : WorkflowDefinition<Document>
         var accepted = (Verdict.Accepted)verdict;
         var order = accepted.Order;
         var first = new DocumentSignature(1, document.UserId, null, document.ReceivedAt, accepted.Facts, document.CmsSha256);
-        // One point read tells whether the account has a card; only then is the signer's own row read (for its ETag).
-        if (await _cards.GetAsync(document.CustomerId, order.DebitIban, null, cancellationToken) is not null
+        // The customer's index of carded accounts (as of the receipt) tells whether the account may have a card; only then
+        // are its card and the signer's own row read (for its ETag).
+        if (await _verification.MayHaveCardAsync(document.CustomerId, order.DebitIban, freshAfter, cancellationToken)
             && await _cards.GetAsync(document.CustomerId, order.DebitIban, [document.UserId], cancellationToken) is { } card)
         {
             // The account's specimen card: the signer must be on it, and the rule may want more signatures.

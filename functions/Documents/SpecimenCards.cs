@@ -83,7 +83,75 @@ public sealed class SpecimenCardStore(StorageResources storage)
 
     public static string RuleRow(string iban) => Prefix + iban;
 
+    /// <summary>
+    /// The customer's index of accounts with a card (<c>r~</c>, after every <c>r|</c> row): written in the transaction that
+    /// makes an account's first card, so whoever reads it after that transaction finds the account there. Cards are never
+    /// removed, so the index only grows.
+    /// </summary>
+    public const string IndexRow = "r~";
+
+    /// <summary>Past this many carded accounts the index says only "read each account's own row" (a table property holds 32K characters).</summary>
+    public const int MaxIndexedAccounts = 1_000;
+
     public static string SignerRow(string iban, string userId) => Prefix + iban + "|" + userId;
+
+    /// <summary>
+    /// The accounts of the customer that have a card, or null when the index cannot say (more than
+    /// <see cref="MaxIndexedAccounts"/>): read from the index row, which a customer without one gets here, built from its
+    /// rule rows (an Add: a card made meanwhile either finds it and updates it, or fails and is made again on the new one).
+    /// </summary>
+    public async Task<IReadOnlySet<string>?> CardedAccountsAsync(string customerId, CancellationToken cancellationToken)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            if (await ReadIndexAsync(customerId, cancellationToken) is { } index)
+            {
+                return index.Accounts;
+            }
+
+            var accounts = new SortedSet<string>(StringComparer.Ordinal);
+            var filter = TableClient.CreateQueryFilter($"PartitionKey eq {customerId} and RowKey ge {Prefix} and RowKey lt {"r}"}");
+            await foreach (var row in _table.QueryAsync<TableEntity>(filter, select: ["RowKey"], cancellationToken: cancellationToken))
+            {
+                if (row.RowKey.IndexOf('|', Prefix.Length) < 0)
+                {
+                    accounts.Add(row.RowKey[Prefix.Length..]);
+                }
+            }
+
+            try
+            {
+                await _table.AddEntityAsync(IndexEntity(customerId, accounts), cancellationToken);
+                return accounts.Count > MaxIndexedAccounts ? null : accounts;
+            }
+            catch (RequestFailedException ex) when (ex.Status == 409 && attempt < 3)
+            {
+                // Made meanwhile (by a card's transaction or another reader): read it.
+            }
+        }
+    }
+
+    private async Task<(IReadOnlySet<string>? Accounts, ETag ETag)?> ReadIndexAsync(string customerId, CancellationToken cancellationToken)
+    {
+        var row = await _table.GetEntityIfExistsAsync<TableEntity>(customerId, IndexRow, cancellationToken: cancellationToken);
+        if (!row.HasValue)
+        {
+            return null;
+        }
+
+        IReadOnlySet<string>? accounts = row.Value!.GetBoolean("Overflow") == true
+            ? null
+            : new HashSet<string>((row.Value.GetString("Accounts") ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries), StringComparer.Ordinal);
+        return (accounts, row.Value.ETag);
+    }
+
+    private static TableEntity IndexEntity(string customerId, IEnumerable<string> accounts)
+    {
+        var listed = accounts.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
+        return listed.Count > MaxIndexedAccounts
+            ? new TableEntity(customerId, IndexRow) { ["Overflow"] = true, ["Accounts"] = "" }
+            : new TableEntity(customerId, IndexRow) { ["Overflow"] = false, ["Accounts"] = string.Join(',', listed) };
+    }
 
     /// <summary>The account's card (null: none), with the rows of <paramref name="signers"/> read beside it for their ETags.</summary>
     public async Task<CardRead?> GetAsync(string customerId, string iban, IReadOnlyCollection<string>? signers, CancellationToken cancellationToken)
@@ -149,6 +217,23 @@ public sealed class SpecimenCardStore(StorageResources storage)
             actions.Add(read?.SignerETags.TryGetValue(signer.UserId, out var etag) == true
                 ? new(TableTransactionActionType.UpdateReplace, SignerEntity(customerId, iban, signer), etag)
                 : new(TableTransactionActionType.Add, SignerEntity(customerId, iban, signer)));
+        }
+
+        if (read is null)
+        {
+            // The account's first card goes into the customer's index in the same transaction (an index changed since read
+            // refuses the transaction; the caller reads again). A customer's first card meets no index yet: it is built first.
+            if (await ReadIndexAsync(customerId, cancellationToken) is null)
+            {
+                await CardedAccountsAsync(customerId, cancellationToken);
+            }
+
+            if (await ReadIndexAsync(customerId, cancellationToken) is { Accounts: { } listed, ETag: var etag })
+            {
+                actions.Add(new(TableTransactionActionType.UpdateReplace, IndexEntity(customerId, [.. listed, iban]), etag));
+            }
+
+            // Past MaxIndexedAccounts the index says "read each account's own row" already, and stays so.
         }
 
         return await SubmitAsync(actions, cancellationToken);

@@ -55,7 +55,12 @@ public sealed partial class ErrorHandlingMiddleware(RequestDelegate next, ILogge
             ApiProblem.Of(PlatformProblems.MalformedJson, string.IsNullOrEmpty(json.Path) ? "$" : json.Path),
         BadHttpRequestException { StatusCode: var status } when status is >= 400 and < 500 =>
             new ApiProblem(PlatformProblems.ForStatus(status)),
-        RequestFailedException or TimeoutException or HttpRequestException =>
+        // A storage call that failed, or timed out (the SDK cancels a call past its network timeout; the caller is still
+        // there), or all of the SDK's tries of one (it throws them together once its retries are spent).
+        RequestFailedException or TimeoutException or HttpRequestException or OperationCanceledException =>
+            new ApiProblem(PlatformProblems.StorageUnavailable),
+        AggregateException all when all.Flatten().InnerExceptions is { Count: > 0 } inner
+            && inner.All(e => e is RequestFailedException or TimeoutException or HttpRequestException or OperationCanceledException) =>
             new ApiProblem(PlatformProblems.StorageUnavailable),
         SecretNotFoundException => new ApiProblem(PlatformProblems.InternalError),
         ServiceBusyException => new ApiProblem(PlatformProblems.ServiceBusy),

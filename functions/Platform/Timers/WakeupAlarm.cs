@@ -108,7 +108,9 @@ public sealed partial class WakeupAlarm(
             {
                 return;
             }
-            catch (Exception ex) when (ex is RequestFailedException or HttpRequestException)
+#pragma warning disable CA1031 // storage down or slow (a failed call, a timeout, the SDK's spent retries): the next poll tries again; the host must stay up
+            catch (Exception ex)
+#pragma warning restore CA1031
             {
                 LogPollFailed(logger, ex);
             }

@@ -216,6 +216,32 @@ public sealed class DocumentSignaturesTests(PaymentAppFixture fixture) : IClassF
     }
 
     [Fact]
+    public async Task ACardPutAfterTheCustomersFirstDocuments_IsSeenByTheNext_AndTheCardIndexNamesEachCardedAccount()
+    {
+        using var payer = await App.PayerAsync(fixture.Pki, functions: ["view", "create", "sign"]);
+        using var accountant = await ColleagueAsync(payer, ["view", "sign"]);
+        var other = await App.OpenAccountAsync(payer.CustomerId, 1_000m);
+        var cards = App.Services.GetRequiredService<SpecimenCardStore>();
+
+        // No card yet: one signature executes, and verification made the customer's (empty) index of carded accounts.
+        Assert.Equal("executed", (await payer.FinishedAsync(await payer.SubmitOrderAsync(payer.Order(5m)))).GetProperty("status").GetString());
+        Assert.Empty((await cards.CardedAccountsAsync(payer.CustomerId, default))!);
+
+        // A first card on the account goes into that index in its own transaction: the next order awaits the second signature.
+        await CardAsync(payer.Iban, "first+second", (payer.UserId, "first"), (accountant.UserId, "second"));
+        Assert.Equal([payer.Iban], (await cards.CardedAccountsAsync(payer.CustomerId, default))!);
+        var id = await payer.SubmitOrderAsync(payer.Order(6m));
+        Assert.Equal("awaitingSignatures", (await Eventually.GetAsync(() => payer.DocumentAsync(id), d => d.GetProperty("status").GetString() != "received"))
+            .GetProperty("status").GetString());
+
+        // The customer's other account has no card and keeps today's rule; a second carded account joins the index.
+        var otherOrder = payer.Order(7m, edit: o => o["payer"]!["iban"] = other);
+        Assert.Equal("executed", (await payer.FinishedAsync(await payer.SubmitOrderAsync(otherOrder))).GetProperty("status").GetString());
+        await CardAsync(other, "first", (payer.UserId, "first"));
+        Assert.Equal(new[] { payer.Iban, other }.Order(StringComparer.Ordinal), (await cards.CardedAccountsAsync(payer.CustomerId, default))!.Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
     public async Task SignerRemovedMidway_LosesTheSignature_AndSignsNothingMore_AndASignedPostCountsAsTheFirst()
     {
         using var payer = await App.PayerAsync(fixture.Pki, functions: ["view", "create", "sign"]);
