@@ -57,15 +57,15 @@ public sealed partial class ErrorHandlingMiddleware(RequestDelegate next, ILogge
             new ApiProblem(PlatformProblems.ForStatus(status)),
         // A storage call that failed, or timed out (the SDK cancels a call past its network timeout; the caller is still
         // there), or all of the SDK's tries of one (it throws them together once its retries are spent).
-        RequestFailedException or TimeoutException or HttpRequestException or OperationCanceledException =>
-            new ApiProblem(PlatformProblems.StorageUnavailable),
-        AggregateException all when all.Flatten().InnerExceptions is { Count: > 0 } inner
-            && inner.All(e => e is RequestFailedException or TimeoutException or HttpRequestException or OperationCanceledException) =>
+        _ when IsStorageFault(ex) => new ApiProblem(PlatformProblems.StorageUnavailable),
+        AggregateException all when all.Flatten().InnerExceptions is { Count: > 0 } inner && inner.All(IsStorageFault) =>
             new ApiProblem(PlatformProblems.StorageUnavailable),
         SecretNotFoundException => new ApiProblem(PlatformProblems.InternalError),
         ServiceBusyException => new ApiProblem(PlatformProblems.ServiceBusy),
         _ => new ApiProblem(PlatformProblems.InternalError),
     };
+
+    private static bool IsStorageFault(Exception ex) => ex is RequestFailedException or TimeoutException or HttpRequestException or OperationCanceledException;
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Request failed with {ProblemCode}: {Method} {Route}")]
     private static partial void LogFailure(ILogger logger, string problemCode, string method, string route, Exception exception);
