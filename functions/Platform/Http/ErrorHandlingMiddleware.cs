@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Azure;
 using BusinessApi.Platform.Secrets;
+using BusinessApi.Platform.Storage;
 
 namespace BusinessApi.Platform.Http;
 
@@ -24,10 +25,15 @@ public sealed partial class ErrorHandlingMiddleware(RequestDelegate next, ILogge
         catch (Exception ex) when (!context.Response.HasStarted)
         {
             var problem = Classify(ex);
-            if (problem.Type.Status >= 500)
+            // The route template, never the raw path: paths carry IBANs and ids that must not reach logs.
+            var route = (context.GetEndpoint() as RouteEndpoint)?.RoutePattern.RawText ?? "(no route)";
+            if (problem.Type == PlatformProblems.StorageUnavailable)
             {
-                // The route template, never the raw path: paths carry IBANs and ids that must not reach logs.
-                var route = (context.GetEndpoint() as RouteEndpoint)?.RoutePattern.RawText ?? "(no route)";
+                // An outage answers every request so: one line each, without a stack trace that says nothing new.
+                LogStorageUnavailable(logger, context.Request.Method, route, ReasonOf(ex));
+            }
+            else if (problem.Type.Status >= 500)
+            {
                 LogFailure(logger, problem.Type.Code, context.Request.Method, route, ex);
             }
 
@@ -55,17 +61,23 @@ public sealed partial class ErrorHandlingMiddleware(RequestDelegate next, ILogge
             ApiProblem.Of(PlatformProblems.MalformedJson, string.IsNullOrEmpty(json.Path) ? "$" : json.Path),
         BadHttpRequestException { StatusCode: var status } when status is >= 400 and < 500 =>
             new ApiProblem(PlatformProblems.ForStatus(status)),
-        // A storage call that failed, or timed out (the SDK cancels a call past its network timeout; the caller is still
-        // there), or all of the SDK's tries of one (it throws them together once its retries are spent).
-        _ when IsStorageFault(ex) => new ApiProblem(PlatformProblems.StorageUnavailable),
-        AggregateException all when all.Flatten().InnerExceptions is { Count: > 0 } inner && inner.All(IsStorageFault) =>
-            new ApiProblem(PlatformProblems.StorageUnavailable),
+        _ when StorageFaults.IsTransient(ex) => new ApiProblem(PlatformProblems.StorageUnavailable),
         SecretNotFoundException => new ApiProblem(PlatformProblems.InternalError),
         ServiceBusyException => new ApiProblem(PlatformProblems.ServiceBusy),
         _ => new ApiProblem(PlatformProblems.InternalError),
     };
 
-    private static bool IsStorageFault(Exception ex) => ex is RequestFailedException or TimeoutException or HttpRequestException or OperationCanceledException;
+    /// <summary>What failed, without a message that may carry a storage answer's content.</summary>
+    private static string ReasonOf(Exception ex) => ex switch
+    {
+        RequestFailedException failed => $"storage answered {failed.Status} {failed.ErrorCode}",
+        AggregateException all => string.Join("; ", all.Flatten().InnerExceptions.Select(ReasonOf).Distinct()),
+        OperationCanceledException => "a storage call timed out",
+        _ => ex.GetType().Name,
+    };
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Storage unavailable: {Method} {Route} answered 503 ({Reason})")]
+    private static partial void LogStorageUnavailable(ILogger logger, string method, string route, string reason);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Request failed with {ProblemCode}: {Method} {Route}")]
     private static partial void LogFailure(ILogger logger, string problemCode, string method, string route, Exception exception);

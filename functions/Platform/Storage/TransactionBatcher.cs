@@ -117,7 +117,22 @@ public sealed class TransactionBatcher
                     }
                 }
 
-                await CommitAsync(batch);
+                try
+                {
+                    await CommitAsync(batch);
+                }
+#pragma warning disable CA1031 // the callers get the fault; the lane lives on for the groups queued behind them
+                catch (Exception ex)
+#pragma warning restore CA1031
+                {
+                    // Storage out of reach (a timeout, the SDK's spent retries): the combined transaction's outcome is
+                    // unknown, as a lone group's would be, and each caller is told so. A lane that stopped here would
+                    // leave every later write of its partition waiting for ever.
+                    foreach (var pending in batch)
+                    {
+                        pending.Completion.TrySetException(ex);
+                    }
+                }
             }
         }
 

@@ -84,7 +84,7 @@ public sealed partial class WakeupAlarm(
             await Queue.SendMessageAsync(at.ToString("O", CultureInfo.InvariantCulture),
                 visibilityTimeout: delay < LongestDelay ? delay : LongestDelay, timeToLive: Never);
         }
-        catch (Exception ex) when (ex is RequestFailedException or HttpRequestException or OperationCanceledException)
+        catch (Exception ex) when (StorageFaults.IsTransient(ex))
         {
             _armed.TryRemove(at.ToUnixTimeSeconds() / 60, out _); // the next wait for that minute tries again
             LogArmFailed(logger, at, ex);

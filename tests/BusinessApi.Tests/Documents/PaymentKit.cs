@@ -136,11 +136,12 @@ public static class PaymentKit
     public static byte[] SignOrder(this Payer payer, JsonObject order, X509Certificate2? signer = null) =>
         TestPki.Sign(order.ToJsonString(), payer.App.Time.GetUtcNow(), signer ?? payer.Certificate);
 
-    public static async Task<HttpResponseMessage> SubmitAsync(this Payer payer, byte[] cms, string? key = null, HttpClient? client = null)
+    public static async Task<HttpResponseMessage> SubmitAsync(this Payer payer, byte[] cms, string? key = null, HttpClient? client = null,
+        CancellationToken cancellationToken = default)
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, "/api/v1/documents") { Content = JsonContent.Create(new { cms = Convert.ToBase64String(cms) }) };
         request.Headers.Add("Idempotency-Key", key ?? Guid.NewGuid().ToString());
-        return await (client ?? payer.Software).SendAsync(request);
+        return await (client ?? payer.Software).SendAsync(request, cancellationToken);
     }
 
     /// <summary>Submits and answers the document id (202 asserted).</summary>
