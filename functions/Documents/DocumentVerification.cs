@@ -114,9 +114,9 @@ public sealed class DocumentVerification(
         return new Verdict.Accepted(order, facts) { Content = check.Content! };
     }
 
-    /// <summary>Whether the account may have a specimen card (then its rows are read): per the customer's index, read as of <paramref name="freshAfter"/>.</summary>
-    public async Task<bool> MayHaveCardAsync(string customerId, string iban, DateTimeOffset freshAfter, CancellationToken cancellationToken) =>
-        await _carded.GetAsync(customerId, freshAfter, cancellationToken) is not { } carded || carded.Contains(iban);
+    /// <summary>The customer's accounts with a specimen card, per its index read as of <paramref name="freshAfter"/>; null: any may have one.</summary>
+    public Task<IReadOnlySet<string>?> CardedAccountsAsync(string customerId, DateTimeOffset freshAfter, CancellationToken cancellationToken) =>
+        _carded.GetAsync(customerId, freshAfter, cancellationToken);
 
     private static Verdict.Refused Refuse(string reasonCode, string? failure, SignatureFacts? facts) => new(reasonCode, failure, [], facts);
 }

@@ -96,7 +96,11 @@ public sealed class DocumentWorkflow : WorkflowDefinition<Document>
             ?? await _store.GetCmsAsync(document.DocumentId, cancellationToken)
             ?? throw new InvalidOperationException($"Document {document.DocumentId} has no signed bytes.");
         var freshAfter = taken is null ? context.Now : document.ReceivedAt;
+
+        // The customer's index of carded accounts (as of the receipt) is read while the signature is checked, not after.
+        var carded = _verification.CardedAccountsAsync(document.CustomerId, freshAfter, cancellationToken);
         var verdict = await _verification.VerifyAsync(document, cms, freshAfter, cancellationToken);
+        var cardedAccounts = await carded;
         context.Data = document = document with { Signer = verdict.Signer };
         if (verdict is Verdict.Refused refused)
         {
@@ -107,9 +111,9 @@ public sealed class DocumentWorkflow : WorkflowDefinition<Document>
         var accepted = (Verdict.Accepted)verdict;
         var order = accepted.Order;
         var first = new DocumentSignature(1, document.UserId, null, document.ReceivedAt, accepted.Facts, document.CmsSha256);
-        // The customer's index of carded accounts (as of the receipt) tells whether the account may have a card; only then
-        // are its card and the signer's own row read (for its ETag).
-        if (await _verification.MayHaveCardAsync(document.CustomerId, order.DebitIban, freshAfter, cancellationToken)
+        // The index tells whether the account may have a card (an index past its size says "any may"); only then are its
+        // card and the signer's own row read (for its ETag).
+        if ((cardedAccounts is null || cardedAccounts.Contains(order.DebitIban))
             && await _cards.GetAsync(document.CustomerId, order.DebitIban, [document.UserId], cancellationToken) is { } card)
         {
             // The account's specimen card: the signer must be on it, and the rule may want more signatures.

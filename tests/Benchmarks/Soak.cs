@@ -48,6 +48,7 @@ public sealed class Soak(string connectionString, TimeSpan duration, double? rat
     private readonly ConcurrentDictionary<string, int> _ended = new(StringComparer.Ordinal); // document id → terminal notifications
     private readonly ConcurrentDictionary<string, byte> _executed = new(StringComparer.Ordinal);
     private readonly ConcurrentQueue<string> _recent = new();
+    private readonly ConcurrentDictionary<string, string> _feedCursors = new(StringComparer.Ordinal); // customer → the feed's "after"
     private readonly ConcurrentQueue<PendingSignature> _signatures = new();
     private long _webhooks;
     private long _numbers = Random.Shared.Next(1, 100_000) * 1_000L;
@@ -445,8 +446,15 @@ public sealed class Soak(string connectionString, TimeSpan duration, double? rat
 
                     return;
                 default:
-                    request = Get("/api/v1/notifications", payer.Session);
-                    break;
+                    // An integrator polls its feed from where it left off (the cursor of its last page).
+                    var after = soak._feedCursors.TryGetValue(payer.CustomerId, out var cursor) ? "?after=" + Uri.EscapeDataString(cursor) : "";
+                    if (await SendCountedAsync(Get("/api/v1/notifications" + after, payer.Session), cancellationToken) is { StatusCode: HttpStatusCode.OK } page
+                        && JsonDocument.Parse(page.Body).RootElement.GetProperty("after") is { ValueKind: JsonValueKind.String } next)
+                    {
+                        soak._feedCursors[payer.CustomerId] = next.GetString()!;
+                    }
+
+                    return;
             }
 
             await SendCountedAsync(request, cancellationToken);
