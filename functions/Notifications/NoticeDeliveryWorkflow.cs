@@ -87,7 +87,7 @@ public sealed partial class NoticeDeliveryWorkflow : WorkflowDefinition<NoticeDe
         var due = delivery.Targets.Where(t => t.IsPending && t.NextAttemptAt <= now).ToList();
         if (due.Count > 0)
         {
-            var (notice, webhooks) = await LoadAsync(delivery, cancellationToken);
+            var (notice, webhooks) = await LoadAsync(delivery, due, cancellationToken);
             var body = JsonSerializer.SerializeToUtf8Bytes(
                 new WebhookPayload(notice.NoticeId, notice.Kind, notice.CreatedAt, notice.CustomerId, NoticeResponse.From(notice, "ru")),
                 PlatformExtensions.JsonOptions);
@@ -155,14 +155,20 @@ public sealed partial class NoticeDeliveryWorkflow : WorkflowDefinition<NoticeDe
         return pending.Count == 0 ? context.Complete("done") : context.WaitUntil(pending.Min(t => t.NextAttemptAt), "deliver");
     }
 
-    private async Task<(Notice Notice, Dictionary<string, WebhookSubscription> Webhooks)> LoadAsync(NoticeDelivery delivery, CancellationToken cancellationToken)
+    /// <summary>
+    /// The notice and the due targets' subscriptions as they are now, by point reads only: a query of the customer's
+    /// partition would cost more with every notice the partition holds (Azurite scans it), and every delivery asks.
+    /// </summary>
+    private async Task<(Notice Notice, Dictionary<string, WebhookSubscription> Webhooks)> LoadAsync(
+        NoticeDelivery delivery, IReadOnlyList<DeliveryTarget> due, CancellationToken cancellationToken)
     {
-        var row = NoticeStore.NoticeRow(delivery.Sequence);
-        var (entity, webhooks) = await _notices.ReadWithWebhooksAsync(delivery.CustomerId, row, cancellationToken);
-        var notice = entity is null
-            ? throw new InvalidOperationException($"Notice {delivery.NoticeId} ({row}) of {delivery.CustomerId} does not exist.")
-            : NoticeStore.FromEntity(entity);
-        return (notice, webhooks.ToDictionary(w => w.WebhookId, StringComparer.Ordinal));
+        var noticeRead = _notices.GetAsync(delivery.CustomerId, delivery.Sequence, cancellationToken);
+        var webhookReads = due.Select(t => t.WebhookId).Distinct(StringComparer.Ordinal)
+            .Select(id => _notices.GetWebhookAsync(delivery.CustomerId, id, cancellationToken)).ToList();
+        var notice = await noticeRead
+            ?? throw new InvalidOperationException($"Notice {delivery.NoticeId} ({NoticeStore.NoticeRow(delivery.Sequence)}) of {delivery.CustomerId} does not exist.");
+        var webhooks = await Task.WhenAll(webhookReads);
+        return (notice, webhooks.OfType<WebhookSubscription>().ToDictionary(w => w.WebhookId, StringComparer.Ordinal));
     }
 
     private async Task DeadLetterAsync(StepContext<NoticeDelivery> context, Notice notice, DeliveryTarget target, WebhookSubscription webhook, CancellationToken cancellationToken)

@@ -107,6 +107,17 @@ public sealed class NoticeStore(StorageResources storage, TransactionBatcher bat
     /// <summary>The customer's notices after <paramref name="after"/> (a cursor), oldest first.</summary>
     public async Task<IReadOnlyList<Notice>> ReadAsync(string customerId, string? after, int pageSize, CancellationToken cancellationToken)
     {
+        // A reader that is up to date (the common poll) is answered by the counter's point read, without a query: the
+        // counter moves in the same transaction as the notices it counts.
+        if (after is not null && long.TryParse(after, NumberStyles.None, CultureInfo.InvariantCulture, out var seen))
+        {
+            var counter = await _table.GetEntityIfExistsAsync<TableEntity>(customerId, CounterRow, select: ["Last"], cancellationToken: cancellationToken);
+            if (!counter.HasValue || (counter.Value!.GetInt64("Last") ?? 0) <= seen)
+            {
+                return [];
+            }
+        }
+
         var from = NoticePrefix + (after ?? "");
         var filter = TableClient.CreateQueryFilter($"PartitionKey eq {customerId} and RowKey gt {from} and RowKey lt {NoticePrefix + ":"}");
         var result = new List<Notice>();
@@ -210,7 +221,7 @@ public sealed class NoticeStore(StorageResources storage, TransactionBatcher bat
     }
 
     /// <summary>One row of a customer's partition and the customer's webhook subscriptions, in one query.</summary>
-    public async Task<(TableEntity? Row, IReadOnlyList<WebhookSubscription> Webhooks)> ReadWithWebhooksAsync(string customerId, string rowKey, CancellationToken cancellationToken)
+    private async Task<(TableEntity? Row, IReadOnlyList<WebhookSubscription> Webhooks)> ReadWithWebhooksAsync(string customerId, string rowKey, CancellationToken cancellationToken)
     {
         TableEntity? row = null;
         var webhooks = new List<WebhookSubscription>();

@@ -15,6 +15,16 @@ var rounds = (int)ArgValue("--rounds", 3);
 var onlyIndex = Array.IndexOf(args, "--only");
 var only = onlyIndex >= 0 && onlyIndex + 1 < args.Length ? args[onlyIndex + 1].Split(',') : ["signatures", "statements", "workflows", "ledger", "credentials", "documents", "notices"];
 var telemetry = args.Contains("--telemetry");
+
+// --set Key=Value (repeatable): an app setting for every app the benchmarks start, to measure a setting's effect.
+for (var i = 0; i + 1 < args.Length; i++)
+{
+    if (args[i] == "--set")
+    {
+        BenchApp.CommonSettings.Add("--" + args[i + 1]);
+    }
+}
+
 if (telemetry)
 {
     // Every span and metric collected (no exporter: this measures the instrumentation, not the upload).
