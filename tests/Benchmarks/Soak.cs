@@ -297,7 +297,9 @@ public sealed class Soak(string connectionString, TimeSpan duration, double? rat
                 }
             }));
 
-            // The mix is only sustained if its documents are executed as fast as they come: wait for them, and count that time too.
+            // The mix is only sustained if its documents are executed as fast as they come: the drafts get their signatures,
+            // then every document is waited for, and that time counts too.
+            await SignTheRestAsync(cancellationToken);
             // (bounded only so that a run that stopped executing ends; the bound is far past any drain seen here)
             while (soak._accepted.Keys.Any(id => !soak._ended.ContainsKey(id)) && clock.Elapsed < time + TimeSpan.FromMinutes(15))
             {
