@@ -134,7 +134,7 @@ public sealed class DocumentIntake(
         while (true)
         {
             if (await engine.StartAsync(workflow, DocumentStore.Location(numbered.DocumentId), numbered.DocumentId, numbered,
-                DocumentStore.IntakeRows(numbered, request.Cms, keyHash, requestHash, signatureHash), new FirstStepInput(request.Cms), cancellationToken))
+                DocumentStore.IntakeRows(numbered, request.Cms, keyHash, requestHash, signatureHash), new FirstStepInput(request.Cms), cancellationToken: cancellationToken))
             {
                 return new IntakeResult.Accepted(numbered, Replayed: false);
             }

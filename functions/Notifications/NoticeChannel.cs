@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Globalization;
+using Azure;
 using Azure.Data.Tables;
 using BusinessApi.Calendar;
 using BusinessApi.Platform.Http;
@@ -185,9 +186,17 @@ public sealed class NoticeChannel(
 
                 var run = new NoticeDelivery(request.CustomerId, notice.NoticeId, notice.Sequence, request.Kind,
                     [.. receivers.Select(w => new DeliveryTarget(w.WebhookId) { NextAttemptAt = request.CreatedAt })]);
-                var started = await engine.StartAsync(delivery,
-                    NoticeStore.DeliveryLocation(request.CustomerId, notice.NoticeId), notice.NoticeId, run, actions, cancellationToken: cancellationToken);
-                store.Forget(request.CustomerId); // the engine keeps the commit's ETag to itself
+                ETag? counter = null;
+                var started = await engine.StartAsync(delivery, NoticeStore.DeliveryLocation(request.CustomerId, notice.NoticeId), notice.NoticeId, run, actions,
+                    committed: answers => counter = answers[0].Headers.ETag, cancellationToken: cancellationToken);
+                if (started && counter is { } etag)
+                {
+                    // The counter as written: the customer's next notice needs no read of the partition (a query).
+                    store.Remember(request.CustomerId, state with { Last = notice.Sequence, ETag = etag });
+                    return notice;
+                }
+
+                store.Forget(request.CustomerId);
                 if (started)
                 {
                     return notice;

@@ -53,6 +53,8 @@ public sealed class WorkflowEngine
     /// is what the caller already holds for the first step (e.g. bytes it has just written): that step
     /// sees it as <see cref="StepContext{TData}.StartInput"/> when it runs in this process right after the
     /// start; anywhere else (a recovery, another process) it is null and the step reads storage.
+    /// <paramref name="committed"/>, when given, is told storage's answers to <paramref name="with"/> (in order) once they
+    /// committed: a caller that keeps a row's ETag (a counter it writes again) need not read the row again.
     /// </summary>
     public async Task<bool> StartAsync<TData>(
         WorkflowDefinition<TData> definition,
@@ -61,6 +63,7 @@ public sealed class WorkflowEngine
         TData data,
         IEnumerable<TableTransactionAction>? with = null,
         FirstStepInput? startInput = null,
+        Action<IReadOnlyList<Response>>? committed = null,
         CancellationToken cancellationToken = default)
         where TData : class
     {
@@ -108,6 +111,7 @@ public sealed class WorkflowEngine
             {
                 var response = await _batcher.SubmitAsync(table, [new TableTransactionAction(TableTransactionActionType.Add, instance.ToEntity()), .. extra], cancellationToken);
                 instance.ETag = response[0].Headers.ETag ?? ETag.All;
+                committed?.Invoke([.. response.Skip(1)]);
             }
         }
         catch (Exception ex) when (ex is RequestFailedException { Status: 409 } or TableTransactionFailedException { Status: 409 or 412 })
