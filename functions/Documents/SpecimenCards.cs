@@ -100,13 +100,17 @@ public sealed class SpecimenCardStore(StorageResources storage)
     /// <see cref="MaxIndexedAccounts"/>): read from the index row, which a customer without one gets here, built from its
     /// rule rows (an Add: a card made meanwhile either finds it and updates it, or fails and is made again on the new one).
     /// </summary>
-    public async Task<IReadOnlySet<string>?> CardedAccountsAsync(string customerId, CancellationToken cancellationToken)
+    public async Task<IReadOnlySet<string>?> CardedAccountsAsync(string customerId, CancellationToken cancellationToken) =>
+        (await IndexAsync(customerId, cancellationToken)).Accounts;
+
+    /// <summary>The index row as read, or as built here from the rule rows when the customer has none yet.</summary>
+    private async Task<(IReadOnlySet<string>? Accounts, ETag ETag)> IndexAsync(string customerId, CancellationToken cancellationToken)
     {
         for (var attempt = 0; ; attempt++)
         {
             if (await ReadIndexAsync(customerId, cancellationToken) is { } index)
             {
-                return index.Accounts;
+                return index;
             }
 
             var accounts = new SortedSet<string>(StringComparer.Ordinal);
@@ -121,8 +125,8 @@ public sealed class SpecimenCardStore(StorageResources storage)
 
             try
             {
-                await _table.AddEntityAsync(IndexEntity(customerId, accounts), cancellationToken);
-                return accounts.Count > MaxIndexedAccounts ? null : accounts;
+                var added = await _table.AddEntityAsync(IndexEntity(customerId, accounts), cancellationToken);
+                return (accounts.Count > MaxIndexedAccounts ? null : accounts, added.Headers.ETag ?? ETag.All);
             }
             catch (RequestFailedException ex) when (ex.Status == 409 && attempt < 3)
             {
@@ -223,12 +227,7 @@ public sealed class SpecimenCardStore(StorageResources storage)
         {
             // The account's first card goes into the customer's index in the same transaction (an index changed since read
             // refuses the transaction; the caller reads again). A customer's first card meets no index yet: it is built first.
-            if (await ReadIndexAsync(customerId, cancellationToken) is null)
-            {
-                await CardedAccountsAsync(customerId, cancellationToken);
-            }
-
-            if (await ReadIndexAsync(customerId, cancellationToken) is { Accounts: { } listed, ETag: var etag })
+            if (await IndexAsync(customerId, cancellationToken) is { Accounts: { } listed, ETag: var etag })
             {
                 actions.Add(new(TableTransactionActionType.UpdateReplace, IndexEntity(customerId, [.. listed, iban]), etag));
             }

@@ -23,7 +23,7 @@ public sealed class StorageHealthCheck(StorageResources storage, StorageInitiali
                 storage.BlobService.GetPropertiesAsync(timeout.Token));
             return HealthCheckResult.Healthy();
         }
-        catch (Exception ex) when (ex is Azure.RequestFailedException or OperationCanceledException or HttpRequestException or AggregateException)
+        catch (Exception ex) when (StorageFaults.IsTransient(ex))
         {
             return HealthCheckResult.Unhealthy("Storage is not reachable.", ex is OperationCanceledException ? null : ex);
         }
