@@ -2,7 +2,7 @@ using System.ComponentModel.DataAnnotations;
 
 namespace BusinessApi.Accounts;
 
-/// <summary>The bank's own identity in account numbers and statements (host.json <c>bank</c>).</summary>
+/// <summary>The bank's own identity in account numbers and statements (appsettings.json <c>bank</c>).</summary>
 public sealed class BankOptions
 {
     public const string Section = "Bank";

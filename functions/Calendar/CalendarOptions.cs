@@ -3,7 +3,7 @@ using Microsoft.Extensions.Options;
 namespace BusinessApi.Calendar;
 
 /// <summary>
-/// Standing calendar rules from configuration (host.json <c>calendar</c>, or <c>Calendar__*</c>):
+/// Standing calendar rules from configuration (appsettings.json <c>calendar</c>, or <c>Calendar__*</c>):
 /// they apply from start-up, so a test or demo environment can run round the clock
 /// (<c>OperationalHours=00:00-24:00</c>, <c>Weekend=</c> empty, <c>ApplyPublicHolidays=false</c>).
 /// </summary>

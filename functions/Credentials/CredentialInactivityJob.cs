@@ -11,9 +11,15 @@ namespace BusinessApi.Credentials;
 public sealed partial class CredentialInactivityJob(
     CredentialStore store, CredentialService credentials, ILogger<CredentialInactivityJob> logger) : IScheduledJob
 {
-    public string Name => "credential-inactivity";
+    /// <summary>The job's name: its timer state, its schedule setting (<c>Timers:credential-inactivity:Schedule</c>) and its timer trigger.</summary>
+    public const string JobName = "credential-inactivity";
 
-    public string DefaultSchedule => "0 5 * * * *";
+    /// <summary>The default schedule, also the Functions head's timer trigger.</summary>
+    public const string Schedule = "0 5 * * * *";
+
+    public string Name => JobName;
+
+    public string DefaultSchedule => Schedule;
 
     public async Task RunAsync(ScheduledRun run, CancellationToken cancellationToken)
     {

@@ -2,7 +2,7 @@ using System.ComponentModel.DataAnnotations;
 
 namespace BusinessApi.Credentials;
 
-/// <summary>Settings of API credentials and tokens (host.json <c>credentials</c>).</summary>
+/// <summary>Settings of API credentials and tokens (appsettings.json <c>credentials</c>).</summary>
 public sealed class CredentialOptions
 {
     public const string Section = "Credentials";

@@ -16,9 +16,15 @@ namespace BusinessApi.Documents;
 /// </summary>
 public sealed partial class DocumentDeadlineJob(DocumentStore store, WorkflowEngine engine, AuditJournal audit, TimeProvider time, ILogger<DocumentDeadlineJob> logger) : IScheduledJob
 {
-    public string Name => "document-deadlines";
+    /// <summary>The job's name: its timer state, its schedule setting (<c>Timers:document-deadlines:Schedule</c>) and its timer trigger.</summary>
+    public const string JobName = "document-deadlines";
 
-    public string DefaultSchedule => "0 */5 * * * *";
+    /// <summary>The default schedule, also the Functions head's timer trigger.</summary>
+    public const string Schedule = "0 */5 * * * *";
+
+    public string Name => JobName;
+
+    public string DefaultSchedule => Schedule;
 
     public async Task RunAsync(ScheduledRun run, CancellationToken cancellationToken)
     {

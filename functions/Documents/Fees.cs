@@ -242,9 +242,15 @@ public sealed partial class FeeCollector(
 public sealed partial class ApiSupportFeeJob(TariffStore tariffs, CustomerStore customers, FeeCollector fees, TimeProvider time, ILogger<ApiSupportFeeJob> logger)
     : IScheduledJob
 {
-    public string Name => "api-support-fee";
+    /// <summary>The job's name: its timer state, its schedule setting (<c>Timers:api-support-fee:Schedule</c>) and its timer trigger.</summary>
+    public const string JobName = "api-support-fee";
 
-    public string DefaultSchedule => "0 0 3 1 * *";
+    /// <summary>The default schedule, also the Functions head's timer trigger.</summary>
+    public const string Schedule = "0 0 3 1 * *";
+
+    public string Name => JobName;
+
+    public string DefaultSchedule => Schedule;
 
     public async Task RunAsync(ScheduledRun run, CancellationToken cancellationToken)
     {
@@ -279,9 +285,15 @@ public sealed partial class ApiSupportFeeJob(TariffStore tariffs, CustomerStore 
 /// <summary>Debits fees still owed when money has arrived (clause 5.2.9), every few minutes, oldest fee first per customer.</summary>
 public sealed class FeeDebtSettlementJob(FeeCollector fees) : IScheduledJob
 {
-    public string Name => "fee-debts";
+    /// <summary>The job's name: its timer state, its schedule setting (<c>Timers:fee-debts:Schedule</c>) and its timer trigger.</summary>
+    public const string JobName = "fee-debts";
 
-    public string DefaultSchedule => "0 */5 * * * *";
+    /// <summary>The default schedule, also the Functions head's timer trigger.</summary>
+    public const string Schedule = "0 */5 * * * *";
+
+    public string Name => JobName;
+
+    public string DefaultSchedule => Schedule;
 
     public async Task RunAsync(ScheduledRun run, CancellationToken cancellationToken)
     {

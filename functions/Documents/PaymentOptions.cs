@@ -1,7 +1,7 @@
 using System.ComponentModel.DataAnnotations;
 namespace BusinessApi.Documents;
 
-/// <summary>Settings of payment services (host.json <c>payments</c>).</summary>
+/// <summary>Settings of payment services (appsettings.json <c>payments</c>).</summary>
 public sealed class PaymentOptions
 {
     public const string Section = "Payments";

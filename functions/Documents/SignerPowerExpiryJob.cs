@@ -17,9 +17,15 @@ public sealed partial class SignerPowerExpiryJob(
     PowerTerms terms, UserService users, SpecimenCardStore cards, NoticeChannel notices, AuditJournal audit, TimeProvider time, ILogger<SignerPowerExpiryJob> logger)
     : IScheduledJob
 {
-    public string Name => "signer-power-expiry";
+    /// <summary>The job's name: its timer state, its schedule setting (<c>Timers:signer-power-expiry:Schedule</c>) and its timer trigger.</summary>
+    public const string JobName = "signer-power-expiry";
 
-    public string DefaultSchedule => "0 20 * * * *";
+    /// <summary>The default schedule, also the Functions head's timer trigger.</summary>
+    public const string Schedule = "0 20 * * * *";
+
+    public string Name => JobName;
+
+    public string DefaultSchedule => Schedule;
 
     public async Task RunAsync(ScheduledRun run, CancellationToken cancellationToken)
     {

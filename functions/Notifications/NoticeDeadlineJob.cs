@@ -102,9 +102,15 @@ public sealed class NoticeAlerts(StorageResources storage)
 /// </summary>
 public sealed partial class NoticeDeadlineJob(NoticeStore notices, NoticeAlerts alerts, AuditJournal audit, TimeProvider time, ILogger<NoticeDeadlineJob> logger) : IScheduledJob
 {
-    public string Name => "notice-deadlines";
+    /// <summary>The job's name: its timer state, its schedule setting (<c>Timers:notice-deadlines:Schedule</c>) and its timer trigger.</summary>
+    public const string JobName = "notice-deadlines";
 
-    public string DefaultSchedule => "0 */5 * * * *";
+    /// <summary>The default schedule, also the Functions head's timer trigger.</summary>
+    public const string Schedule = "0 */5 * * * *";
+
+    public string Name => JobName;
+
+    public string DefaultSchedule => Schedule;
 
     public async Task RunAsync(ScheduledRun run, CancellationToken cancellationToken)
     {

@@ -164,7 +164,7 @@ public static class WebhookUrls
     }
 }
 
-/// <summary>Settings of the communication channel (host.json <c>notifications</c>).</summary>
+/// <summary>Settings of the communication channel (appsettings.json <c>notifications</c>).</summary>
 public sealed class NotificationOptions
 {
     public const string Section = "Notifications";

@@ -37,7 +37,7 @@ public static class PlatformExtensions
     public const string TrustForwardedHeadersSetting = HttpSection + ":TrustForwardedHeaders";
 
     /// <summary>Registers everything the platform provides.</summary>
-    public static WebApplicationBuilder AddPlatform(this WebApplicationBuilder builder, Action<PlatformOptions>? configure = null, bool includeLocalSettings = true)
+    public static IHostApplicationBuilder AddPlatform(this IHostApplicationBuilder builder, Action<PlatformOptions>? configure = null, bool includeLocalSettings = true)
     {
         ArgumentNullException.ThrowIfNull(builder);
         var root = builder.Configuration.AddFunctionsConfiguration(builder.Environment.ContentRootPath, includeLocalSettings);
@@ -58,7 +58,7 @@ public static class PlatformExtensions
         var maxBody = configuration.GetValue<long?>($"{HttpSection}:MaxRequestBodyBytes") ?? DefaultMaxRequestBodyBytes;
         services.AddOptions<RequestLimitsOptions>().Bind(configuration.GetSection(HttpSection));
         var limits = configuration.GetSection(HttpSection).Get<RequestLimitsOptions>() ?? new RequestLimitsOptions();
-        builder.WebHost.ConfigureKestrel(kestrel =>
+        services.Configure<Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions>(kestrel =>
         {
             kestrel.AddServerHeader = false;
             kestrel.Limits.MaxRequestBodySize = maxBody;
@@ -205,11 +205,16 @@ public static class PlatformExtensions
         return options;
     }
 
-    /// <summary>The middleware pipeline, in the order the conventions need.</summary>
-    public static WebApplication UsePlatform(this WebApplication app)
+    /// <summary>
+    /// The middleware pipeline, in the order the conventions need, ending in the endpoints: the platform's own
+    /// (health, OpenAPI, docs) and those <paramref name="mapEndpoints"/> maps. Both heads build their pipeline with
+    /// it: the Kestrel host on its <see cref="WebApplication"/>, the Functions head on an application builder of its own.
+    /// </summary>
+    public static IApplicationBuilder UsePlatform(this IApplicationBuilder app, Action<IEndpointRouteBuilder> mapEndpoints)
     {
         ArgumentNullException.ThrowIfNull(app);
-        if (app.Configuration.GetValue<bool>(TrustForwardedHeadersSetting))
+        ArgumentNullException.ThrowIfNull(mapEndpoints);
+        if (app.ApplicationServices.GetRequiredService<IConfiguration>().GetValue<bool>(TrustForwardedHeadersSetting))
         {
             app.UseForwardedHeaders();
         }
@@ -225,7 +230,7 @@ public static class PlatformExtensions
                 await ProblemWriter.WriteAsync(context.HttpContext, new ApiProblem(PlatformProblems.ForStatus(response.StatusCode)));
             }
         });
-        if (!app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<OperationsOptions>>().Value.Endpoints)
+        if (!app.ApplicationServices.GetRequiredService<Microsoft.Extensions.Options.IOptions<OperationsOptions>>().Value.Endpoints)
         {
             // The public ingress: operator paths do not exist here (they are served by the internal app).
             app.Use((context, next) =>
@@ -247,17 +252,24 @@ public static class PlatformExtensions
         app.UseRateLimiter();
         app.UseAuthorization();
         app.UseMiddleware<IdempotencyMiddleware>();
-
-        app.MapHealthChecks("/healthz", new HealthCheckOptions { Predicate = _ => false, ResponseWriter = WriteHealthAsync })
-            .DisableRateLimiting().ExcludeFromDescription();
-        app.MapHealthChecks("/readyz", new HealthCheckOptions { Predicate = check => check.Tags.Contains("ready"), ResponseWriter = WriteHealthAsync })
-            .DisableRateLimiting().ExcludeFromDescription();
-        app.MapOpenApi().DisableRateLimiting();
-        app.MapScalarApiReference("/docs", options => options
-            .WithTitle("Business API")
-            .WithOpenApiRoutePattern("/openapi/{documentName}.json")).DisableRateLimiting();
+        app.UseEndpoints(endpoints =>
+        {
+            endpoints.MapHealthChecks(HealthPath, new HealthCheckOptions { Predicate = _ => false, ResponseWriter = WriteHealthAsync })
+                .DisableRateLimiting().ExcludeFromDescription();
+            endpoints.MapHealthChecks(ReadinessPath, new HealthCheckOptions { Predicate = check => check.Tags.Contains("ready"), ResponseWriter = WriteHealthAsync })
+                .DisableRateLimiting().ExcludeFromDescription();
+            endpoints.MapOpenApi().DisableRateLimiting();
+            endpoints.MapScalarApiReference("/docs", options => options
+                .WithTitle("Business API")
+                .WithOpenApiRoutePattern("/openapi/{documentName}.json")).DisableRateLimiting();
+            mapEndpoints(endpoints);
+        });
         return app;
     }
+
+    public const string HealthPath = "/healthz";
+
+    public const string ReadinessPath = "/readyz";
 
     /// <summary>The <c>/api/v1</c> group: JSON, validation of every <see cref="IValidatable"/> body.</summary>
     public static RouteGroupBuilder MapApi(this IEndpointRouteBuilder endpoints)

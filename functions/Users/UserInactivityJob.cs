@@ -9,9 +9,15 @@ namespace BusinessApi.Users;
 /// </summary>
 public sealed partial class UserInactivityJob(UserStore store, UserService users, ILogger<UserInactivityJob> logger) : IScheduledJob
 {
-    public string Name => "user-inactivity";
+    /// <summary>The job's name: its timer state, its schedule setting (<c>Timers:user-inactivity:Schedule</c>) and its timer trigger.</summary>
+    public const string JobName = "user-inactivity";
 
-    public string DefaultSchedule => "0 7 * * * *";
+    /// <summary>The default schedule, also the Functions head's timer trigger.</summary>
+    public const string Schedule = "0 7 * * * *";
+
+    public string Name => JobName;
+
+    public string DefaultSchedule => Schedule;
 
     public async Task RunAsync(ScheduledRun run, CancellationToken cancellationToken)
     {

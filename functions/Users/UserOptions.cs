@@ -2,7 +2,7 @@ using System.ComponentModel.DataAnnotations;
 
 namespace BusinessApi.Users;
 
-/// <summary>Settings of users, passwords and sessions (host.json <c>users</c>).</summary>
+/// <summary>Settings of users, passwords and sessions (appsettings.json <c>users</c>).</summary>
 public sealed class UserOptions
 {
     public const string Section = "Users";

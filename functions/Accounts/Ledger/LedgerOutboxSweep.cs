@@ -30,9 +30,15 @@ public sealed class LedgerOptions
 /// </summary>
 public sealed partial class LedgerOutboxSweep(Ledger ledger, TimeProvider time, IOptions<LedgerOptions> options, ILogger<LedgerOutboxSweep> logger) : IScheduledJob
 {
-    public string Name => "ledger-outbox";
+    /// <summary>The job's name: its timer state, its schedule setting (<c>Timers:ledger-outbox:Schedule</c>) and its timer trigger.</summary>
+    public const string JobName = "ledger-outbox";
 
-    public string DefaultSchedule => "*/10 * * * * *";
+    /// <summary>The default schedule, also the Functions head's timer trigger.</summary>
+    public const string Schedule = "*/10 * * * * *";
+
+    public string Name => JobName;
+
+    public string DefaultSchedule => Schedule;
 
     /// <summary>Every 10 seconds and almost always empty: counted, not traced.</summary>
     public bool Traced => false;

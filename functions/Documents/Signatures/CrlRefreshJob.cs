@@ -31,9 +31,15 @@ public sealed partial class CrlRefreshJob(
         () => HoursLeft.Select(h => new Measurement<double>(h.Value, new KeyValuePair<string, object?>("crl", h.Key))),
         description: "Hours before the next update of each CRL in force (negative: stale)");
 
-    public string Name => "crl-refresh";
+    /// <summary>The job's name: its timer state, its schedule setting (<c>Timers:crl-refresh:Schedule</c>) and its timer trigger.</summary>
+    public const string JobName = "crl-refresh";
 
-    public string DefaultSchedule => "0 */10 * * * *";
+    /// <summary>The default schedule, also the Functions head's timer trigger.</summary>
+    public const string Schedule = "0 */10 * * * *";
+
+    public string Name => JobName;
+
+    public string DefaultSchedule => Schedule;
 
     public async Task RunAsync(ScheduledRun run, CancellationToken cancellationToken)
     {

@@ -181,10 +181,18 @@ public sealed partial class AuditAnchors(StorageResources storage, AuditJournal 
 /// <summary>Writes the anchors of closed days, shortly after local midnight.</summary>
 public sealed class AuditAnchorJob(AuditAnchors anchors) : IScheduledJob
 {
-    public string Name => "audit-anchor";
+    /// <summary>The job's name: its timer state, its schedule setting (<c>Timers:audit-anchor:Schedule</c>) and its timer trigger.</summary>
+    public const string JobName = "audit-anchor";
 
-    /// <summary>00:20 local time (timers read schedules in <c>Timers:UtcOffset</c>): the day's last entries have landed.</summary>
-    public string DefaultSchedule => "0 20 0 * * *";
+    /// <summary>
+    /// 00:20 in the timers' offset (<c>Timers:UtcOffset</c>; UTC by default, as Functions' timers without
+    /// <c>WEBSITE_TIME_ZONE</c>): the day's last entries have landed. Also the Functions head's timer trigger.
+    /// </summary>
+    public const string Schedule = "0 20 0 * * *";
+
+    public string Name => JobName;
+
+    public string DefaultSchedule => Schedule;
 
     public Task RunAsync(ScheduledRun run, CancellationToken cancellationToken) => anchors.AnchorClosedDaysAsync(cancellationToken);
 }

@@ -5,27 +5,28 @@ using Microsoft.Extensions.FileProviders;
 namespace BusinessApi.Platform.Configuration;
 
 /// <summary>
-/// Reads <c>host.json</c> and the <c>Values</c> of <c>local.settings.json</c> as configuration, as the
-/// Functions host does, beneath environment variables and the command line.
+/// Reads the app's settings (<c>appsettings.json</c>, one file for both heads, found in the app's folder or above it)
+/// and the <c>Values</c> of <c>local.settings.json</c> as configuration, as the Functions host does, beneath environment
+/// variables and the command line. <c>host.json</c> holds only the Functions host's own settings; the app does not read it.
 /// </summary>
 public static class FunctionsConfiguration
 {
-    public const string HostFileName = "host.json";
+    public const string AppSettingsFileName = "appsettings.json";
     public const string LocalSettingsFileName = "local.settings.json";
 
     /// <summary>Adds both files at the lowest precedence and returns the folder that holds them (the app root).</summary>
-    public static string AddFunctionsConfiguration(this ConfigurationManager configuration, string contentRoot, bool includeLocalSettings)
+    public static string AddFunctionsConfiguration(this IConfigurationBuilder configuration, string contentRoot, bool includeLocalSettings)
     {
         ArgumentNullException.ThrowIfNull(configuration);
-        var hostJson = FindUpwards(HostFileName, contentRoot, AppContext.BaseDirectory);
+        var appSettings = FindUpwards(AppSettingsFileName, contentRoot, AppContext.BaseDirectory);
         var localSettings = includeLocalSettings ? FindUpwards(LocalSettingsFileName, contentRoot, AppContext.BaseDirectory) : null;
         var index = 0;
-        if (hostJson is not null)
+        if (appSettings is not null)
         {
             configuration.Sources.Insert(index++, new JsonConfigurationSource
             {
-                Path = Path.GetFileName(hostJson),
-                FileProvider = new PhysicalFileProvider(Path.GetDirectoryName(hostJson)!),
+                Path = Path.GetFileName(appSettings),
+                FileProvider = new PhysicalFileProvider(Path.GetDirectoryName(appSettings)!),
                 Optional = false,
                 ReloadOnChange = false,
             });
@@ -36,7 +37,7 @@ public static class FunctionsConfiguration
             configuration.Sources.Insert(index, new LocalSettingsValuesSource(localSettings));
         }
 
-        return Path.GetDirectoryName(localSettings ?? hostJson ?? Path.Combine(contentRoot, HostFileName))!;
+        return Path.GetDirectoryName(localSettings ?? appSettings ?? Path.Combine(contentRoot, AppSettingsFileName))!;
     }
 
     /// <summary>The first <paramref name="fileName"/> found in any start folder or its ancestors.</summary>

@@ -9,7 +9,7 @@ using OpenTelemetry.Trace;
 
 namespace BusinessApi.Platform.Telemetry;
 
-/// <summary>Settings of OpenTelemetry (host.json <c>telemetry</c>).</summary>
+/// <summary>Settings of OpenTelemetry (appsettings.json <c>telemetry</c>).</summary>
 public sealed class TelemetryOptions
 {
     public const string Section = "Telemetry";
@@ -107,7 +107,7 @@ public static class PlatformTelemetry
         }
     }
 
-    public static WebApplicationBuilder AddPlatformTelemetry(this WebApplicationBuilder builder)
+    public static IHostApplicationBuilder AddPlatformTelemetry(this IHostApplicationBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
         var configuration = builder.Configuration;

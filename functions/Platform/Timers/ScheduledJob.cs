@@ -11,10 +11,10 @@ namespace BusinessApi.Platform.Timers;
 /// </summary>
 public interface IScheduledJob
 {
-    /// <summary>Stable name: the key of its schedule in host.json (<c>timers:{name}:schedule</c>) and of its state.</summary>
+    /// <summary>Stable name: the key of its schedule in appsettings.json (<c>timers:{name}:schedule</c>) and of its state.</summary>
     string Name { get; }
 
-    /// <summary>The schedule when host.json gives none.</summary>
+    /// <summary>The schedule when appsettings.json gives none.</summary>
     string DefaultSchedule { get; }
 
     /// <summary>
@@ -29,7 +29,7 @@ public interface IScheduledJob
 /// <summary>One run: the occurrence it is for and whether it runs late (e.g. the app was down then).</summary>
 public sealed record ScheduledRun(DateTimeOffset ScheduledFor, bool PastDue, DateTimeOffset? PreviousRunFor);
 
-/// <summary>Settings of the timers (host.json <c>timers</c>).</summary>
+/// <summary>Settings of the timers (appsettings.json <c>timers</c>).</summary>
 public sealed class TimerOptions
 {
     public const string Section = "Timers";

@@ -29,7 +29,7 @@ public sealed partial class TimerScheduler(
     private readonly TableClient _state = storage.Table(StateTable);
     private readonly TimerOptions _options = options.Value;
 
-    /// <summary>The schedule of a job: host.json <c>timers:{name}:schedule</c>, else its default.</summary>
+    /// <summary>The schedule of a job: appsettings.json <c>timers:{name}:schedule</c>, else its default.</summary>
     public JobSchedule ScheduleOf(IScheduledJob job)
     {
         ArgumentNullException.ThrowIfNull(job);
@@ -38,7 +38,7 @@ public sealed partial class TimerScheduler(
         return JobSchedule.Parse(text, _options.TimeZone());
     }
 
-    /// <summary>Every schedule is parsed before the app serves: a bad one in host.json stops the start with its name.</summary>
+    /// <summary>Every schedule is parsed before the app serves: a bad one in appsettings.json stops the start with its name.</summary>
     public override Task StartAsync(CancellationToken cancellationToken)
     {
         foreach (var job in jobs)
@@ -84,7 +84,11 @@ public sealed partial class TimerScheduler(
                     continue;
                 }
 
-                await TryRunAsync(job, schedule, due.Value, stoppingToken);
+                if (!await TryRunAsync(job, schedule, due.Value, stoppingToken))
+                {
+                    // Another instance holds the lease (or a timer trigger runs it here): look again shortly.
+                    await Task.Delay(TimeSpan.FromSeconds(1), time, stoppingToken);
+                }
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
@@ -119,9 +123,7 @@ public sealed partial class TimerScheduler(
         }
         catch (RequestFailedException ex) when (ex.Status == 409)
         {
-            // Another instance is running it; look again shortly.
-            await Task.Delay(TimeSpan.FromSeconds(1), time, cancellationToken);
-            return false;
+            return false; // another instance (or this one's other driver) is running it
         }
 
         using var renewal = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -186,6 +188,43 @@ public sealed partial class TimerScheduler(
             }
         }
     }
+
+    /// <summary>
+    /// Runs the occurrence of job <paramref name="name"/> that is due now, unless an instance ran it already: the
+    /// entry of a timer trigger (the Functions head), which only wakes the app at the schedule's occurrences. The
+    /// stored state, not the trigger, says which occurrence is due: one missed while no instance ran (the app
+    /// scaled to zero, a trigger that failed) runs once, flagged past due; one the in-process loop already ran is
+    /// not run again. A trigger that fires up to <see cref="EarlyFireTolerance"/> before the occurrence runs it.
+    /// </summary>
+    /// <returns>True when this call ran the job; false when nothing was due or another run holds the lease.</returns>
+    public async Task<bool> RunDueAsync(string name, CancellationToken cancellationToken)
+    {
+        var job = jobs.FirstOrDefault(j => j.Name == name)
+            ?? throw new InvalidOperationException($"No scheduled job is named '{name}'.");
+        var schedule = ScheduleOf(job);
+        if (!schedule.Enabled)
+        {
+            return false;
+        }
+
+        var state = await ReadStateAsync(job.Name, cancellationToken);
+        var now = time.GetUtcNow();
+
+        // Never run before: the occurrence the trigger fired for (the last one at or before now, with the tolerance).
+        var due = state?.NextDue ?? schedule.Next(now - TimeSpan.FromSeconds(Math.Max(1, _options.PastDueToleranceSeconds)));
+        if (due is null || due > now + EarlyFireTolerance)
+        {
+            return false;
+        }
+
+        return await TryRunAsync(job, schedule, due.Value, cancellationToken);
+    }
+
+    /// <summary>How early a timer trigger may fire and still run the occurrence it fired for.</summary>
+    public static readonly TimeSpan EarlyFireTolerance = TimeSpan.FromSeconds(2);
+
+    /// <summary>The jobs and their schedules as configured (the Functions head checks its triggers against them).</summary>
+    public IReadOnlyList<(string Name, JobSchedule Schedule)> Schedules() => jobs.Select(j => (j.Name, ScheduleOf(j))).ToList();
 
     public async Task<TimerState?> ReadStateAsync(string name, CancellationToken cancellationToken)
     {

@@ -8,7 +8,7 @@ using Microsoft.Extensions.Options;
 
 namespace BusinessApi.Platform.Timers;
 
-/// <summary>Settings of the wake-up queue (host.json <c>wakeups</c>).</summary>
+/// <summary>Settings of the wake-up queue (appsettings.json <c>wakeups</c>).</summary>
 public sealed class WakeupOptions
 {
     public const string Section = "Wakeups";
@@ -140,17 +140,9 @@ public sealed partial class WakeupAlarm(
 
             foreach (var message in messages)
             {
-                var now = time.GetUtcNow();
-                if (DateTimeOffset.TryParse(message.MessageText, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind, out var at) && at - now > TimeSpan.FromMinutes(1))
-                {
-                    // A wait longer than the 7-day cap: the message surfaced early, put it back for the rest.
-                    var rest = at - now;
-                    await Queue.SendMessageAsync(message.MessageText, rest < LongestDelay ? rest : LongestDelay, Never, cancellationToken);
-                }
-                else
+                if (await OnWokenAsync(message.MessageText, cancellationToken))
                 {
                     taken++;
-                    LogWoke(logger, message.MessageText);
                 }
 
                 try
@@ -165,6 +157,25 @@ public sealed partial class WakeupAlarm(
 
             Prune();
         }
+    }
+
+    /// <summary>
+    /// A wake-up message came up (read here, or by the Functions head's queue trigger, which deletes it when this
+    /// returns). One whose time is still ahead (a wait past the 7-day cap surfaces early) is put back for the rest
+    /// and answers false; otherwise true: the app is up and its sweeps should look now.
+    /// </summary>
+    public async Task<bool> OnWokenAsync(string messageText, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        if (DateTimeOffset.TryParse(messageText, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind, out var at) && at - now > TimeSpan.FromMinutes(1))
+        {
+            var rest = at - now;
+            await Queue.SendMessageAsync(messageText, rest < LongestDelay ? rest : LongestDelay, Never, cancellationToken);
+            return false;
+        }
+
+        LogWoke(logger, messageText);
+        return true;
     }
 
     private void Prune()

@@ -1,7 +1,7 @@
 using System.ComponentModel.DataAnnotations;
 namespace BusinessApi.Platform.Workflows;
 
-/// <summary>Engine settings (host.json <c>workflows</c>).</summary>
+/// <summary>Engine settings (appsettings.json <c>workflows</c>).</summary>
 public sealed class WorkflowOptions
 {
     public const string Section = "Workflows";

@@ -32,6 +32,7 @@ public static class WorkflowServiceCollectionExtensions
         services.AddHostedService(sp => sp.GetRequiredService<WorkflowRunner>());
         services.AddSingleton<WorkflowSweeper>();
         services.AddHostedService(sp => sp.GetRequiredService<WorkflowSweeper>());
+        services.AddSingleton(sp => new WorkflowSweeps(sp.GetRequiredService<WorkflowSweeper>()));
         return services;
     }
 

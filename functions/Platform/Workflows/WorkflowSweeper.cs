@@ -101,3 +101,17 @@ internal sealed partial class WorkflowSweeper(
     [LoggerMessage(Level = LogLevel.Warning, Message = "Recovery of workflow instance {InstanceId} failed; its entry comes due again after the lease")]
     private static partial void LogRecoveryFailed(ILogger logger, string instanceId, Exception exception);
 }
+
+/// <summary>
+/// A sweep on demand, for a host that was woken because something came due (the Functions head's queue trigger):
+/// the same pass the background sweeper makes every <see cref="WorkflowOptions.SweepIntervalMilliseconds"/>.
+/// </summary>
+public sealed class WorkflowSweeps
+{
+    private readonly WorkflowSweeper _sweeper;
+
+    internal WorkflowSweeps(WorkflowSweeper sweeper) => _sweeper = sweeper;
+
+    /// <summary>Takes what is due in every shard of the due index; returns how many entries this process took.</summary>
+    public Task<int> SweepNowAsync(CancellationToken cancellationToken) => _sweeper.SweepOnceAsync(cancellationToken);
+}

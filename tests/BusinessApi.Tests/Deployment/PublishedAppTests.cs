@@ -38,7 +38,7 @@ public sealed class PublishedAppTests : IDisposable
             "--artifacts-path", _folder + "-build", "-nologo", "-v", "quiet"], TimeSpan.FromMinutes(5),
             new Dictionary<string, string> { ["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1", ["DOTNET_NOLOGO"] = "1" });
         Assert.True(publish.ExitCode == 0, publish.Diagnostics);
-        Assert.True(File.Exists(Path.Combine(_folder, "host.json")), "host.json travels with the app");
+        Assert.True(File.Exists(Path.Combine(_folder, "appsettings.json")), "the app's settings travel with it");
         Assert.False(File.Exists(Path.Combine(_folder, "local.settings.json")), "local settings never ship");
         var executable = Path.Combine(_folder, "BusinessApi.Functions");
         Assert.True(File.Exists(executable), "a self-contained publish has the native launcher");

@@ -3,15 +3,18 @@ using Microsoft.Extensions.Configuration;
 
 namespace BusinessApi.Tests.Platform;
 
-/// <summary>host.json and local.settings.json Values as configuration, beneath the environment.</summary>
+/// <summary>appsettings.json and local.settings.json Values as configuration, beneath the environment; host.json is the Functions host's, not read.</summary>
 public sealed class FunctionsConfigurationTests : IDisposable
 {
     private readonly string _root = Directory.CreateTempSubdirectory("config-test-").FullName;
 
     public FunctionsConfigurationTests()
     {
+        File.WriteAllText(Path.Combine(_root, "appsettings.json"), """
+            { "Calendar": { "Weekend": "Sunday", "OperationalHours": "10:00-16:00" } }
+            """);
         File.WriteAllText(Path.Combine(_root, "host.json"), """
-            { "version": "2.0", "calendar": { "weekend": "Sunday", "operationalHours": "10:00-16:00" } }
+            { "version": "2.0", "extensions": { "http": { "routePrefix": "" } }, "calendar": { "weekend": "Monday" } }
             """);
         File.WriteAllText(Path.Combine(_root, "local.settings.json"), """
             { "IsEncrypted": false,
@@ -31,7 +34,7 @@ public sealed class FunctionsConfigurationTests : IDisposable
     }
 
     [Fact]
-    public void LocalSettings_OverrideHostJson_TheEnvironmentOverridesBoth()
+    public void LocalSettings_OverrideAppSettings_TheEnvironmentOverridesBoth()
     {
         var configuration = Build(includeLocalSettings: true, out _, environment: new() { ["Calendar:Weekend"] = "Saturday" });
 
@@ -40,11 +43,13 @@ public sealed class FunctionsConfigurationTests : IDisposable
     }
 
     [Fact]
-    public void HostJson_IsFoundFromASubfolder_AndLocalSettingsCanBeLeftOut()
+    public void AppSettings_AreFoundFromASubfolder_LocalSettingsCanBeLeftOut_AndHostJsonIsNotRead()
     {
         var configuration = Build(includeLocalSettings: false, out _);
 
         Assert.Equal("10:00-16:00", configuration["Calendar:OperationalHours"]);
+        Assert.Equal("Sunday", configuration["Calendar:Weekend"]);
+        Assert.Null(configuration["extensions:http:routePrefix"]);
         Assert.Null(configuration["Operations:ApiKeys"]);
     }
 

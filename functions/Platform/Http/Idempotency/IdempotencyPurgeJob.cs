@@ -18,9 +18,15 @@ public sealed partial class IdempotencyPurgeJob(StorageResources storage, TimePr
     private readonly TableClient _records = storage.Table(IdempotencyMiddleware.TableName);
     private readonly TableClient _expiry = storage.Table(ExpiryTable);
 
-    public string Name => "idempotency-purge";
+    /// <summary>The job's name: its timer state, its schedule setting (<c>Timers:idempotency-purge:Schedule</c>) and its timer trigger.</summary>
+    public const string JobName = "idempotency-purge";
 
-    public string DefaultSchedule => "0 */15 * * * *";
+    /// <summary>The default schedule, also the Functions head's timer trigger.</summary>
+    public const string Schedule = "0 */15 * * * *";
+
+    public string Name => JobName;
+
+    public string DefaultSchedule => Schedule;
 
     public static string Bucket(DateTimeOffset instant) => instant.UtcDateTime.ToString("yyyyMMddHH", CultureInfo.InvariantCulture);
 
