@@ -15,6 +15,13 @@ param environmentName string
 @description('Azure region of every resource.')
 param location string = resourceGroup().location
 
+@description('Where the app runs: Azure Container Apps (the container image) or Azure Functions on Flex Consumption (functions/FunctionsHost as a zip). The same identity, roles, Key Vault, archive account and private networking either way.')
+@allowed([
+  'containerApps'
+  'functions'
+])
+param hosting string = 'containerApps'
+
 @description('Lowercase letters that start every resource name.')
 @minLength(2)
 @maxLength(8)
@@ -156,6 +163,7 @@ var operationalContainers = [
   'settlement-outbox'
 ]
 var archiveContainer = 'archive'
+var storageAccountName = take('st${namePrefix}${environmentName}${suffix}', 24)
 var identityName = 'id-${namePrefix}-${environmentName}'
 var publicNetworkAccess = config.privateNetworking ? 'Disabled' : 'Enabled'
 var workspaceName = 'log-${namePrefix}-${environmentName}'
@@ -242,7 +250,7 @@ module storage 'modules/storage.bicep' = {
   ]
   params: {
     location: location
-    name: take('st${namePrefix}${environmentName}${suffix}', 24)
+    name: storageAccountName
     allowSharedKeyAccess: config.allowSharedKeyAccess
     skuName: config.storageSku
     tables: tables
@@ -293,7 +301,7 @@ module keyVault 'modules/keyvault.bicep' = {
   }
 }
 
-module app 'modules/containerapp.bicep' = if (deployApp) {
+module app 'modules/containerapp.bicep' = if (deployApp && hosting == 'containerApps') {
   name: 'containerapp'
   dependsOn: [
     monitoring
@@ -326,11 +334,81 @@ module app 'modules/containerapp.bicep' = if (deployApp) {
   }
 }
 
+// hosting 'functions': the same two apps as Azure Functions on Flex Consumption (modules/functionapp.bicep).
+var functionAppName = 'func-${namePrefix}-${environmentName}-${take(suffix, 6)}'
+
+module functionsApi 'modules/functionapp.bicep' = if (deployApp && hosting == 'functions') {
+  name: 'functionapp'
+  dependsOn: [
+    monitoring
+    storage
+  ]
+  params: {
+    appName: functionAppName
+    operations: false
+    alwaysReady: minReplicas ?? config.minReplicas
+    location: location
+    identityId: identity.outputs.id
+    identityClientId: identity.outputs.clientId
+    storageAccountName: storageAccountName
+    archiveBlobEndpoint: archive.outputs.blobEndpoint
+    keyVaultUri: keyVault.outputs.uri
+    telemetrySecretUri: keyVault.outputs.telemetrySecretUri
+    aspNetCoreEnvironment: config.aspNetCoreEnvironment
+    trustAnchorsPath: trustAnchorsPath
+    crlPath: crlPath
+    crlUrls: crlUrls
+    ocspUrl: ocspUrl
+    privateNetworking: config.privateNetworking
+    integrationSubnetId: network.?outputs.appsSubnetId ?? ''
+    endpointsSubnetId: network.?outputs.endpointsSubnetId ?? ''
+    sitesZoneId: network.?outputs.zoneIds.sites ?? ''
+    operatorsAuthority: operatorsAuthority
+    operatorsAudience: operatorsAudience
+    tags: allTags
+  }
+}
+
+module functionsOps 'modules/functionapp.bicep' = if (deployApp && hosting == 'functions') {
+  name: 'functionapp-ops'
+  dependsOn: [
+    monitoring
+    storage
+  ]
+  params: {
+    appName: '${functionAppName}-ops'
+    operations: true
+    alwaysReady: 0
+    location: location
+    identityId: identity.outputs.id
+    identityClientId: identity.outputs.clientId
+    storageAccountName: storageAccountName
+    archiveBlobEndpoint: archive.outputs.blobEndpoint
+    keyVaultUri: keyVault.outputs.uri
+    telemetrySecretUri: keyVault.outputs.telemetrySecretUri
+    aspNetCoreEnvironment: config.aspNetCoreEnvironment
+    trustAnchorsPath: trustAnchorsPath
+    crlPath: crlPath
+    crlUrls: crlUrls
+    ocspUrl: ocspUrl
+    privateNetworking: config.privateNetworking
+    integrationSubnetId: network.?outputs.appsSubnetId ?? ''
+    endpointsSubnetId: network.?outputs.endpointsSubnetId ?? ''
+    sitesZoneId: network.?outputs.zoneIds.sites ?? ''
+    operatorsAuthority: operatorsAuthority
+    operatorsAudience: operatorsAudience
+    tags: allTags
+  }
+}
+
 @description('Public HTTPS address of the API (empty while deployApp is false).')
-output apiUrl string = app.?outputs.?url ?? ''
+output apiUrl string = app.?outputs.?url ?? functionsApi.?outputs.?url ?? ''
 
 @description('Internal address of the operations app, for bank staff inside the network (empty while deployApp is false).')
-output opsUrl string = app.?outputs.?opsUrl ?? ''
+output opsUrl string = app.?outputs.?opsUrl ?? functionsOps.?outputs.?url ?? ''
+
+@description('The function apps to deploy the zip to (public, operations); empty unless hosting is functions.')
+output functionAppNames string[] = hosting == 'functions' && deployApp ? [functionsApi.?outputs.?name ?? '', functionsOps.?outputs.?name ?? ''] : []
 
 @description('The app roles to give the Entra app registration of the API (Operators:Audience); its manifest\'s appRoles.')
 output operatorAppRoles array = loadJsonContent('entra-app-roles.json')

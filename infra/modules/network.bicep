@@ -1,4 +1,5 @@
-// The private network of prod: the Container Apps environment's subnet, a subnet for private endpoints,
+// The private network of prod: the Container Apps environment's subnet (or, with hosting 'functions', the function
+// apps' VNet integration: both delegate to Microsoft.App/environments), a subnet for private endpoints,
 // and the private DNS zones that make the storage accounts and Key Vault resolve to those endpoints
 // from inside the network. With it, storage and Key Vault close their public network access.
 
@@ -25,6 +26,7 @@ var zoneNames = {
   blob: 'privatelink.blob.${environment().suffixes.storage}'
   table: 'privatelink.table.${environment().suffixes.storage}'
   queue: 'privatelink.queue.${environment().suffixes.storage}'
+  sites: 'privatelink.azurewebsites.net'
   vault: 'privatelink${replace(environment().suffixes.keyvaultDns, '.vault.', '.vaultcore.')}'
 }
 
@@ -93,10 +95,11 @@ output appsSubnetId string = vnet.properties.subnets[0].id
 @description('Subnet id of the private endpoints.')
 output endpointsSubnetId string = vnet.properties.subnets[1].id
 
-@description('Private DNS zone ids by service: blob, table, queue, vault.')
+@description('Private DNS zone ids by service: blob, table, queue, vault, and sites (function apps).')
 output zoneIds object = {
   blob: zones[0].id
   queue: zones[1].id
-  table: zones[2].id
-  vault: zones[3].id
+  sites: zones[2].id
+  table: zones[3].id
+  vault: zones[4].id
 }

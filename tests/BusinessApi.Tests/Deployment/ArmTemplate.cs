@@ -229,6 +229,25 @@ internal sealed class ArmTemplate
         _ => throw new InvalidOperationException($"unexpected value {value.GetType().Name}"),
     };
 
+    /// <summary><c>tryGet(value, key, …)</c>: null from a null value or a missing key; a deployment-time value stays one.</summary>
+    private static object? TryGet(List<object?> a)
+    {
+        var current = a[0];
+        foreach (var key in a.Skip(1))
+        {
+            current = current switch
+            {
+                null => null,
+                DeploymentTimeValue d => d,
+                JsonObject o => FromNode(o[(string)key!]),
+                JsonArray arr => FromNode(arr[(int)(long)key!]),
+                _ => throw new FormatException("tryGet of a scalar"),
+            };
+        }
+
+        return current;
+    }
+
     /// <summary>A recursive-descent parser and evaluator of one ARM expression.</summary>
     private sealed class Parser(string text, ArmTemplate template)
     {
@@ -339,6 +358,9 @@ internal sealed class ArmTemplate
                 "or" => a.Any(x => (bool)x!),
                 "if" => (bool)a[0]! ? a[1] : a[2],
                 "coalesce" => a.FirstOrDefault(x => x is not null),
+                "greater" => Convert.ToInt64(a[0], CultureInfo.InvariantCulture) > Convert.ToInt64(a[1], CultureInfo.InvariantCulture),
+                "less" => Convert.ToInt64(a[0], CultureInfo.InvariantCulture) < Convert.ToInt64(a[1], CultureInfo.InvariantCulture),
+                "tryget" => TryGet(a),
                 "empty" => a[0] switch { null => true, string s5 => s5.Length == 0, JsonArray arr => arr.Count == 0, JsonObject o => o.Count == 0, _ => false },
                 "length" => a[0] switch { string s6 => (long)s6.Length, JsonArray arr => arr.Count, JsonObject o => o.Count, _ => throw new FormatException("length") },
                 "last" => a[0] is JsonArray arr2 ? FromNode(arr2[^1]) : ((string)a[0]!)[^1..],

@@ -135,11 +135,13 @@ public sealed class InfrastructureTemplateTests
     }
 
     [Theory]
-    [InlineData("dev")]
-    [InlineData("prod")]
-    public async Task The_app_identity_gets_exactly_the_data_roles_and_Secrets_User_and_nothing_else(string environment)
+    [InlineData("dev", "containerApps")]
+    [InlineData("prod", "containerApps")]
+    [InlineData("dev", "functions")]
+    [InlineData("prod", "functions")]
+    public async Task The_app_identity_gets_exactly_the_data_roles_and_Secrets_User_and_nothing_else(string environment, string hosting)
     {
-        var main = await CompileAsync(environment);
+        var main = await CompileAsync(environment, new Dictionary<string, string> { ["BUSINESS_API_HOSTING"] = hosting });
         var identities = main.ModuleNamed("identity");
         var appIdentity = Text(identities.Get(Single(identities, "Microsoft.ManagedIdentity/userAssignedIdentities"), "name"));
         var assignments = main.AllResources()
@@ -230,6 +232,10 @@ public sealed class InfrastructureTemplateTests
                     Assert.True(env.ContainsKey("AzureWebJobsStorage__accountName"));
                     Assert.False(env.ContainsKey("AzureWebJobsStorage"));
                     break;
+                case "FUNCTIONS_WORKER_RUNTIME":
+                    // the Functions host's, for `func start`; a container runs the Kestrel host, which does not read it
+                    Assert.False(env.ContainsKey(name));
+                    break;
                 case "Operations:ApiKeys":
                     // with KeyVault:Uri set the app reads the keys from the vault secret, so rotation needs no new revision
                     Assert.False(env.ContainsKey(name), "operator keys must not be in the app's environment");
@@ -315,6 +321,99 @@ public sealed class InfrastructureTemplateTests
         Assert.Equal(Names(StorageResourceKind.BlobContainer), declaredContainers);
         Assert.Contains(WakeupQueuePhysicalName, declaredQueues);
     }
+
+    [Theory]
+    [InlineData("dev", 0, false)]
+    [InlineData("prod", 1, true)]
+    public async Task The_functions_option_runs_both_apps_on_Flex_Consumption_as_the_same_identity_with_the_same_settings(string environment, int alwaysReady, bool privateNetwork)
+    {
+        var main = await CompileAsync(environment, Functions);
+        Assert.False(Bool(main.Evaluate(main.DeploymentNamed("containerapp")["condition"])), "one hosting at a time");
+        var identities = main.ModuleNamed("identity");
+        var identityName = Text(identities.Get(Single(identities, "Microsoft.ManagedIdentity/userAssignedIdentities"), "name"));
+        var sample = JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(BicepCli.InfraDirectory, "..", "local.settings.sample.json")))!["Values"]!.AsObject();
+
+        foreach (var (deployment, operations) in new[] { ("functionapp", false), ("functionapp-ops", true) })
+        {
+            Assert.True(Bool(main.Evaluate(main.DeploymentNamed(deployment)["condition"])));
+            var module = main.ModuleNamed(deployment);
+            var plan = Single(module, "Microsoft.Web/serverfarms");
+            Assert.Equal(("FC1", "FlexConsumption"), (Text(Leaf(module, plan, "sku.name")), Text(Leaf(module, plan, "sku.tier"))));
+            var site = Single(module, "Microsoft.Web/sites");
+            Assert.Equal("functionapp,linux", Text(Leaf(module, site, "kind")));
+            Assert.True(Bool(Leaf(module, site, "properties.httpsOnly")));
+            Assert.Equal("1.2", Text(Leaf(module, site, "properties.siteConfig.minTlsVersion")));
+            Assert.Equal("Disabled", Text(Leaf(module, site, "properties.siteConfig.ftpsState")));
+            Assert.Equal(("dotnet-isolated", "10.0"), (Text(Leaf(module, site, "properties.functionAppConfig.runtime.name")), Text(Leaf(module, site, "properties.functionAppConfig.runtime.version"))));
+
+            // The app's identity for everything: the site, the deployment package, Key Vault references.
+            Assert.Equal("UserAssigned", Text(Leaf(module, site, "identity.type")));
+            Assert.Equal("UserAssignedIdentity", Text(Leaf(module, site, "properties.functionAppConfig.deployment.storage.authentication.type")));
+            Assert.True(DeploymentTimeValue.IsOne(Leaf(module, site, "properties.keyVaultReferenceIdentity")));
+            // the identity module's, known only at deployment (so checked as written), as the container apps take it
+            Assert.Contains("reference('identity')", Text(main.DeploymentNamed(deployment)["properties"]!["parameters"]!["identityId"]!["value"]), StringComparison.Ordinal);
+            Assert.NotNull(identityName);
+
+            var settings = Leaf(module, site, "properties.siteConfig.appSettings")!.AsArray()
+                .ToDictionary(e => Text(e!["name"])!, e => e!["value"], StringComparer.Ordinal);
+            foreach (var (key, _) in sample)
+            {
+                var name = key.Replace(":", "__", StringComparison.Ordinal);
+                switch (key)
+                {
+                    case "AzureWebJobsStorage":
+                        Assert.Equal("managedidentity", Text(settings["AzureWebJobsStorage__credential"]));
+                        Assert.True(settings.ContainsKey("AzureWebJobsStorage__accountName") && settings.ContainsKey("AzureWebJobsStorage__clientId"));
+                        Assert.False(settings.ContainsKey("AzureWebJobsStorage"), "no connection string with a key");
+                        break;
+                    case "FUNCTIONS_WORKER_RUNTIME":
+                        Assert.False(settings.ContainsKey(name), "Flex Consumption takes the runtime from functionAppConfig");
+                        break;
+                    case "Operations:ApiKeys":
+                        Assert.False(settings.ContainsKey(name), "operator keys must not be in the app's settings");
+                        break;
+                    default:
+                        Assert.True(settings.ContainsKey(name), $"{key} ({name}) is not set on {deployment}");
+                        break;
+                }
+            }
+
+            // a Key Vault reference the platform resolves with the identity (the vault's URI is known only at deployment)
+            var telemetry = module.Definition["variables"]!["sharedSettings"]!.AsArray().Single(e => Text(e!["name"]) == "APPLICATIONINSIGHTS_CONNECTION_STRING")!;
+            Assert.Contains("@Microsoft.KeyVault(SecretUri=", Text(telemetry["value"]), StringComparison.Ordinal);
+            Assert.Equal(operations ? "true" : "false", Text(settings["Operations__Endpoints"]));
+            Assert.Equal(environment == "prod" ? "Production" : "Staging", Text(settings["ASPNETCORE_ENVIRONMENT"]));
+
+            var ready = Leaf(module, site, "properties.functionAppConfig.scaleAndConcurrency.alwaysReady")!.AsArray();
+            Assert.Equal(operations ? 0 : alwaysReady, ready.Sum(r => Int(r!["instanceCount"])));
+
+            // Private networking as in the Container Apps option: outbound through the VNet, the operations app inbound only privately.
+            // the network's apps subnet, known only at deployment (so checked as written); none in dev
+            Assert.Contains("appsSubnetId", Text(main.DeploymentNamed(deployment)["properties"]!["parameters"]!["integrationSubnetId"]!["value"]), StringComparison.Ordinal);
+            if (!privateNetwork)
+            {
+                Assert.Null(Leaf(module, site, "properties.virtualNetworkSubnetId"));
+            }
+            Assert.Equal(privateNetwork && operations ? "Disabled" : "Enabled", Text(Leaf(module, site, "properties.publicNetworkAccess")));
+            Assert.Equal(privateNetwork && operations, module.Resources.Any(r => Type(r.Resource) == "Microsoft.Network/privateEndpoints"
+                && Bool(module.Evaluate(r.Resource["condition"] ?? JsonValue.Create(true)))));
+        }
+    }
+
+    /// <summary>One value of a resource, the expressions on its path evaluated and nothing beside it (unlike <see cref="ArmTemplate.Get"/>).</summary>
+    private static JsonNode? Leaf(ArmTemplate template, JsonObject resource, string path)
+    {
+        JsonNode? current = resource;
+        foreach (var name in path.Split('.'))
+        {
+            current = current is JsonValue ? template.Evaluate(current) : current;
+            current = current?[name];
+        }
+
+        return template.Evaluate(current);
+    }
+
+    private static readonly IReadOnlyDictionary<string, string> Functions = new Dictionary<string, string> { ["BUSINESS_API_HOSTING"] = "functions" };
 
     [Fact]
     public async Task The_first_deployment_leaves_the_app_out_and_the_archive_policy_unlocked_as_Azure_requires()

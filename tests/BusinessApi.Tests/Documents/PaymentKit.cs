@@ -222,13 +222,13 @@ public class PaymentAppFixture : IAsyncLifetime
 
     protected virtual IDictionary<string, string>? Settings => null;
 
-    public async Task InitializeAsync()
+    public virtual async Task InitializeAsync()
     {
         App = await TestApp.StartAsync(Settings);
         await App.TrustAsync(Pki);
     }
 
-    public async Task DisposeAsync()
+    public virtual async Task DisposeAsync()
     {
         await App.DisposeAsync();
         Pki.Dispose();

@@ -21,17 +21,21 @@ public sealed class TestApp : IAsyncDisposable
 
     private readonly WebApplication _app;
 
-    private TestApp(WebApplication app, FakeTimeProvider time, string prefix, string operatorKey, Uri baseAddress)
+    private TestApp(WebApplication app, FakeTimeProvider time, IReadOnlyDictionary<string, string> settings, Uri baseAddress)
     {
         _app = app;
+        Settings = settings;
         Time = time;
-        TablePrefix = prefix;
-        OperatorKey = operatorKey;
+        TablePrefix = settings["Storage:TablePrefix"];
+        OperatorKey = settings["Operations:ApiKeys"];
         BaseAddress = baseAddress;
         Client = NewClient();
     }
 
     public FakeTimeProvider Time { get; }
+
+    /// <summary>The settings the app was started with (command-line arguments), e.g. for a second head on the same storage.</summary>
+    public IReadOnlyDictionary<string, string> Settings { get; }
 
     public string TablePrefix { get; }
 
@@ -50,23 +54,8 @@ public sealed class TestApp : IAsyncDisposable
         DateTimeOffset? now = null,
         bool realTime = false)
     {
-        var prefix = "t" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6));
-        var operatorKey = "ops_" + Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
         var time = new FakeTimeProvider(now ?? DefaultNow);
-        var values = new Dictionary<string, string>
-        {
-            ["urls"] = "http://127.0.0.1:0",
-            ["AzureWebJobsStorage"] = Azurite.ConnectionString,
-            ["Storage:TablePrefix"] = prefix,
-            ["Operations:ApiKeys"] = operatorKey,
-            ["Operations:AllowStaticKeys"] = "true", // tests run as Production; most act as the break-glass operator
-            ["Operations:FourEyes"] = "false", // four eyes has its own tests (FourEyesTests)
-            ["Secrets:LocalPath"] = Path.Combine(Path.GetTempPath(), "business-api-tests", prefix, "secrets.json"),
-            ["Logging:LogLevel:Default"] = "Warning",
-            ["Http:RateLimiting:PermitsPerSecond"] = "100000",
-            ["Http:RateLimiting:Burst"] = "100000",
-            ["Users:PasswordHashIterations"] = "1000", // the default (600,000) has its own test; here speed matters
-        };
+        var values = NewSettings();
         foreach (var (key, value) in settings ?? new Dictionary<string, string>())
         {
             values[key] = value;
@@ -85,7 +74,29 @@ public sealed class TestApp : IAsyncDisposable
         map?.Invoke(app);
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        return new TestApp(app, time, values["Storage:TablePrefix"], values["Operations:ApiKeys"], new Uri(address));
+        return new TestApp(app, time, values, new Uri(address));
+    }
+
+    /// <summary>The settings of a new app on storage of its own: a fresh table prefix, operator key and secrets file.</summary>
+    public static Dictionary<string, string> NewSettings()
+    {
+        var prefix = "t" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6));
+        var operatorKey = "ops_" + Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
+        var values = new Dictionary<string, string>
+        {
+            ["urls"] = "http://127.0.0.1:0",
+            ["AzureWebJobsStorage"] = Azurite.ConnectionString,
+            ["Storage:TablePrefix"] = prefix,
+            ["Operations:ApiKeys"] = operatorKey,
+            ["Operations:AllowStaticKeys"] = "true", // tests run as Production; most act as the break-glass operator
+            ["Operations:FourEyes"] = "false", // four eyes has its own tests (FourEyesTests)
+            ["Secrets:LocalPath"] = Path.Combine(Path.GetTempPath(), "business-api-tests", prefix, "secrets.json"),
+            ["Logging:LogLevel:Default"] = "Warning",
+            ["Http:RateLimiting:PermitsPerSecond"] = "100000",
+            ["Http:RateLimiting:Burst"] = "100000",
+            ["Users:PasswordHashIterations"] = "1000", // the default (600,000) has its own test; here speed matters
+        };
+        return values;
     }
 
     /// <summary>A second app instance on the same storage, secrets and operator key, with its own clock (a scaled-out deployment).</summary>
