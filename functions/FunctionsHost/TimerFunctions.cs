@@ -68,7 +68,7 @@ public sealed partial class TimerFunctions(TimerScheduler scheduler, ILogger<Tim
 
     private async Task RunAsync(string job, string triggerSchedule, TimerInfo timer, CancellationToken cancellationToken)
     {
-        var configured = scheduler.Schedules().First(s => s.Name == job).Schedule.Text;
+        var configured = scheduler.ScheduleOf(job).Text;
         if (configured != triggerSchedule)
         {
             // Timers:{job}:Schedule was changed: the in-process loop follows it while the app runs, this trigger

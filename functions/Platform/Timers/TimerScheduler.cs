@@ -199,8 +199,7 @@ public sealed partial class TimerScheduler(
     /// <returns>True when this call ran the job; false when nothing was due or another run holds the lease.</returns>
     public async Task<bool> RunDueAsync(string name, CancellationToken cancellationToken)
     {
-        var job = jobs.FirstOrDefault(j => j.Name == name)
-            ?? throw new InvalidOperationException($"No scheduled job is named '{name}'.");
+        var job = JobNamed(name);
         var schedule = ScheduleOf(job);
         if (!schedule.Enabled)
         {
@@ -222,6 +221,12 @@ public sealed partial class TimerScheduler(
 
     /// <summary>How early a timer trigger may fire and still run the occurrence it fired for.</summary>
     public static readonly TimeSpan EarlyFireTolerance = TimeSpan.FromSeconds(2);
+
+    /// <summary>The schedule of the job named <paramref name="name"/>, as configured.</summary>
+    public JobSchedule ScheduleOf(string name) => ScheduleOf(JobNamed(name));
+
+    private IScheduledJob JobNamed(string name) =>
+        jobs.FirstOrDefault(j => j.Name == name) ?? throw new InvalidOperationException($"No scheduled job is named '{name}'.");
 
     /// <summary>The jobs and their schedules as configured (the Functions head checks its triggers against them).</summary>
     public IReadOnlyList<(string Name, JobSchedule Schedule)> Schedules() => jobs.Select(j => (j.Name, ScheduleOf(j))).ToList();
